@@ -1,0 +1,74 @@
+"""`chamyeo db`: migrations of the control schema and of every tenant schema."""
+
+from __future__ import annotations
+
+import click
+
+from saas.cli.context import database_engine
+
+
+@click.group()
+def db() -> None:
+    """Database migrations (control schema, then every tenant schema)."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Upgrade the control schema, then every tenant schema, to the newest revision."""
+    from saas.schema import fleet
+    from saas.schema.migrate import upgrade_control
+
+    with database_engine() as engine:
+        upgrade_control(engine)
+        click.echo("control: at head")
+        report = fleet.upgrade_all(engine, progress=click.echo)
+        click.echo(report.summary())
+        if report.failed:
+            raise SystemExit(1)
+
+
+@db.command()
+def check() -> None:
+    """Fail when the models and the migrations drift apart."""
+    from saas.schema.drift import control_drift, tenant_drift
+    from saas.schema.migrate import upgrade_control
+
+    with database_engine() as engine:
+        upgrade_control(engine)
+        problems = [("control", d) for d in control_drift(engine)]
+        problems += [("tenant", d) for d in tenant_drift(engine)]
+    if problems:
+        for track, diff in problems:
+            click.echo(f"{track}: {diff}", err=True)
+        raise click.ClickException(
+            f"{len(problems)} difference(s) between models and migrations: "
+            "add a migration (chamyeo db revision TRACK -m MESSAGE)"
+        )
+    click.echo("models and migrations agree (control and tenant)")
+
+
+@db.command()
+def status() -> None:
+    """How many tenants are at which revision."""
+    from saas.schema import fleet
+    from saas.schema.migrate import control_revision, tenant_head_revision
+
+    with database_engine() as engine:
+        click.echo(f"control: {control_revision(engine) or 'empty'}")
+        head = tenant_head_revision()
+        for revision, count in fleet.revision_counts(engine):
+            mark = "head" if revision == head else "behind"
+            click.echo(f"tenants at {revision or 'none'}: {count} ({mark})")
+
+
+@db.command()
+@click.argument("track", type=click.Choice(["control", "tenant"]))
+@click.option("-m", "--message", required=True)
+def revision(track: str, message: str) -> None:
+    """Write a new migration for TRACK from the difference between models and migrations."""
+    from saas.schema.drift import write_revision
+    from saas.schema.migrate import upgrade_control
+
+    with database_engine() as engine:
+        upgrade_control(engine)
+        write_revision(engine, track, message)

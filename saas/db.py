@@ -1,0 +1,87 @@
+"""The database: one engine, sessions per unit of work, declarative bases for both planes.
+
+Control-plane tables carry the explicit schema `control`. Tenant tables are declared with
+no schema and bound to `t_<slug>` per unit of work by `saas.tenancy.binding`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from sqlalchemy import MetaData, create_engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Session
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from saas.settings import Settings
+
+CONTROL_SCHEMA = "control"
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class ControlBase(DeclarativeBase):
+    metadata = MetaData(schema=CONTROL_SCHEMA, naming_convention=NAMING_CONVENTION)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept libpq-style URLs (postgres://, postgresql://) and use the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgres", "postgresql"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """Owns the engine. Created unbound at import; `init_app` or `configure` attaches it."""
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+        self.settings: Settings | None = None
+
+    def configure(self, settings: Settings) -> None:
+        if settings.database_url is None:
+            raise RuntimeError("settings.database_url is unset: start the embedded server first")
+        self.settings = settings
+        self._engine = create_engine(
+            sqlalchemy_url(settings.database_url),
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            pool_pre_ping=True,
+            pool_recycle=3600,
+        )
+        from saas.tenancy import binding
+
+        binding.install_connection_recycling(self._engine, settings.tenants_per_connection)
+
+    def init_app(self, app: Flask) -> None:
+        self.configure(app.config["CHAMYEO_SETTINGS"])
+        app.extensions["chamyeo.db"] = self
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the database is not configured")
+        return self._engine
+
+    @contextmanager
+    def control_session(self) -> Iterator[Session]:
+        """A session for control-plane work only: tenant tables resolve to no schema."""
+        from saas.tenancy import binding
+
+        with binding.session_without_tenant(self.engine) as session:
+            yield session
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()

@@ -1,0 +1,1 @@
+"""Database schema management: both migration tracks, the tenant head, drift checks."""

@@ -1,0 +1,88 @@
+"""Settings, read once from the environment into one typed object.
+
+Nothing else in the code base reads `os.environ`; code receives a `Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "development"  # development | test | production
+    home: Path = Path(".chamyeo")
+    database_url: str | None = None  # None: the embedded PostgreSQL under `home`
+    redis_url: str | None = None  # None: the embedded Redis under `home`
+    platform_domain: str = "chamyeo.localhost"
+    host: str = "127.0.0.1"
+    port: int = 5000
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    max_request_bytes: int = 1_000_000
+    # PostgreSQL keeps ~113 KB of catalog cache per schema a connection touched:
+    # a connection is closed after serving this many distinct tenants (~64 MB).
+    tenants_per_connection: int = 500
+    db_pool_size: int = 5
+    tenant_lookup_ttl_seconds: float = 5.0
+    web_workers: int = 2
+    stripe_api_key: str | None = field(default=None, repr=False)
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def with_services(self, *, database_url: str, redis_url: str) -> Settings:
+        """A copy pointing at concrete servers (after the embedded ones started)."""
+        return replace(self, database_url=database_url, redis_url=redis_url)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        defaults = cls()
+
+        def text(name: str, default: str | None) -> str | None:
+            value = env.get(name, "").strip()
+            return value or default
+
+        def number(name: str, default: int) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+        environment = text("CHAMYEO_ENV", defaults.environment) or "development"
+        if environment not in {"development", "test", "production"}:
+            raise ValueError(f"CHAMYEO_ENV must be development, test or production, got {environment!r}")
+        secret_key = text("SECRET_KEY", None)
+        if secret_key is None and environment == "production":
+            raise ValueError("SECRET_KEY must be set in production")
+        return cls(
+            environment=environment,
+            home=Path(text("CHAMYEO_HOME", str(defaults.home)) or ".chamyeo"),
+            database_url=text("DATABASE_URL", None),
+            redis_url=text("REDIS_URL", None),
+            platform_domain=text("PLATFORM_DOMAIN", defaults.platform_domain) or defaults.platform_domain,
+            host=text("HOST", defaults.host) or defaults.host,
+            port=number("PORT", defaults.port),
+            secret_key=secret_key or defaults.secret_key,
+            max_request_bytes=number("MAX_REQUEST_BYTES", defaults.max_request_bytes),
+            tenants_per_connection=number("TENANTS_PER_CONNECTION", defaults.tenants_per_connection),
+            db_pool_size=number("DB_POOL_SIZE", defaults.db_pool_size),
+            web_workers=number("WEB_WORKERS", defaults.web_workers),
+            stripe_api_key=text("STRIPE_API_KEY", None),
+            stripe_api_base=text("STRIPE_API_BASE", None),
+            stripe_webhook_secret=text("STRIPE_WEBHOOK_SECRET", None),
+        )

@@ -1,0 +1,92 @@
+"""Binding tenant tables to one tenant's schema: the only module that does it.
+
+Tenant tables are declared without a schema. A unit of work for tenant `slug` gets a
+Session whose engine carries `schema_translate_map={None: "t_<slug>"}`: every statement is
+rendered with the schema name at execution time, so nothing is left on the connection for
+the next unit of work to inherit. Sessions-level `SET search_path` is never used (it leaks
+through pooled connections and poolers); migrations set it with `SET LOCAL`, which ends
+with their transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, exc, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from saas.tenancy.slugs import schema_for
+
+# Tenant tables used outside any tenant's unit of work resolve to this schema, which never
+# exists: a forgotten binding fails loudly instead of reading someone's data.
+UNBOUND_SCHEMA = "tenant_unbound"
+_SCHEMAS_SEEN = "chamyeo.schemas_seen"
+
+
+def bound_engine(engine: Engine, schema: str) -> Engine:
+    return engine.execution_options(schema_translate_map={None: schema})
+
+
+def _track_schema(schema: str):  # noqa: ANN202 - an event listener factory
+    def after_begin(session: Session, transaction: Any, connection: Connection) -> None:
+        connection.info.setdefault(_SCHEMAS_SEEN, set()).add(schema)
+
+    return after_begin
+
+
+@contextmanager
+def tenant_session(engine: Engine, slug: str) -> Iterator[Session]:
+    """A Session whose tenant tables live in `t_<slug>`; closed (rolled back unless committed)
+    on exit. Control-plane tables (schema `control`) are reachable too, unchanged."""
+    schema = schema_for(slug)
+    session = Session(bind=bound_engine(engine, schema), expire_on_commit=False)
+    session.info["tenant_slug"] = slug
+    event.listen(session, "after_begin", _track_schema(schema))
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@contextmanager
+def session_without_tenant(engine: Engine) -> Iterator[Session]:
+    session = Session(bind=bound_engine(engine, UNBOUND_SCHEMA), expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def install_connection_recycling(engine: Engine, tenants_per_connection: int) -> None:
+    """Close a pooled connection once it has served `tenants_per_connection` schemas.
+
+    PostgreSQL caches catalog entries per connection for every schema it touched
+    (~113 KB each); without recycling a long-lived connection grows without bound.
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _recycle_when_too_many_schemas(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if len(record.info.get(_SCHEMAS_SEEN, ())) >= tenants_per_connection:
+            # The pool discards this connection and checks out a fresh one.
+            raise exc.DisconnectionError("connection served too many tenant schemas")
+
+
+def schemas_seen(connection: Connection) -> frozenset[str]:
+    """The tenant schemas this pooled connection has served (for tests and diagnostics)."""
+    return frozenset(connection.info.get(_SCHEMAS_SEEN, ()))
+
+
+@contextmanager
+def local_search_path(connection: Connection, schema: str) -> Iterator[None]:
+    """For migrations only: unqualified names resolve to `schema` inside the block, within
+    the caller's transaction (SET LOCAL, so nothing outlives the transaction)."""
+    if not connection.in_transaction():
+        raise RuntimeError("SET LOCAL outside a transaction would not hold")
+    quoted = connection.dialect.identifier_preparer.quote_identifier(schema)
+    connection.execute(text(f"SET LOCAL search_path TO {quoted}"))
+    yield
+    # On an exception the transaction is doomed and rolls back, which resets it anyway.
+    connection.execute(text("SET LOCAL search_path TO DEFAULT"))

@@ -1,0 +1,21 @@
+"""The declarative base of tenant tables.
+
+Tenant tables have no schema in their declaration: `saas.tenancy.binding` maps them to
+`t_<slug>` per unit of work. Keys are bigint and foreign keys stay inside the tenant schema
+(or point at control tables that can become Citus reference tables).
+"""
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+from saas.db import NAMING_CONVENTION
+
+
+class TenantBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def load_all_models() -> None:
+    """Import every tenant model module so `TenantBase.metadata` is complete."""
+    import tenants.people.models  # noqa: F401
+    import tenants.portal.models  # noqa: F401
