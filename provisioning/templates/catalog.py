@@ -9,6 +9,7 @@ kept: templates are package data and do not change while the process runs.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -232,27 +233,25 @@ def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
+def _diff_members(
+    old: dict[Any, Any], new: dict[Any, Any], label: Callable[[Any], str], out: list[Change]
+) -> None:
+    for k in list(old) + [k for k in new if k not in old]:
+        if k not in new:
+            out.append(Change(label(k), old[k], ABSENT))
+        elif k not in old:
+            out.append(Change(label(k), ABSENT, new[k]))
+        else:
+            _diff(old[k], new[k], label(k), out)
+
+
 def _diff(old: Any, new: Any, path: str, out: list[Change]) -> None:
     if isinstance(old, dict) and isinstance(new, dict):
-        for k in list(old) + [k for k in new if k not in old]:
-            p = _join(path, str(k))
-            if k not in new:
-                out.append(Change(p, old[k], ABSENT))
-            elif k not in old:
-                out.append(Change(p, ABSENT, new[k]))
-            else:
-                _diff(old[k], new[k], p, out)
+        _diff_members(old, new, lambda k: _join(path, str(k)), out)
         return
     ko, kn = _keyed(old), _keyed(new)
     if ko is not None and kn is not None:
-        for k in list(ko) + [k for k in kn if k not in ko]:
-            p = f"{path}[{k}]"
-            if k not in kn:
-                out.append(Change(p, ko[k], ABSENT))
-            elif k not in ko:
-                out.append(Change(p, ABSENT, kn[k]))
-            else:
-                _diff(ko[k], kn[k], p, out)
+        _diff_members(ko, kn, lambda k: f"{path}[{k}]", out)
         common_old = [k for k in ko if k in kn]
         common_new = [k for k in kn if k in ko]
         if common_old != common_new:

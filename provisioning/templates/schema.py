@@ -206,10 +206,8 @@ class AgeBandQuota(Strict):
             raise ValidationError("must not be below min_age", "max_age")
 
 
-class ReservedSeats(Strict):
-    key = fields.String(required=True, validate=KEY)
-    name = _text()
-    seats = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+class ReservedSeats(Role):
+    """Seats set aside for a group (same fields as a role: key, name, seats)."""
 
 
 class Quotas(Strict):
