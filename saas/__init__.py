@@ -1,0 +1,75 @@
+"""Chamyeo's Flask service. `create_app` builds it; nothing happens at import."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from saas.settings import Settings
+
+API_TITLE = "Chamyeo"
+API_VERSION = "v1"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app. `settings` defaults to the environment's; its database and Redis URLs
+    must point at running servers (see `saas.services.attached_services`)."""
+    from flask import Flask
+
+    from saas import health
+    from saas.extensions import api, db, queues
+    from saas.settings import Settings
+    from saas.tenancy import web as tenancy_web
+    from saas.tenancy.context import close_request_session
+    from saas.tenancy.slugs import SLUG_PATTERN
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        CHAMYEO_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        JSON_SORT_KEYS=False,
+        API_TITLE=API_TITLE,
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Control plane (/api/v1) and tenant portals (/t/{slug}/api/v1). "
+                "Authenticate with 'Authorization: Bearer <token>'."
+            },
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined] - Korean stays readable
+    db.init_app(app)
+    queues.init_app(app)
+    tenancy_web.init_app(app, settings.platform_domain)
+    api.init_app(app)
+    api.register_converter(
+        tenancy_web.TenantSlugConverter,
+        lambda converter: {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
+    )
+    app.teardown_appcontext(close_request_session)
+    health.init_app(app)
+    _register_blueprints(app)
+    from saas.api import docs_assets
+
+    docs_assets.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from saas.extensions import api
+    from saas.registry.views import blp as registry_blp
+    from tenants.api import blueprints as tenant_blueprints
+
+    api.register_blueprint(registry_blp)
+    for blueprint in tenant_blueprints():
+        api.register_blueprint(blueprint)

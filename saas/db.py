@@ -64,6 +64,11 @@ class Database:
 
         binding.install_connection_recycling(self._engine, settings.tenants_per_connection)
 
+    @staticmethod
+    def describe(url: str | None) -> str:
+        """The URL without its password, for printing."""
+        return make_url(url).render_as_string(hide_password=True) if url else "(none)"
+
     def init_app(self, app: Flask) -> None:
         self.configure(app.config["CHAMYEO_SETTINGS"])
         app.extensions["chamyeo.db"] = self

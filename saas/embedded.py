@@ -26,8 +26,9 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Start (or re-attach to) the server; return a libpq URI for database `postgres`."""
         with warnings.catch_warnings():
-            # pgserver calls a platformdirs API that is deprecated; harmless, not ours to fix.
-            warnings.simplefilter("ignore", DeprecationWarning)
+            # pgserver asks platformdirs for a runtime dir at import, which warns when
+            # XDG_RUNTIME_DIR is unset (it falls back to /tmp); harmless, not ours to fix.
+            warnings.simplefilter("ignore")
             import pgserver
 
             self.datadir.parent.mkdir(parents=True, exist_ok=True)
@@ -85,14 +86,22 @@ class EmbeddedRedis:
         self._process = subprocess.Popen(
             [
                 redis_server,
-                "--port", "0",
-                "--unixsocket", str(self.socket_path.resolve()),
-                "--unixsocketperm", "700",
-                "--dir", str(self.datadir.resolve()),
-                "--dbfilename", "dump.rdb",
-                "--save", "60 1",
-                "--appendonly", "no",
-                "--logfile", str((self.datadir / "redis.log").resolve()),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket_path.resolve()),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.datadir.resolve()),
+                "--dbfilename",
+                "dump.rdb",
+                "--save",
+                "60 1",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str((self.datadir / "redis.log").resolve()),
             ],
             stdin=subprocess.DEVNULL,
         )

@@ -63,9 +63,7 @@ class ApiToken(ControlBase):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[Role] = mapped_column(role_enum)
-    tenant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
-    )
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     prefix: Mapped[str] = mapped_column(String(16))  # shown in listings to tell tokens apart
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -93,8 +93,13 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
             if event.prev_hash != expected_prev:
                 return ChainReport(count, event.id, "previous-hash link does not match")
             recomputed = event_hash(
-                event.prev_hash, event.occurred_at, event.actor, event.action,
-                event.tenant_slug, event.target, event.data,
+                event.prev_hash,
+                event.occurred_at,
+                event.actor,
+                event.action,
+                event.tenant_slug,
+                event.target,
+                event.data,
             )
             if recomputed != event.hash:
                 return ChainReport(count, event.id, "content does not match its hash")

@@ -70,9 +70,7 @@ class ProvisioningStep(ControlBase):
 
     __tablename__ = "provisioning_steps"
 
-    tenant_id: Mapped[int] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
-    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
     step: Mapped[str] = mapped_column(String(64), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))  # running | done | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)

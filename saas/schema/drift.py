@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from migrations import CONTROL_DIR, TENANT_DIR
 from saas.db import CONTROL_SCHEMA
 from saas.schema.migrate import (
     HEAD_BUILD_SCHEMA,
@@ -18,7 +19,6 @@ from saas.schema.migrate import (
 )
 from saas.schema.models import control_metadata, tenant_metadata
 from saas.tenancy.binding import local_search_path
-from migrations import CONTROL_DIR, TENANT_DIR
 
 
 def _only_schema(schema: str | None):  # noqa: ANN202
@@ -64,9 +64,7 @@ def write_revision(engine: Engine, track: str, message: str) -> None:
         transaction = connection.begin()
         try:
             if track == "control":
-                command.revision(
-                    alembic_config(CONTROL_DIR, connection), message=message, autogenerate=True
-                )
+                command.revision(alembic_config(CONTROL_DIR, connection), message=message, autogenerate=True)
             else:
                 connection.execute(text(f'CREATE SCHEMA "{HEAD_BUILD_SCHEMA}"'))
                 migrate_schema_in_transaction(connection, HEAD_BUILD_SCHEMA)

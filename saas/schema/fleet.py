@@ -73,15 +73,11 @@ def upgrade_tenant(engine: Engine, slug: str, head: str) -> None:
             with engine.begin() as connection:
                 connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
                 # The row lock also keeps provisioning/deletion of this tenant out meanwhile.
-                locked = connection.scalar(
-                    select(Tenant.id).where(Tenant.slug == slug).with_for_update()
-                )
+                locked = connection.scalar(select(Tenant.id).where(Tenant.slug == slug).with_for_update())
                 if locked is None:
                     return  # deleted meanwhile
                 migrate_schema_in_transaction(connection, schema)
-                connection.execute(
-                    update(Tenant).where(Tenant.slug == slug).values(schema_revision=head)
-                )
+                connection.execute(update(Tenant).where(Tenant.slug == slug).values(schema_revision=head))
             return
         except DBAPIError as error:
             if "lock timeout" not in str(error.orig) or attempt == ATTEMPTS:

@@ -94,9 +94,7 @@ def capture_tenant_head(engine: Engine) -> Statements:
         try:
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _HEAD_LOCK_KEY})
             connection.execute(text(f'CREATE SCHEMA "{HEAD_BUILD_SCHEMA}"'))
-            return _capture(
-                connection, lambda: migrate_schema_in_transaction(connection, HEAD_BUILD_SCHEMA)
-            )
+            return _capture(connection, lambda: migrate_schema_in_transaction(connection, HEAD_BUILD_SCHEMA))
         finally:
             transaction.rollback()
 
@@ -126,9 +124,7 @@ def head_statements(engine: Engine) -> tuple[str, Statements]:
     return revision, statements
 
 
-def create_tenant_schema_in_transaction(
-    connection: Connection, slug: str, statements: Statements
-) -> None:
+def create_tenant_schema_in_transaction(connection: Connection, slug: str, statements: Statements) -> None:
     """Create `t_<slug>` and replay the head DDL into it, in the caller's transaction.
 
     The schema and its tables are created by separate statements (Citus distributes a

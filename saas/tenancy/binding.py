@@ -37,14 +37,22 @@ def _track_schema(schema: str):  # noqa: ANN202 - an event listener factory
     return after_begin
 
 
-@contextmanager
-def tenant_session(engine: Engine, slug: str) -> Iterator[Session]:
-    """A Session whose tenant tables live in `t_<slug>`; closed (rolled back unless committed)
-    on exit. Control-plane tables (schema `control`) are reachable too, unchanged."""
+def open_session(engine: Engine, slug: str | None) -> Session:
+    """A Session whose tenant tables live in `t_<slug>` (or nowhere, for slug None).
+    Control-plane tables (schema `control`) are reachable unchanged. The caller closes it."""
+    if slug is None:
+        return Session(bind=bound_engine(engine, UNBOUND_SCHEMA), expire_on_commit=False)
     schema = schema_for(slug)
     session = Session(bind=bound_engine(engine, schema), expire_on_commit=False)
     session.info["tenant_slug"] = slug
     event.listen(session, "after_begin", _track_schema(schema))
+    return session
+
+
+@contextmanager
+def tenant_session(engine: Engine, slug: str) -> Iterator[Session]:
+    """`open_session` for a block: closed (rolled back unless committed) on exit."""
+    session = open_session(engine, slug)
     try:
         yield session
     finally:
@@ -53,7 +61,7 @@ def tenant_session(engine: Engine, slug: str) -> Iterator[Session]:
 
 @contextmanager
 def session_without_tenant(engine: Engine) -> Iterator[Session]:
-    session = Session(bind=bound_engine(engine, UNBOUND_SCHEMA), expire_on_commit=False)
+    session = open_session(engine, None)
     try:
         yield session
     finally:

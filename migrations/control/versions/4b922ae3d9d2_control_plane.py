@@ -5,8 +5,8 @@ Revises:
 Create Date: 2026-11-28 08:09:34.217597
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '4b922ae3d9d2'

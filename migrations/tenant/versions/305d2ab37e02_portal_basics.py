@@ -5,8 +5,8 @@ Revises:
 Create Date: 2026-11-28 08:09:36.225911
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '305d2ab37e02'

@@ -1,0 +1,119 @@
+"""Running a tenant's provisioning steps: resumable, recorded, timed.
+
+Steps already done are skipped; a failed or crashed step is retried from its start (its
+transaction was rolled back). A failure leaves the tenant `failed`, naming step and error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Engine
+
+from provisioning.errors import TenantNotFound
+from provisioning.steps import STEPS, StepContext
+from saas.registry.models import ProvisioningStep, Tenant, TenantStatus
+from saas.tenancy.binding import tenant_session
+
+# Called with the step name inside the step's transaction, after its work: tests use it to
+# fail or kill the process at every step.
+FaultHook = Callable[[str], None]
+
+
+@dataclass
+class ProvisioningOutcome:
+    slug: str
+    status: TenantStatus
+    step_ms: dict[str, float] = field(default_factory=dict)
+    failed_step: str | None = None
+    error: str | None = None
+
+
+def _done_steps(engine: Engine, tenant_id: int) -> set[str]:
+    with engine.connect() as connection:
+        return set(
+            connection.scalars(
+                select(ProvisioningStep.step).where(
+                    ProvisioningStep.tenant_id == tenant_id, ProvisioningStep.status == "done"
+                )
+            )
+        )
+
+
+def _mark_started(engine: Engine, tenant_id: int, step: str) -> None:
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(ProvisioningStep)
+            .values(tenant_id=tenant_id, step=step, status="running", attempts=1, started_at=now)
+            .on_conflict_do_update(
+                index_elements=["tenant_id", "step"],
+                set_={
+                    "status": "running",
+                    "attempts": ProvisioningStep.attempts + 1,
+                    "started_at": now,
+                    "error": None,
+                },
+            )
+        )
+        connection.execute(
+            update(Tenant)
+            .where(Tenant.id == tenant_id)
+            .values(current_step=step, status=TenantStatus.PROVISIONING, last_error=None)
+        )
+
+
+def _mark_failed(engine: Engine, tenant_id: int, step: str, error: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            update(ProvisioningStep)
+            .where(ProvisioningStep.tenant_id == tenant_id, ProvisioningStep.step == step)
+            .values(status="failed", error=error, finished_at=datetime.now(UTC))
+        )
+        connection.execute(
+            update(Tenant)
+            .where(Tenant.id == tenant_id)
+            .values(status=TenantStatus.FAILED, current_step=step, last_error=error)
+        )
+
+
+def run_provisioning(engine: Engine, slug: str, *, fault: FaultHook | None = None) -> ProvisioningOutcome:
+    """Run every step not yet done for tenant `slug`. Raises `TenantNotFound`."""
+    with engine.connect() as connection:
+        row = connection.execute(select(Tenant.id, Tenant.status).where(Tenant.slug == slug)).first()
+    if row is None:
+        raise TenantNotFound(slug)
+    tenant_id = row.id
+    outcome = ProvisioningOutcome(slug, row.status)
+    done = _done_steps(engine, tenant_id)
+    context = StepContext(engine, slug, tenant_id)
+    for name, step in STEPS:
+        if name in done:
+            continue
+        _mark_started(engine, tenant_id, name)
+        started = time.perf_counter()
+        try:
+            with tenant_session(engine, slug) as session:
+                step(context, session)
+                if fault is not None:
+                    fault(name)
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                session.execute(
+                    update(ProvisioningStep)
+                    .where(ProvisioningStep.tenant_id == tenant_id, ProvisioningStep.step == name)
+                    .values(status="done", finished_at=datetime.now(UTC), duration_ms=elapsed_ms)
+                )
+                session.commit()
+        except Exception as error:  # noqa: BLE001 - recorded on the tenant, then re-raised
+            message = f"{type(error).__name__}: {error}"
+            _mark_failed(engine, tenant_id, name, message)
+            outcome.status, outcome.failed_step, outcome.error = TenantStatus.FAILED, name, message
+            return outcome
+        outcome.step_ms[name] = elapsed_ms
+    outcome.status = TenantStatus.ACTIVE
+    return outcome

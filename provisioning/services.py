@@ -1,0 +1,209 @@
+"""Tenant lifecycle actions. Each owns its transaction, writes its audit event in it, and
+leaves side effects (enqueueing jobs) to the caller, after commit."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
+from provisioning.templates import TemplateNotFound, get_template
+from saas import regions
+from saas.audit import services as audit
+from saas.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
+from saas.schema.migrate import drop_tenant_schema_irreversibly
+from saas.tenancy.slugs import InvalidSlug, validate_slug
+
+_DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def tenant_by_slug(session: Session, slug: str, *, lock: bool = False) -> Tenant:
+    statement = select(Tenant).where(Tenant.slug == slug)
+    if lock:
+        statement = statement.with_for_update()
+    tenant = session.scalar(statement)
+    if tenant is None:
+        raise TenantNotFound(f"there is no tenant {slug!r}")
+    return tenant
+
+
+def _validated_domains(session: Session, domains: list[str]) -> list[str]:
+    cleaned = []
+    for domain in domains:
+        domain = domain.strip().lower().rstrip(".")
+        if not _DOMAIN_RE.match(domain):
+            raise ProvisioningRefused(f"{domain!r} is not a valid domain name")
+        owner = session.scalar(select(Tenant.slug).join(TenantDomain).where(TenantDomain.domain == domain))
+        if owner is not None:
+            raise TenantConflict(f"the domain {domain} already belongs to tenant {owner!r}")
+        cleaned.append(domain)
+    return sorted(set(cleaned))
+
+
+def do_register_tenant(
+    session: Session,
+    *,
+    slug: str,
+    region_code: str,
+    template: str,
+    name: str | None = None,
+    domains: list[str] | tuple[str, ...] = (),
+    admin_email: str | None = None,
+    actor: str,
+) -> Tenant:
+    """Record a new tenant in state `provisioning` and commit; the caller then enqueues
+    `provisioning.jobs.provision_tenant(slug)`.
+
+    Raises `ProvisioningRefused` (invalid slug, region, template or domain) or
+    `TenantConflict` (slug or domain taken)."""
+    try:
+        validate_slug(slug)
+    except InvalidSlug as error:
+        raise ProvisioningRefused(f"slug: {error}") from None
+    try:
+        government = regions.lookup(region_code)
+    except regions.UnknownRegion as error:
+        raise ProvisioningRefused(f"region: {error}") from None
+    # 세종 is a single-tier government: it runs its own PB although it is not a 시·군·구.
+    if not (government.is_basic_local_gov or government.unit_type.startswith("특별자치시")):
+        raise ProvisioningRefused(
+            f"region: {government.full_name_ko} ({government.sgg_code}) is a {government.unit_type}, "
+            "not a basic local government (시·군·자치구); use the code of the government it belongs to"
+        )
+    try:
+        chosen = get_template(template)
+    except TemplateNotFound as error:
+        raise ProvisioningRefused(f"template: {error}") from None
+    if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise TenantConflict(f"a tenant named {slug!r} already exists")
+    domain_names = _validated_domains(session, list(domains))
+    branding = chosen.data["branding"]
+    tenant = Tenant(
+        slug=slug,
+        name=name or government.full_name_ko,
+        name_en=government.name_en,
+        region_code=government.adm_code10,
+        status=TenantStatus.PROVISIONING,
+        template_name=chosen.name,
+        template_version=chosen.version,
+        branding={
+            "primary_color": branding["primary_color"],
+            "accent_color": branding["accent_color"],
+            "logo_text": branding["logo_text"],
+        },
+        admin_email=admin_email.strip().lower() if admin_email else None,
+        domains=[TenantDomain(domain=d) for d in domain_names],
+    )
+    session.add(tenant)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="tenant.register",
+        tenant_slug=slug,
+        data={
+            "region_code": tenant.region_code,
+            "template": f"{chosen.name}@{chosen.version}",
+            "domains": domain_names,
+        },
+    )
+    session.commit()
+    return tenant
+
+
+def do_prepare_retry(session: Session, slug: str, *, actor: str) -> Tenant:
+    """Put a failed tenant back to `provisioning`; the caller enqueues the job again,
+    which resumes at the failed step."""
+    tenant = tenant_by_slug(session, slug, lock=True)
+    if tenant.status not in (TenantStatus.FAILED, TenantStatus.PROVISIONING):
+        raise TenantConflict(f"tenant {slug!r} is {tenant.status.value}, there is nothing to retry")
+    tenant.status = TenantStatus.PROVISIONING
+    audit.record(
+        session, actor=actor, action="tenant.retry", tenant_slug=slug, data={"step": tenant.current_step}
+    )
+    session.commit()
+    return tenant
+
+
+def _set_status(
+    session: Session,
+    slug: str,
+    *,
+    to: TenantStatus,
+    allowed_from: TenantStatus,
+    action: str,
+    actor: str,
+    reason: str | None,
+) -> Tenant:
+    tenant = tenant_by_slug(session, slug, lock=True)
+    if tenant.status == to:
+        return tenant  # idempotent: asking twice is not an error
+    if tenant.status != allowed_from:
+        raise TenantConflict(f"tenant {slug!r} is {tenant.status.value}, not {allowed_from.value}")
+    tenant.status = to
+    audit.record(session, actor=actor, action=action, tenant_slug=slug, data={"reason": reason})
+    session.commit()
+    return tenant
+
+
+def do_suspend_tenant(session: Session, slug: str, *, actor: str, reason: str | None = None) -> Tenant:
+    return _set_status(
+        session,
+        slug,
+        to=TenantStatus.SUSPENDED,
+        allowed_from=TenantStatus.ACTIVE,
+        action="tenant.suspend",
+        actor=actor,
+        reason=reason,
+    )
+
+
+def do_resume_tenant(session: Session, slug: str, *, actor: str, reason: str | None = None) -> Tenant:
+    return _set_status(
+        session,
+        slug,
+        to=TenantStatus.ACTIVE,
+        allowed_from=TenantStatus.SUSPENDED,
+        action="tenant.resume",
+        actor=actor,
+        reason=reason,
+    )
+
+
+def do_delete_tenant_irreversibly(session: Session, slug: str, *, confirm: str, actor: str) -> None:
+    """Drop the tenant's schema and its control-plane rows. `confirm` must repeat the slug.
+    The audit trail keeps the record of the tenant and of its deletion."""
+    if confirm != slug:
+        raise ProvisioningRefused("to delete a tenant, confirm by typing its slug exactly")
+    tenant = tenant_by_slug(session, slug, lock=True)
+    drop_tenant_schema_irreversibly(session.connection(), slug)
+    session.execute(delete(ProvisioningStep).where(ProvisioningStep.tenant_id == tenant.id))
+    session.delete(tenant)
+    audit.record(
+        session,
+        actor=actor,
+        action="tenant.delete",
+        tenant_slug=slug,
+        data={"region_code": tenant.region_code},
+    )
+    session.commit()
+
+
+def provisioning_steps(session: Session, tenant: Tenant) -> list[dict[str, Any]]:
+    rows = session.scalars(select(ProvisioningStep).where(ProvisioningStep.tenant_id == tenant.id))
+    by_name = {row.step: row for row in rows}
+    from provisioning.steps import STEP_NAMES
+
+    return [
+        {
+            "step": name,
+            "status": by_name[name].status if name in by_name else "pending",
+            "attempts": by_name[name].attempts if name in by_name else 0,
+            "duration_ms": by_name[name].duration_ms if name in by_name else None,
+            "error": by_name[name].error if name in by_name else None,
+        }
+        for name in STEP_NAMES
+    ]

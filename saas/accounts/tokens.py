@@ -1,0 +1,75 @@
+"""API tokens: created with a secret shown once, stored as its SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from saas.accounts.models import ApiToken, Role
+from saas.audit import services as audit
+
+TOKEN_PREFIX = "chy_"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    session: Session,
+    *,
+    name: str,
+    role: Role,
+    tenant_id: int | None = None,
+    actor: str,
+) -> tuple[ApiToken, str]:
+    """Create a token and commit; return it with its secret (the only time it is known)."""
+    if role.is_platform_wide and tenant_id is not None:
+        raise ValueError(f"{role.value} is a platform-wide role: it takes no tenant")
+    if not role.is_platform_wide and tenant_id is None:
+        raise ValueError(f"{role.value} is a role inside one tenant: name the tenant")
+    public = secrets.token_hex(4)
+    secret = f"{TOKEN_PREFIX}{public}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(
+        name=name,
+        role=role,
+        tenant_id=tenant_id,
+        prefix=f"{TOKEN_PREFIX}{public}",
+        secret_hash=_hash(secret),
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="token.create",
+        target=f"token:{token.id}",
+        data={"name": name, "role": role.value, "tenant_id": tenant_id},
+    )
+    session.commit()
+    return token, secret
+
+
+def token_for_secret(session: Session, secret: str) -> ApiToken | None:
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = session.scalar(
+        select(ApiToken).where(ApiToken.secret_hash == _hash(secret), ApiToken.revoked_at.is_(None))
+    )
+    return token
+
+
+def revoke_token(session: Session, token_id: int, *, actor: str) -> bool:
+    changed = session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    ).rowcount
+    if changed:
+        audit.record(session, actor=actor, action="token.revoke", target=f"token:{token_id}")
+    session.commit()
+    return bool(changed)

@@ -1,0 +1,1 @@
+"""API conventions shared by the control plane and the tenant API."""

@@ -1,0 +1,65 @@
+"""Every error is JSON `{"code", "status", "message", "errors"?}` with the right status."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import Api
+from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+# A sentence for each status a client can meet without a message of our own.
+DEFAULT_MESSAGES = {
+    400: "The request is malformed.",
+    401: "Authentication is required: send 'Authorization: Bearer <token>'.",
+    403: "Your role does not allow this.",
+    404: "Not found.",
+    405: "This method is not allowed here.",
+    409: "The request conflicts with the current state.",
+    413: "The request body is too large.",
+    415: "Send the body as application/json.",
+    422: "The request did not pass validation; see 'errors'.",
+    500: "Something went wrong on our side; the error was logged.",
+    503: "The service is not available right now.",
+}
+
+
+class ErrorSchema(SmorestErrorSchema):
+    code = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    status = ma.fields.String(metadata={"description": "HTTP status name"})
+    message = ma.fields.String(metadata={"description": "What was wrong, in a sentence"})
+    errors = ma.fields.Dict(metadata={"description": "Field-by-field problems, when validation failed"})
+
+
+class ChamyeoApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        super()._register_error_handlers()
+        self._app.register_error_handler(Exception, self.handle_unexpected_exception)
+
+    def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict]:
+        payload, status, headers = super().handle_http_exception(error)
+        payload.setdefault("message", _message_for(error))
+        return payload, status, headers
+
+    def handle_unexpected_exception(self, error: Exception) -> tuple[dict[str, Any], int, dict]:
+        if isinstance(error, HTTPException):
+            return self.handle_http_exception(error)
+        log.exception("unhandled error")
+        return self.handle_http_exception(InternalServerError())
+
+
+def _message_for(error: HTTPException) -> str:
+    code = error.code or 500
+    if code in DEFAULT_MESSAGES and code >= 500:
+        return DEFAULT_MESSAGES[code]
+    description = error.description or ""
+    # werkzeug's own descriptions are long and generic; ours are shorter.
+    if description and description != type(error).description:
+        return description
+    return DEFAULT_MESSAGES.get(code, error.name)

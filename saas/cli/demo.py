@@ -1,0 +1,89 @@
+"""Demo data for `chamyeo up`: a ministry admin, an auditor and two municipalities,
+provisioned through the real job path. Seeded once; re-running only fills what is missing."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from saas.accounts.models import Role
+from saas.queue import Queues
+from saas.settings import Settings
+
+# slug, region code, template: two real municipalities from the official list.
+DEMO_TENANTS = (
+    ("gangnam", "11680", "citywide"),  # 서울특별시 강남구
+    ("suwon", "41110", "neighbourhood"),  # 경기도 수원시
+)
+TENANT_ROLES = (Role.TENANT_ADMIN, Role.STAFF, Role.OFFICER, Role.COMMITTEE_MEMBER, Role.RESIDENT)
+
+
+def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Callable[[str], None]) -> Path:
+    """Make sure the demo tenants exist and every demo role has a working token; write the
+    tokens to `<home>/demo-credentials.json` (development only) and return its path."""
+    from provisioning.jobs import enqueue_provisioning
+    from provisioning.services import do_register_tenant
+    from saas.accounts.tokens import create_token, token_for_secret
+    from saas.registry.models import Tenant, TenantStatus
+    from saas.tenancy.binding import session_without_tenant
+
+    path = settings.home.resolve() / "demo-credentials.json"
+    known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    with session_without_tenant(engine) as session:
+        for slug, region, template in DEMO_TENANTS:
+            if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is None:
+                do_register_tenant(
+                    session,
+                    slug=slug,
+                    region_code=region,
+                    template=template,
+                    admin_email=f"admin@{slug}.example.kr",
+                    actor="demo",
+                )
+                enqueue_provisioning(queues.get("provisioning"), slug)
+                echo(f"demo: provisioning t_{slug} ({region}, template {template})")
+        _wait_for_tenants(engine, [slug for slug, _, _ in DEMO_TENANTS], echo)
+
+        wanted: list[tuple[str, Role, int | None]] = [
+            ("ministry_admin", Role.MINISTRY_ADMIN, None),
+            ("auditor", Role.AUDITOR, None),
+        ]
+        for slug, _, _ in DEMO_TENANTS:
+            tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+            wanted += [(f"{slug}/{role.value}", role, tenant_id) for role in TENANT_ROLES]
+        for name, role, tenant_id in wanted:
+            secret = known.get(name)
+            if secret is None or token_for_secret(session, secret) is None:
+                _, known[name] = create_token(
+                    session, name=f"demo {name}", role=role, tenant_id=tenant_id, actor="demo"
+                )
+        statuses = dict(session.execute(select(Tenant.slug, Tenant.status)).tuples().all())
+    for slug, status in statuses.items():
+        if status != TenantStatus.ACTIVE:
+            echo(f"demo: t_{slug} is {status.value}; see `chamyeo tenants show {slug}`")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def _wait_for_tenants(
+    engine: Engine, slugs: list[str], echo: Callable[[str], None], timeout: float = 120
+) -> None:
+    from saas.registry.models import Tenant, TenantStatus
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            pending = connection.scalars(
+                select(Tenant.slug).where(Tenant.slug.in_(slugs), Tenant.status == TenantStatus.PROVISIONING)
+            ).all()
+        if not pending:
+            return
+        time.sleep(0.1)
+    echo(f"demo: still provisioning after {timeout:.0f} s: {', '.join(pending)}")

@@ -1,0 +1,254 @@
+"""`chamyeo tenants`: the lifecycle of municipal portals."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import click
+
+from saas.cli.context import attached_settings
+
+
+def _session_and_queue():  # noqa: ANN202
+    from contextlib import ExitStack
+
+    from saas.db import Database
+    from saas.queue import Queues
+    from saas.tenancy.binding import session_without_tenant
+
+    stack = ExitStack()
+    settings = stack.enter_context(attached_settings(redis=True))
+    database = Database()
+    database.configure(settings)
+    stack.callback(database.dispose)
+    queues = Queues()
+    queues.configure(settings)
+    session = stack.enter_context(session_without_tenant(database.engine))
+    return stack, database.engine, session, queues
+
+
+def _refusal(error: Exception) -> click.ClickException:
+    return click.ClickException(str(error))
+
+
+def _describe(session, tenant) -> dict[str, Any]:  # noqa: ANN001
+    from provisioning.services import provisioning_steps
+
+    return {
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "name_en": tenant.name_en,
+        "region_code": tenant.region_code,
+        "status": tenant.status.value,
+        "current_step": tenant.current_step,
+        "last_error": tenant.last_error,
+        "template": tenant.template_name,
+        "template_version": tenant.template_version,
+        "schema_revision": tenant.schema_revision,
+        "domains": [d.domain for d in tenant.domains],
+        "steps": provisioning_steps(session, tenant),
+    }
+
+
+def _urls(settings, slug: str, domains: list[str]) -> list[str]:  # noqa: ANN001
+    urls = [f"{settings.base_url}/t/{slug}/api/v1/portal"]
+    urls.append(f"http://{slug}.{settings.platform_domain}:{settings.port}/api/v1/portal")
+    urls += [f"https://{d}/" for d in domains]
+    return urls
+
+
+def _wait_active(engine, queues, slug: str, timeout: float = 120.0) -> str:  # noqa: ANN001
+    """Wait for the job; run it here when no worker serves the provisioning queue."""
+    from rq import Worker
+    from sqlalchemy import select
+
+    from provisioning.runner import run_provisioning
+    from saas.registry.models import Tenant
+
+    if not Worker.all(queue=queues.get("provisioning")):
+        click.echo("no worker is running: provisioning here", err=True)
+        return run_provisioning(engine, slug).status.value
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            status = connection.scalar(select(Tenant.status).where(Tenant.slug == slug))
+        if status is None or status.value in ("active", "failed"):
+            return status.value if status else "deleted"
+        time.sleep(0.1)
+    raise click.ClickException(f"t_{slug} is still provisioning after {timeout:.0f} s")
+
+
+@click.group()
+def tenants() -> None:
+    """Create, inspect, suspend, export and delete municipal portals."""
+
+
+@tenants.command()
+@click.argument("slug")
+@click.option("--name", help="Official name (default: from the official list).")
+@click.option("--region", "region_code", required=True, help="5-digit 시군구 or 10-digit code.")
+@click.option("--template", required=True, help="Template name (see `chamyeo templates list`).")
+@click.option("--domain", "domains", multiple=True, help="A custom domain (repeatable).")
+@click.option("--admin-email", help="The municipal admin to invite.")
+@click.option("--wait", is_flag=True, help="Wait until the portal is active or failed.")
+def create(
+    slug: str,
+    name: str | None,
+    region_code: str,
+    template: str,
+    domains: tuple[str, ...],
+    admin_email: str | None,
+    wait: bool,
+) -> None:
+    """Register a tenant and provision its portal."""
+    from provisioning.errors import ProvisioningRefused, TenantConflict
+    from provisioning.jobs import enqueue_provisioning
+    from provisioning.services import do_register_tenant
+
+    stack, engine, session, queues = _session_and_queue()
+    with stack:
+        try:
+            do_register_tenant(
+                session,
+                slug=slug,
+                name=name,
+                region_code=region_code,
+                template=template,
+                domains=domains,
+                admin_email=admin_email,
+                actor="cli",
+            )
+        except (ProvisioningRefused, TenantConflict) as error:
+            raise _refusal(error) from None
+        job = enqueue_provisioning(queues.get("provisioning"), slug)
+        click.echo(f"t_{slug}: provisioning (job {job.id})")
+        if wait:
+            status = _wait_active(engine, queues, slug)
+            click.echo(f"t_{slug}: {status}")
+            if status != "active":
+                raise SystemExit(1)
+
+
+@tenants.command("list")
+@click.option("--status", type=click.Choice(["provisioning", "active", "suspended", "failed"]))
+def list_(status: str | None) -> None:
+    """Every tenant, one a line."""
+    from sqlalchemy import select
+
+    from saas.registry.models import Tenant
+
+    stack, _engine, session, _queues = _session_and_queue()
+    with stack:
+        statement = select(Tenant).order_by(Tenant.slug)
+        if status:
+            statement = statement.where(Tenant.status == status)
+        for tenant in session.scalars(statement):
+            click.echo(
+                f"{tenant.slug}\t{tenant.status.value}\t{tenant.region_code}\t"
+                f"{tenant.template_name}@{tenant.template_version}\t{tenant.name}"
+            )
+
+
+@tenants.command()
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True)
+def show(slug: str, as_json: bool) -> None:
+    """Status, provisioning steps, template version and URLs of one tenant."""
+    from provisioning.errors import TenantNotFound
+    from provisioning.services import tenant_by_slug
+
+    stack, _engine, session, _queues = _session_and_queue()
+    with stack:
+        settings = stack.enter_context(attached_settings())
+        try:
+            tenant = tenant_by_slug(session, slug)
+        except TenantNotFound as error:
+            raise _refusal(error) from None
+        info = _describe(session, tenant)
+        info["urls"] = _urls(settings, slug, info["domains"])
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    for key in (
+        "slug",
+        "name",
+        "name_en",
+        "region_code",
+        "status",
+        "current_step",
+        "last_error",
+        "template",
+        "template_version",
+        "schema_revision",
+    ):
+        click.echo(f"{key:17} {info[key] if info[key] is not None else '-'}")
+    for step in info["steps"]:
+        took = f"{step['duration_ms']:.1f} ms" if step["duration_ms"] is not None else ""
+        click.echo(f"  step {step['step']:15} {step['status']:8} {took} {step['error'] or ''}")
+    for url in info["urls"]:
+        click.echo(f"url               {url}")
+
+
+def _status_command(name: str, action_name: str, help_text: str) -> click.Command:
+    @click.command(name=name, help=help_text)
+    @click.argument("slug")
+    @click.option("--reason", help="Recorded in the audit trail.")
+    def command(slug: str, reason: str | None) -> None:
+        import provisioning.services as services
+        from provisioning.errors import TenantConflict, TenantNotFound
+
+        stack, _engine, session, _queues = _session_and_queue()
+        with stack:
+            try:
+                tenant = getattr(services, action_name)(session, slug, actor="cli", reason=reason)
+            except (TenantConflict, TenantNotFound) as error:
+                raise _refusal(error) from None
+            click.echo(f"t_{slug}: {tenant.status.value}")
+
+    return command
+
+
+tenants.add_command(_status_command("suspend", "do_suspend_tenant", "Stop serving a portal (data kept)."))
+tenants.add_command(_status_command("resume", "do_resume_tenant", "Serve a suspended portal again."))
+
+
+@tenants.command()
+@click.argument("slug")
+@click.option("--wait", is_flag=True)
+def retry(slug: str, wait: bool) -> None:
+    """Resume a failed provisioning at the step that failed."""
+    from provisioning.errors import TenantConflict, TenantNotFound
+    from provisioning.jobs import enqueue_provisioning
+    from provisioning.services import do_prepare_retry
+
+    stack, engine, session, queues = _session_and_queue()
+    with stack:
+        try:
+            do_prepare_retry(session, slug, actor="cli")
+        except (TenantConflict, TenantNotFound) as error:
+            raise _refusal(error) from None
+        job = enqueue_provisioning(queues.get("provisioning"), slug)
+        click.echo(f"t_{slug}: provisioning resumed (job {job.id})")
+        if wait:
+            click.echo(f"t_{slug}: {_wait_active(engine, queues, slug)}")
+
+
+@tenants.command()
+@click.argument("slug")
+@click.option("--confirm", help="The slug again (otherwise you are asked to type it).")
+def delete(slug: str, confirm: str | None) -> None:
+    """Delete a tenant, its schema and data. Irreversible; audit-logged."""
+    from provisioning.errors import ProvisioningRefused, TenantNotFound
+    from provisioning.services import do_delete_tenant_irreversibly
+
+    if confirm is None:
+        confirm = click.prompt(f"This deletes t_{slug} and all its data for good. Type the slug")
+    stack, _engine, session, _queues = _session_and_queue()
+    with stack:
+        try:
+            do_delete_tenant_irreversibly(session, slug, confirm=confirm, actor="cli")
+        except (ProvisioningRefused, TenantNotFound) as error:
+            raise _refusal(error) from None
+    click.echo(f"t_{slug}: deleted")

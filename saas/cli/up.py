@@ -1,0 +1,162 @@
+"""`chamyeo up`: the whole platform on one machine, with demo data.
+
+Starts (or re-attaches to) the embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL
+are set, upgrades the database, seeds the demo once, then runs an RQ worker and the web
+server (gunicorn) until Ctrl-C, and stops everything it started.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from saas.settings import Settings
+
+
+def _persistent_secret_key(home: Path) -> str:
+    path = home / "secret_key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=settings.database_url or "",
+        REDIS_URL=settings.redis_url or "",
+        CHAMYEO_ENV=settings.environment,
+        CHAMYEO_HOME=str(settings.home.resolve()),
+        SECRET_KEY=settings.secret_key,
+        PORT=str(settings.port),
+        HOST=settings.host,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            raise click.ClickException("a process stopped during start-up; see its output above")
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise click.ClickException(f"{url} did not answer within {timeout:.0f} s")
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@click.command()
+@click.option("--no-demo", is_flag=True, help="Do not seed the demo data.")
+def up(no_demo: bool) -> None:
+    """Start the platform with demo data on http://HOST:PORT (Ctrl-C stops everything)."""
+    from saas.cli.demo import seed_demo
+    from saas.db import Database
+    from saas.queue import Queues
+    from saas.schema import fleet
+    from saas.schema.migrate import upgrade_control
+    from saas.services import attached_services
+
+    base = Settings.from_env()
+    if os.environ.get("SECRET_KEY") is None:
+        from dataclasses import replace
+
+        base = replace(base, secret_key=_persistent_secret_key(base.home))
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    with attached_services(base) as settings:
+        click.echo(f"database  {Database.describe(settings.database_url)}")
+        click.echo(f"queue     {settings.redis_url}")
+        database = Database()
+        database.configure(settings)
+        upgrade_control(database.engine)
+        report = fleet.upgrade_all(database.engine, progress=click.echo)
+        click.echo(f"migrations: control at head; {report.summary()}")
+        env = _child_env(settings)
+        processes: list[subprocess.Popen[bytes]] = []
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        try:
+            processes.append(subprocess.Popen([sys.executable, "-m", "saas.cli", "worker"], env=env))
+            queues = Queues()
+            queues.configure(settings)
+            credentials = None
+            if not no_demo:
+                credentials = seed_demo(database.engine, queues, settings, echo=click.echo)
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "--workers",
+                        str(settings.web_workers),
+                        "--bind",
+                        f"{settings.host}:{settings.port}",
+                        "--access-logfile",
+                        "-",
+                        "--graceful-timeout",
+                        "5",
+                        "saas.wsgi:app",
+                    ],
+                    env=env,
+                )
+            )
+            _wait_healthy(f"{settings.base_url}/healthz", processes)
+            _print_welcome(settings, credentials)
+            while not stopping and all(p.poll() is None for p in processes):
+                time.sleep(0.2)
+        finally:
+            click.echo("stopping …")
+            _stop(processes)
+            database.dispose()
+    click.echo("stopped")
+
+
+def _print_welcome(settings: Settings, credentials: Path | None) -> None:
+    url = settings.base_url
+    lines = [
+        "",
+        f"Chamyeo is running on {url}",
+        f"  health         {url}/healthz",
+        f"  API docs       {url}/api/docs",
+        f"  OpenAPI        {url}/api/openapi.json",
+        f"  demo portals   {url}/t/gangnam/api/v1/portal",
+        f"                 {url}/t/suwon/api/v1/portal",
+    ]
+    if credentials is not None:
+        lines += [
+            f"  sign in        API tokens for each demo role are in {credentials}",
+            "                 send them as 'Authorization: Bearer <token>'",
+        ]
+    lines += ["Press Ctrl-C to stop.", ""]
+    click.echo("\n".join(lines))

@@ -1,0 +1,79 @@
+"""Routing requests to tenants: by host (`<slug>.<platform domain>`, custom domains) or by
+the `/t/<slug>/` path prefix, which always works."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask_smorest import Blueprint, abort
+from werkzeug.routing import BaseConverter
+
+from saas.tenancy.context import enter_tenant, slug_for_domain
+from saas.tenancy.slugs import SLUG_PATTERN
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+TENANT_PREFIX = "/t/<tenant_slug:slug>"
+
+
+class TenantSlugConverter(BaseConverter):
+    regex = SLUG_PATTERN
+
+
+def tenant_blueprint(name: str, import_name: str, *, url_prefix: str = "", **options: Any) -> Blueprint:
+    """A flask-smorest blueprint under `/t/<slug>/api/v1<url_prefix>` whose requests enter
+    their tenant (and refuse credentials of another tenant) before any view runs."""
+    blueprint = Blueprint(name, import_name, url_prefix=f"{TENANT_PREFIX}/api/v1{url_prefix}", **options)
+    blueprint.url_value_preprocessor(_enter_tenant_of_request)
+    blueprint.url_defaults(_keep_slug)
+    return blueprint
+
+
+def _enter_tenant_of_request(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    from saas.auth import current_principal
+
+    slug = (values or {}).pop("slug")
+    tenant = enter_tenant(slug)
+    principal = current_principal()
+    if principal is not None and principal.tenant_id not in (None, tenant.id):
+        # Another tenant's credential: the same answer as for a portal that does not exist.
+        abort(404, message=f"There is no portal named {slug!r}.")
+
+
+def _keep_slug(endpoint: str, values: dict[str, Any]) -> None:
+    from flask import g
+
+    tenant = g.get("tenant")
+    if tenant is not None:
+        values.setdefault("slug", tenant.slug)
+
+
+class HostRouting:
+    """WSGI middleware: a request to a tenant's host is routed as `/t/<slug>/<path>`."""
+
+    def __init__(self, app: Flask, platform_domain: str) -> None:
+        self.flask_app = app
+        self.wsgi_app = app.wsgi_app
+        self.suffix = "." + platform_domain.lower()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        slug = self.slug_for_host(environ.get("HTTP_HOST", ""))
+        if slug is not None:
+            environ["PATH_INFO"] = f"/t/{slug}{environ.get('PATH_INFO', '') or '/'}"
+        return self.wsgi_app(environ, start_response)
+
+    def slug_for_host(self, host: str) -> str | None:
+        name = host.rsplit(":", 1)[0].lower().rstrip(".") if host else ""
+        if not name or name in {"localhost", "127.0.0.1", "[::1]"} or name == self.suffix[1:]:
+            return None
+        if name.endswith(self.suffix):
+            # An invalid label still gets a tenant path, so it ends in 404, not the control plane.
+            return name[: -len(self.suffix)]
+        with self.flask_app.app_context():
+            return slug_for_domain(name)
+
+
+def init_app(app: Flask, platform_domain: str) -> None:
+    app.url_map.converters["tenant_slug"] = TenantSlugConverter
+    app.wsgi_app = HostRouting(app, platform_domain)  # type: ignore[method-assign]

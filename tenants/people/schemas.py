@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+STAFF_ROLES = ("tenant_admin", "staff", "officer", "committee_member")
+
+
+class MemberSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    email = ma.fields.Email(required=True)
+    display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(STAFF_ROLES))
+    invited_at = ma.fields.DateTime(dump_only=True)
+    accepted_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+
+
+class InvitationSchema(MemberSchema):
+    invitation_code = ma.fields.String(dump_only=True)

@@ -1,0 +1,54 @@
+"""The portal's staff: list and invite (municipal admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import abort
+from sqlalchemy import select
+
+from saas.accounts.models import Role
+from saas.auth import actor, require_tenant_role
+from saas.tenancy.context import current_tenant, db_session
+from saas.tenancy.web import tenant_blueprint
+from tenants.people import services
+from tenants.people.models import Member
+from tenants.people.schemas import InvitationSchema, MemberSchema
+
+blp = tenant_blueprint("people", __name__, url_prefix="/members", description="Municipal staff of a portal.")
+
+
+@blp.route("")
+class Members(MethodView):
+    @blp.doc(security=[{"bearer": []}])
+    @blp.response(200, MemberSchema(many=True))
+    @require_tenant_role(Role.TENANT_ADMIN)
+    def get(self) -> list[Member]:
+        """Everyone with a role in this portal."""
+        return list(db_session().scalars(select(Member).order_by(Member.email)))
+
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(MemberSchema)
+    @blp.response(201, InvitationSchema)
+    @require_tenant_role(Role.TENANT_ADMIN)
+    def post(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Invite a person; the answer carries the invitation code, shown only this once."""
+        try:
+            member, code = services.do_invite_member(db_session(), current_tenant(), actor=actor(), **fields)
+        except services.AlreadyMember:
+            abort(409, message=f"{fields['email']} is already a member of this portal.")
+        return {**MemberSchema().dump(member), "invitation_code": code}
+
+
+@blp.route("/<int:member_id>")
+class MemberDetail(MethodView):
+    @blp.doc(security=[{"bearer": []}])
+    @blp.response(200, MemberSchema)
+    @require_tenant_role(Role.TENANT_ADMIN)
+    def get(self, member_id: int) -> Member:
+        """One member."""
+        member = db_session().get(Member, member_id)
+        if member is None:
+            abort(404, message="There is no such member.")
+        return member
