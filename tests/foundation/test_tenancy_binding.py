@@ -1,0 +1,78 @@
+"""One pooled connection serving two tenants in turn never carries one's binding into the other."""
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import ProgrammingError
+
+from saas.tenancy import binding
+from saas.tenancy.slugs import InvalidSlug, schema_for
+from tenants.people.models import Member
+from tenants.portal.models import Page
+
+
+@pytest.fixture
+def one_connection_engine(engine):
+    # A pool of exactly one connection: every unit of work below reuses it.
+    single = create_engine(engine.url, pool_size=1, max_overflow=0)
+    binding.install_connection_recycling(single, tenants_per_connection=500)
+    yield single
+    single.dispose()
+
+
+def _backend_pid(session):
+    return session.scalar(text("SELECT pg_backend_pid()"))
+
+
+def test_interleaved_tenants_on_one_pooled_connection_read_their_own_rows(one_connection_engine, alpha, beta):
+    seen = []
+    for slug in ["alpha", "beta", "alpha", "beta", "alpha"]:
+        with binding.tenant_session(one_connection_engine, slug) as session:
+            person = session.scalar(select(Member.display_name).where(Member.email == "kim@example.kr"))
+            body = session.scalar(select(Page.body_en).where(Page.key == "notice"))
+            search_path = session.scalar(text("SHOW search_path"))
+            seen.append((slug, person, body, _backend_pid(session), search_path))
+    assert len({pid for *_, pid, _ in seen}) == 1, "the test must reuse one connection"
+    for slug, person, body, _pid, search_path in seen:
+        expected = "Kim of Alpha" if slug == "alpha" else "Kim of Beta"
+        assert person == expected and body == f"Notice by {expected}"
+        assert "t_" not in search_path  # the binding never touches the session's search_path
+
+
+def test_a_write_in_one_tenant_lands_only_in_that_schema(one_connection_engine, make_tenant):
+    first, second = make_tenant(), make_tenant()
+    with binding.tenant_session(one_connection_engine, first.slug) as session:
+        session.add(Member(email="only@first.kr", display_name="First", role="staff"))
+        session.commit()
+    with binding.tenant_session(one_connection_engine, second.slug) as session:
+        assert session.scalar(select(Member.id).where(Member.email == "only@first.kr")) is None
+    with one_connection_engine.connect() as connection:
+        count = connection.scalar(
+            text(f'SELECT count(*) FROM "{schema_for(first.slug)}".members WHERE email = :e'),
+            {"e": "only@first.kr"},
+        )
+    assert count == 1
+
+
+def test_tenant_tables_outside_a_tenant_unit_of_work_fail_closed(engine, alpha):
+    with binding.session_without_tenant(engine) as session, pytest.raises(ProgrammingError):
+        session.scalar(select(Member.id).limit(1))
+
+
+def test_a_connection_is_replaced_after_serving_too_many_tenants(engine, alpha, beta):
+    small = create_engine(engine.url, pool_size=1, max_overflow=0)
+    binding.install_connection_recycling(small, tenants_per_connection=2)
+    try:
+        pids = []
+        for slug in ["alpha", "beta", "alpha"]:
+            with binding.tenant_session(small, slug) as session:
+                pids.append(_backend_pid(session))
+        assert pids[0] == pids[1], "two tenants fit under the limit"
+        assert pids[2] != pids[1], "the third unit of work must get a fresh connection"
+    finally:
+        small.dispose()
+
+
+@pytest.mark.parametrize("slug", ["", "A", "1abc", "a", "drop table", "x" * 40, "t-1", "control", "public"])
+def test_invalid_or_reserved_slugs_never_reach_sql(slug):
+    with pytest.raises(InvalidSlug):
+        schema_for(slug)
