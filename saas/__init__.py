@@ -19,6 +19,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask import Flask
 
     from saas import health
+    from saas.api.converters import OPENAPI_ID, IdConverter
+    from saas.api.errors import refuse_nul_in_url
     from saas.extensions import api, db, queues
     from saas.settings import Settings
     from saas.tenancy import web as tenancy_web
@@ -51,12 +53,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app)
     queues.init_app(app)
     tenancy_web.init_app(app, settings.platform_domain)
+    app.url_map.converters["id"] = IdConverter
     api.init_app(app)
+    api.register_converter(IdConverter, lambda converter: OPENAPI_ID)
     api.register_converter(
         tenancy_web.TenantSlugConverter,
         lambda converter: {"type": "string", "pattern": f"^{SLUG_PATTERN}$"},
     )
     app.teardown_appcontext(close_request_session)
+    app.before_request(refuse_nul_in_url)
     health.init_app(app)
     _register_blueprints(app)
     from saas.api import docs_assets

@@ -54,6 +54,15 @@ class ChamyeoApi(Api):
         return self.handle_http_exception(InternalServerError())
 
 
+def refuse_nul_in_url() -> None:
+    """PostgreSQL text cannot hold NUL characters: refuse them in paths and query strings."""
+    from flask import request
+    from flask_smorest import abort
+
+    if "\x00" in request.path or b"%00" in request.query_string or b"\x00" in request.query_string:
+        abort(400, message="The URL may not contain NUL (U+0000) characters.")
+
+
 def _message_for(error: HTTPException) -> str:
     code = error.code or 500
     if code in DEFAULT_MESSAGES and code >= 500:

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from saas.api.schemas import InputSchema
 from saas.registry.models import TenantStatus
+from saas.tenancy.slugs import SLUG_PATTERN
+
+_STATUSES = [status.value for status in TenantStatus]
 
 
 class TenantSchema(ma.Schema):
@@ -16,6 +20,7 @@ class TenantSchema(ma.Schema):
     schema_revision = ma.fields.String(allow_none=True)
     current_step = ma.fields.String(allow_none=True)
     last_error = ma.fields.String(allow_none=True)
+    job_id = ma.fields.String(allow_none=True)
     domains = ma.fields.Method("_domains")
     branding = ma.fields.Dict()
     created_at = ma.fields.DateTime()
@@ -24,5 +29,107 @@ class TenantSchema(ma.Schema):
         return [d.domain for d in tenant.domains]
 
 
-class TenantListQuerySchema(ma.Schema):
-    status = ma.fields.String(validate=ma.validate.OneOf(["provisioning", "active", "suspended", "failed"]))
+class TenantListQuerySchema(InputSchema):
+    status = ma.fields.String(validate=ma.validate.OneOf(_STATUSES))
+
+
+class StepSchema(ma.Schema):
+    step = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "pending | running | done | failed"})
+    attempts = ma.fields.Integer()
+    duration_ms = ma.fields.Float(allow_none=True)
+    error = ma.fields.String(allow_none=True)
+
+
+class JobRefSchema(ma.Schema):
+    id = ma.fields.String()
+    url = ma.fields.String(metadata={"description": "Poll this for the job's state"})
+
+
+class TenantDetailSchema(ma.Schema):
+    """A tenant with its provisioning steps, URLs and (while provisioning) the job to poll."""
+
+    tenant = ma.fields.Nested(TenantSchema)
+    steps = ma.fields.List(ma.fields.Nested(StepSchema))
+    urls = ma.fields.List(ma.fields.String())
+    job = ma.fields.Nested(JobRefSchema, allow_none=True)
+
+
+class TenantCreateSchema(ma.Schema):
+    slug = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(
+            f"^{SLUG_PATTERN}$", error="2-39 characters: a-z first, then a-z, 0-9, _"
+        ),
+    )
+    region = ma.fields.String(
+        required=True, metadata={"description": "5-digit 시군구 code (11680) or 10-digit code (1168000000)"}
+    )
+    template = ma.fields.String(required=True)
+    name = ma.fields.String(validate=ma.validate.Length(1, 200))
+    domains = ma.fields.List(ma.fields.String(), load_default=list)
+    admin_email = ma.fields.Email()
+
+
+class ReasonSchema(ma.Schema):
+    reason = ma.fields.String(validate=ma.validate.Length(max=500))
+
+
+class DeleteSchema(ma.Schema):
+    confirm = ma.fields.String(required=True, metadata={"description": "The tenant's slug, typed again"})
+
+
+class VersionQuerySchema(ma.Schema):
+    version = ma.fields.Integer(validate=ma.validate.Range(min=1))
+
+
+class ImportFileSchema(ma.Schema):
+    file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class TemplateSummarySchema(ma.Schema):
+    name = ma.fields.String()
+    latest_version = ma.fields.Integer()
+    versions = ma.fields.List(ma.fields.Integer())
+    title = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+
+
+class TemplateSchema(ma.Schema):
+    name = ma.fields.String()
+    version = ma.fields.Integer()
+    checksum = ma.fields.String()
+    data = ma.fields.Dict()
+
+
+class TemplateChangeSchema(ma.Schema):
+    path = ma.fields.String()
+    op = ma.fields.String(metadata={"description": "added | removed | changed"})
+    old = ma.fields.Raw()
+    new = ma.fields.Raw()
+
+
+class TemplateDiffSchema(ma.Schema):
+    slug = ma.fields.String()
+    template = ma.fields.String()
+    from_version = ma.fields.Integer()
+    to_version = ma.fields.Integer()
+    changes = ma.fields.List(ma.fields.Nested(TemplateChangeSchema))
+
+
+class TemplateUpgradeSchema(ma.Schema):
+    slug = ma.fields.String()
+    template = ma.fields.String()
+    from_version = ma.fields.Integer()
+    to_version = ma.fields.Integer()
+    added = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+
+
+class JobSchema(ma.Schema):
+    id = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "queued | started | finished | failed | ..."})
+    slug = ma.fields.String(allow_none=True)
+    enqueued_at = ma.fields.DateTime(allow_none=True)
+    started_at = ma.fields.DateTime(allow_none=True)
+    ended_at = ma.fields.DateTime(allow_none=True)
+    result = ma.fields.Dict(allow_none=True)
+    tenant = ma.fields.Nested(TenantSchema, allow_none=True)

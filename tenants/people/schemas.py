@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from saas.api.schemas import InputSchema
+
 STAFF_ROLES = ("tenant_admin", "staff", "officer", "committee_member")
 
 
-class MemberSchema(ma.Schema):
+class MemberSchema(InputSchema):
     id = ma.fields.Integer(dump_only=True)
     email = ma.fields.Email(required=True)
     display_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))

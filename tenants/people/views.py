@@ -32,16 +32,17 @@ class Members(MethodView):
     @blp.arguments(MemberSchema)
     @blp.response(201, InvitationSchema)
     @require_tenant_role(Role.TENANT_ADMIN)
-    def post(self, fields: dict[str, Any]) -> dict[str, Any]:
+    def post(self, fields: dict[str, Any]) -> Member:
         """Invite a person; the answer carries the invitation code, shown only this once."""
         try:
             member, code = services.do_invite_member(db_session(), current_tenant(), actor=actor(), **fields)
         except services.AlreadyMember:
             abort(409, message=f"{fields['email']} is already a member of this portal.")
-        return {**MemberSchema().dump(member), "invitation_code": code}
+        member.invitation_code = code  # type: ignore[attr-defined] - in this answer only
+        return member
 
 
-@blp.route("/<int:member_id>")
+@blp.route("/<id:member_id>")
 class MemberDetail(MethodView):
     @blp.doc(security=[{"bearer": []}])
     @blp.response(200, MemberSchema)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from saas.api.schemas import InputSchema
+
 
 class PortalSchema(ma.Schema):
     slug = ma.fields.String()
@@ -28,7 +30,7 @@ class CategorySchema(ma.Schema):
     position = ma.fields.Integer()
 
 
-class PageSchema(ma.Schema):
+class PageSchema(InputSchema):
     key = ma.fields.String(dump_only=True)
     title_ko = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     title_en = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
