@@ -4,10 +4,16 @@ tenant explicitly."""
 from __future__ import annotations
 
 import functools
+import uuid
+from typing import Any
 
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from sqlalchemy.engine import Engine
 
 from provisioning.runner import run_provisioning
+
+JOB_TIMEOUT_SECONDS = 600
 
 
 @functools.cache
@@ -32,13 +38,44 @@ def provision_tenant(slug: str) -> dict[str, object]:
     }
 
 
-def enqueue_provisioning(queue, slug: str):  # noqa: ANN001, ANN201 - rq.Queue -> rq.job.Job
+def new_job_id() -> str:
+    """Chosen before the tenant row is committed, so the row can name the job to poll."""
+    return f"provision-{uuid.uuid4().hex}"
+
+
+def enqueue_provisioning(queue, slug: str, job_id: str | None = None):  # noqa: ANN001, ANN201 - rq.Queue -> rq.job.Job
     """Enqueue the provisioning job of `slug` (after the tenant row is committed)."""
     return queue.enqueue(
         provision_tenant,
         slug,
-        job_timeout=600,
+        job_id=job_id or new_job_id(),
+        job_timeout=JOB_TIMEOUT_SECONDS,
         result_ttl=86400,
         failure_ttl=86400,
         description=f"provision t_{slug}",
     )
+
+
+class JobNotFound(LookupError):
+    pass
+
+
+def describe_job(connection: Any, job_id: str) -> dict[str, Any]:
+    """The state of a provisioning job, by id (raises `JobNotFound`, also for jobs of other
+    queues: this is the provisioning queue's window, not a general job browser)."""
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        raise JobNotFound(f"there is no job {job_id!r}") from None
+    if job.origin != "provisioning":
+        raise JobNotFound(f"there is no job {job_id!r}")
+    result = job.return_value() if job.is_finished else None
+    return {
+        "id": job.id,
+        "status": job.get_status(refresh=False).value,
+        "slug": job.args[0] if job.args else None,
+        "enqueued_at": job.enqueued_at,
+        "started_at": job.started_at,
+        "ended_at": job.ended_at,
+        "result": result,
+    }

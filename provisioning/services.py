@@ -7,15 +7,17 @@ import re
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
-from provisioning.templates import TemplateNotFound, get_template
+from provisioning.templates import Template, TemplateNotFound, diff_template, get_template
 from saas import regions
 from saas.audit import services as audit
 from saas.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
 from saas.schema.migrate import drop_tenant_schema_irreversibly
-from saas.tenancy.slugs import InvalidSlug, validate_slug
+from saas.tenancy.binding import tenant_session
+from saas.tenancy.slugs import InvalidSlug, is_valid_slug, validate_slug
 
 _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -52,10 +54,12 @@ def do_register_tenant(
     name: str | None = None,
     domains: list[str] | tuple[str, ...] = (),
     admin_email: str | None = None,
+    job_id: str | None = None,
     actor: str,
 ) -> Tenant:
     """Record a new tenant in state `provisioning` and commit; the caller then enqueues
-    `provisioning.jobs.provision_tenant(slug)`.
+    `provisioning.jobs.provision_tenant(slug)` under `job_id` (chosen before the commit so
+    the tenant names the job to poll without a second write).
 
     Raises `ProvisioningRefused` (invalid slug, region, template or domain) or
     `TenantConflict` (slug or domain taken)."""
@@ -95,6 +99,7 @@ def do_register_tenant(
             "logo_text": branding["logo_text"],
         },
         admin_email=admin_email.strip().lower() if admin_email else None,
+        job_id=job_id,
         domains=[TenantDomain(domain=d) for d in domain_names],
     )
     session.add(tenant)
@@ -114,13 +119,15 @@ def do_register_tenant(
     return tenant
 
 
-def do_prepare_retry(session: Session, slug: str, *, actor: str) -> Tenant:
-    """Put a failed tenant back to `provisioning`; the caller enqueues the job again,
-    which resumes at the failed step."""
+def do_prepare_retry(session: Session, slug: str, *, actor: str, job_id: str | None = None) -> Tenant:
+    """Put a failed (or crashed, still `provisioning`) tenant back to `provisioning`; the
+    caller enqueues the job again under `job_id`, which resumes at the failed step."""
     tenant = tenant_by_slug(session, slug, lock=True)
     if tenant.status not in (TenantStatus.FAILED, TenantStatus.PROVISIONING):
         raise TenantConflict(f"tenant {slug!r} is {tenant.status.value}, there is nothing to retry")
     tenant.status = TenantStatus.PROVISIONING
+    if job_id is not None:
+        tenant.job_id = job_id
     audit.record(
         session, actor=actor, action="tenant.retry", tenant_slug=slug, data={"step": tenant.current_step}
     )
@@ -207,3 +214,91 @@ def provisioning_steps(session: Session, tenant: Tenant) -> list[dict[str, Any]]
         }
         for name in STEP_NAMES
     ]
+
+
+def _template_or_refuse(name: str, version: int | None) -> Template:
+    try:
+        return get_template(name, version)
+    except TemplateNotFound as error:
+        raise ProvisioningRefused(f"template: {error}") from None
+
+
+def template_diff_for_tenant(session: Session, slug: str, version: int | None = None) -> dict[str, Any]:
+    """What upgrading tenant `slug` to `version` (default: the latest) of its template would
+    change, against the version recorded on the tenant."""
+    tenant = tenant_by_slug(session, slug)
+    current = _template_or_refuse(tenant.template_name, tenant.template_version)
+    target = _template_or_refuse(tenant.template_name, version)
+    return {
+        "slug": slug,
+        "template": tenant.template_name,
+        "from_version": current.version,
+        "to_version": target.version,
+        "changes": [change.as_dict() for change in diff_template(current.data, target.data)],
+    }
+
+
+def do_upgrade_tenant_template(
+    engine: Engine, slug: str, *, version: int | None = None, actor: str
+) -> dict[str, Any]:
+    """Apply a newer version of the tenant's template: new phases, categories and pages are
+    added (existing ones, possibly edited by the municipality, are kept), portal settings
+    take the new values, and the tenant records the new version. One transaction, audited.
+
+    Raises `TenantNotFound`, `ProvisioningRefused` (unknown version) or `TenantConflict`
+    (not active, or the version is not newer)."""
+    from provisioning.steps import write_template
+
+    if not is_valid_slug(slug):
+        raise TenantNotFound(f"there is no tenant {slug!r}")
+    with tenant_session(engine, slug) as session:
+        tenant = tenant_by_slug(session, slug, lock=True)
+        target = _template_or_refuse(tenant.template_name, version)
+        if tenant.status not in (TenantStatus.ACTIVE, TenantStatus.SUSPENDED):
+            raise TenantConflict(f"tenant {slug!r} is {tenant.status.value}; upgrade it once it is active")
+        if target.version <= tenant.template_version:
+            raise TenantConflict(
+                f"tenant {slug!r} is at {tenant.template_name}@{tenant.template_version}; "
+                f"version {target.version} is not newer"
+            )
+        previous = tenant.template_version
+        added = write_template(session, tenant, target.data, target.version, replace_settings=True)
+        tenant.template_version = target.version
+        audit.record(
+            session,
+            actor=actor,
+            action="tenant.template_upgrade",
+            tenant_slug=slug,
+            data={"template": tenant.template_name, "from": previous, "to": target.version, "added": added},
+        )
+        session.commit()
+    return {
+        "slug": slug,
+        "template": target.name,
+        "from_version": previous,
+        "to_version": target.version,
+        "added": added,
+    }
+
+
+def tenant_urls(settings: Any, slug: str, domains: list[str]) -> list[str]:
+    """Where the portal answers: the path prefix (always), the platform host, custom domains."""
+    urls = [f"{settings.base_url}/t/{slug}/api/v1/portal"]
+    urls.append(f"http://{slug}.{settings.platform_domain}:{settings.port}/api/v1/portal")
+    urls += [f"https://{d}/" for d in domains]
+    return urls
+
+
+def tenant_detail(session: Session, slug: str, *, settings: Any) -> dict[str, Any]:
+    """The tenant, its provisioning steps, its URLs and the job to poll while provisioning.
+    Raises `TenantNotFound`."""
+    tenant = tenant_by_slug(session, slug)
+    job = None
+    if tenant.job_id and tenant.status == TenantStatus.PROVISIONING:
+        job = {"id": tenant.job_id, "url": f"/api/v1/jobs/{tenant.job_id}"}
+    return {
+        "tenant": tenant,
+        "steps": provisioning_steps(session, tenant),
+        "urls": tenant_urls(settings, slug, [d.domain for d in tenant.domains]),
+        "job": job,
+    }

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -44,9 +44,14 @@ def create_schema(ctx: StepContext, session: Session) -> None:
     session.execute(update(Tenant).where(Tenant.id == ctx.tenant_id).values(schema_revision=revision))
 
 
-def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], key: str) -> None:
-    if rows:
-        session.execute(insert(model).values(rows).on_conflict_do_nothing(index_elements=[key]))
+def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], key: str) -> int:
+    """Insert the rows whose key is new; returns how many were inserted."""
+    if not rows:
+        return 0
+    result = session.execute(
+        insert(model).values(rows).on_conflict_do_nothing(index_elements=[key]).returning(getattr(model, key))
+    )
+    return len(result.all())
 
 
 def apply_template(ctx: StepContext, session: Session) -> None:
@@ -54,8 +59,18 @@ def apply_template(ctx: StepContext, session: Session) -> None:
     the municipality's dongs into the tenant schema (existing rows are kept)."""
     tenant = session.get(Tenant, ctx.tenant_id)
     assert tenant is not None
-    data = get_template(tenant.template_name, tenant.template_version).data
-    _upsert(
+    template = get_template(tenant.template_name, tenant.template_version)
+    write_template(session, tenant, template.data, template.version, replace_settings=False)
+
+
+def write_template(
+    session: Session, tenant: Tenant, data: dict[str, Any], version: int, *, replace_settings: bool
+) -> dict[str, int]:
+    """Write template `data` into the tenant schema `session` is bound to. Rows the tenant
+    already has (same key) are kept, since its admins may have edited them; portal settings
+    are overwritten when `replace_settings` (a template upgrade). Returns rows added per kind."""
+    added: dict[str, int] = {}
+    added["phases"] = _upsert(
         session,
         PhasePlan,
         [
@@ -70,7 +85,7 @@ def apply_template(ctx: StepContext, session: Session) -> None:
         ],
         "key",
     )
-    _upsert(
+    added["categories"] = _upsert(
         session,
         Category,
         [
@@ -79,7 +94,7 @@ def apply_template(ctx: StepContext, session: Session) -> None:
         ],
         "key",
     )
-    _upsert(
+    added["pages"] = _upsert(
         session,
         Page,
         [
@@ -94,7 +109,7 @@ def apply_template(ctx: StepContext, session: Session) -> None:
         ],
         "key",
     )
-    _upsert(
+    added["districts"] = _upsert(
         session,
         District,
         [
@@ -104,7 +119,7 @@ def apply_template(ctx: StepContext, session: Session) -> None:
         "code",
     )
     settings = {
-        "template": {"name": tenant.template_name, "version": tenant.template_version},
+        "template": {"name": tenant.template_name, "version": version},
         "languages": data["languages"],
         "default_language": data["default_language"],
         "envelopes": data["envelopes"],
@@ -114,7 +129,18 @@ def apply_template(ctx: StepContext, session: Session) -> None:
         "committees": data["committees"],
         "notifications": data["notifications"],
     }
-    _upsert(session, PortalSetting, [{"key": k, "value": v} for k, v in settings.items()], "key")
+    rows = [{"key": k, "value": v} for k, v in settings.items()]
+    if replace_settings:
+        statement = insert(PortalSetting).values(rows)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["key"], set_={"value": statement.excluded.value, "updated_at": func.now()}
+            )
+        )
+        added["settings"] = len(rows)
+    else:
+        added["settings"] = _upsert(session, PortalSetting, rows, "key")
+    return added
 
 
 def invite_admin(ctx: StepContext, session: Session) -> None:

@@ -13,15 +13,19 @@ def db() -> None:
 
 
 @db.command()
-def upgrade() -> None:
-    """Upgrade the control schema, then every tenant schema, to the newest revision."""
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes migrating tenants at once.")
+@click.option("--lock-timeout", default="3s", show_default=True, help="Per tenant attempt, e.g. 500ms.")
+def upgrade(workers: int | None, lock_timeout: str) -> None:
+    """Upgrade the control schema, then every tenant schema, to the newest revision.
+
+    Resumable: tenants already at head are skipped; a failing tenant is reported (exit 1)."""
     from saas.schema import fleet
     from saas.schema.migrate import upgrade_control
 
     with database_engine() as engine:
         upgrade_control(engine)
         click.echo("control: at head")
-        report = fleet.upgrade_all(engine, progress=click.echo)
+        report = fleet.upgrade_all(engine, workers=workers, lock_timeout=lock_timeout, progress=click.echo)
         click.echo(report.summary())
         if report.failed:
             raise SystemExit(1)
@@ -56,8 +60,9 @@ def status() -> None:
     with database_engine() as engine:
         click.echo(f"control: {control_revision(engine) or 'empty'}")
         head = tenant_head_revision()
+        click.echo(f"tenant head: {head}")
         for revision, count in fleet.revision_counts(engine):
-            mark = "head" if revision == head else "behind"
+            mark = "head" if revision == head else ("no schema yet" if revision is None else "behind")
             click.echo(f"tenants at {revision or 'none'}: {count} ({mark})")
 
 
