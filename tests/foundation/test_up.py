@@ -1,0 +1,101 @@
+"""`chamyeo up` on a fresh home: embedded servers, migrations, demo data, worker and web
+server; Ctrl-C stops every process it started; a second start finds the data again."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(home: Path, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
+    env.update(CHAMYEO_HOME=str(home), PORT=str(port), WEB_WORKERS="1")
+    return subprocess.Popen(
+        [sys.executable, "-m", "saas.cli", "up"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _wait_for(url: str, process: subprocess.Popen[str], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"{url} did not come up")
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    descendants = psutil.Process(process.pid).children(recursive=True)
+    assert len(descendants) >= 2, "expected at least a worker and a web server"
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    gone, alive = psutil.wait_procs(descendants, timeout=15)
+    assert alive == [], f"still running after Ctrl-C: {[p.cmdline() for p in alive]}"
+    return output
+
+
+def test_up_starts_everything_on_a_fresh_home_and_stops_it_on_ctrl_c():
+    home = ROOT / ".chamyeo" / "test" / "up-home"
+    shutil.rmtree(home, ignore_errors=True)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    process = _start(home, port)
+    try:
+        _wait_for(f"{base}/healthz", process)
+        assert requests.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok", "queue": "ok"}
+        assert requests.get(f"{base}/api/openapi.json").json()["info"]["title"] == "Chamyeo"
+        assert requests.get(f"{base}/api/docs").status_code == 200
+        portal = requests.get(f"{base}/t/gangnam/api/v1/portal").json()
+        assert portal["name"] == "서울특별시 강남구"
+        credentials = json.loads((home / "demo-credentials.json").read_text())
+        ministry = {"Authorization": f"Bearer {credentials['ministry_admin']}"}
+        slugs = {
+            t["slug"]: t["status"] for t in requests.get(f"{base}/api/v1/tenants", headers=ministry).json()
+        }
+        assert slugs == {"gangnam": "active", "suwon": "active"}
+    finally:
+        if process.poll() is None:
+            first_output = _stop(process)
+    assert "Chamyeo is running" in first_output
+    assert not (home / "pg" / "postmaster.pid").exists(), "the embedded PostgreSQL must be stopped"
+
+    process = _start(home, port)
+    try:
+        _wait_for(f"{base}/healthz", process)
+        staff = {"Authorization": f"Bearer {credentials['suwon/tenant_admin']}"}
+        assert requests.get(f"{base}/t/suwon/api/v1/members", headers=staff).status_code == 200
+    finally:
+        second_output = _stop(process)
+    assert "demo: provisioning" not in second_output, "the demo is seeded once"
+    shutil.rmtree(home, ignore_errors=True)
