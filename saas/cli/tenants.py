@@ -52,22 +52,20 @@ def _describe(session, tenant) -> dict[str, Any]:  # noqa: ANN001
     }
 
 
-def _urls(settings, slug: str, domains: list[str]) -> list[str]:  # noqa: ANN001
-    urls = [f"{settings.base_url}/t/{slug}/api/v1/portal"]
-    urls.append(f"http://{slug}.{settings.platform_domain}:{settings.port}/api/v1/portal")
-    urls += [f"https://{d}/" for d in domains]
-    return urls
+def _has_worker(queues) -> bool:  # noqa: ANN001
+    from rq import Worker
+
+    return bool(Worker.all(queue=queues.get("provisioning")))
 
 
 def _wait_active(engine, queues, slug: str, timeout: float = 120.0) -> str:  # noqa: ANN001
     """Wait for the job; run it here when no worker serves the provisioning queue."""
-    from rq import Worker
     from sqlalchemy import select
 
     from provisioning.runner import run_provisioning
     from saas.registry.models import Tenant
 
-    if not Worker.all(queue=queues.get("provisioning")):
+    if not _has_worker(queues):
         click.echo("no worker is running: provisioning here", err=True)
         return run_provisioning(engine, slug).status.value
     deadline = time.monotonic() + timeout
@@ -104,13 +102,13 @@ def create(
 ) -> None:
     """Register a tenant and provision its portal."""
     from provisioning.errors import ProvisioningRefused, TenantConflict
-    from provisioning.jobs import enqueue_provisioning
+    from provisioning.jobs import enqueue_provisioning, new_job_id
     from provisioning.services import do_register_tenant
 
     stack, engine, session, queues = _session_and_queue()
     with stack:
         try:
-            do_register_tenant(
+            tenant = do_register_tenant(
                 session,
                 slug=slug,
                 name=name,
@@ -118,11 +116,12 @@ def create(
                 template=template,
                 domains=domains,
                 admin_email=admin_email,
+                job_id=new_job_id(),
                 actor="cli",
             )
         except (ProvisioningRefused, TenantConflict) as error:
             raise _refusal(error) from None
-        job = enqueue_provisioning(queues.get("provisioning"), slug)
+        job = enqueue_provisioning(queues.get("provisioning"), slug, job_id=tenant.job_id)
         click.echo(f"t_{slug}: provisioning (job {job.id})")
         if wait:
             status = _wait_active(engine, queues, slug)
@@ -157,7 +156,7 @@ def list_(status: str | None) -> None:
 def show(slug: str, as_json: bool) -> None:
     """Status, provisioning steps, template version and URLs of one tenant."""
     from provisioning.errors import TenantNotFound
-    from provisioning.services import tenant_by_slug
+    from provisioning.services import tenant_by_slug, tenant_urls
 
     stack, _engine, session, _queues = _session_and_queue()
     with stack:
@@ -167,7 +166,7 @@ def show(slug: str, as_json: bool) -> None:
         except TenantNotFound as error:
             raise _refusal(error) from None
         info = _describe(session, tenant)
-        info["urls"] = _urls(settings, slug, info["domains"])
+        info["urls"] = tenant_urls(settings, slug, info["domains"])
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
@@ -220,16 +219,16 @@ tenants.add_command(_status_command("resume", "do_resume_tenant", "Serve a suspe
 def retry(slug: str, wait: bool) -> None:
     """Resume a failed provisioning at the step that failed."""
     from provisioning.errors import TenantConflict, TenantNotFound
-    from provisioning.jobs import enqueue_provisioning
+    from provisioning.jobs import enqueue_provisioning, new_job_id
     from provisioning.services import do_prepare_retry
 
     stack, engine, session, queues = _session_and_queue()
     with stack:
         try:
-            do_prepare_retry(session, slug, actor="cli")
+            tenant = do_prepare_retry(session, slug, actor="cli", job_id=new_job_id())
         except (TenantConflict, TenantNotFound) as error:
             raise _refusal(error) from None
-        job = enqueue_provisioning(queues.get("provisioning"), slug)
+        job = enqueue_provisioning(queues.get("provisioning"), slug, job_id=tenant.job_id)
         click.echo(f"t_{slug}: provisioning resumed (job {job.id})")
         if wait:
             click.echo(f"t_{slug}: {_wait_active(engine, queues, slug)}")
@@ -252,3 +251,68 @@ def delete(slug: str, confirm: str | None) -> None:
         except (ProvisioningRefused, TenantNotFound) as error:
             raise _refusal(error) from None
     click.echo(f"t_{slug}: deleted")
+
+
+@tenants.command()
+@click.argument("slug")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def export(slug: str, file: str) -> None:
+    """Write a tenant's data and control-plane rows to FILE (restorable with import)."""
+    from provisioning.archive import export_tenant
+    from provisioning.errors import TenantConflict, TenantNotFound
+
+    stack, engine, _session, _queues = _session_and_queue()
+    with stack:
+        try:
+            manifest = export_tenant(engine, slug, file, actor="cli")
+        except (TenantConflict, TenantNotFound) as error:
+            raise _refusal(error) from None
+    rows = sum(table["rows"] for table in manifest["tables"].values())
+    click.echo(f"t_{slug}: {len(manifest['tables'])} tables, {rows} rows -> {file}")
+
+
+@tenants.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_(file: str) -> None:
+    """Restore a tenant from an export FILE (its slug must be free)."""
+    from provisioning.archive import import_tenant
+    from provisioning.errors import ProvisioningRefused, TenantConflict
+
+    stack, engine, _session, _queues = _session_and_queue()
+    with stack:
+        try:
+            tenant = import_tenant(engine, file, actor="cli")
+        except (ProvisioningRefused, TenantConflict) as error:
+            raise _refusal(error) from None
+    click.echo(f"t_{tenant['slug']}: imported ({tenant['status']})")
+
+
+@tenants.command("create-many")
+@click.argument("file", type=click.File(encoding="utf-8-sig"))
+@click.option("--timeout", default=1800.0, show_default=True, help="Seconds to wait for the jobs.")
+@click.option("--in-process", is_flag=True, help="Provision here even if workers are running.")
+def create_many(file, timeout: float, in_process: bool) -> None:  # noqa: ANN001
+    """Onboard the municipalities of a CSV (slug,region,template[,name,domain,admin_email]).
+
+    Every row is registered, then provisioned by the running workers (or here, when none
+    runs); a summary names each row that was refused or failed. Exit 1 if any did."""
+    from provisioning.bulk import onboard_many, read_onboarding_csv
+
+    try:
+        rows = read_onboarding_csv(file)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    stack, engine, session, queues = _session_and_queue()
+    with stack:
+        use_workers = not in_process and _has_worker(queues)
+        click.echo(
+            f"{len(rows)} tenant(s) to create; provisioning "
+            + ("by the running workers" if use_workers else "here (no worker is running)"),
+            err=True,
+        )
+        report = onboard_many(
+            engine, session, rows, queue=queues.get("provisioning") if use_workers else None, timeout=timeout
+        )
+    click.echo(report.summary())
+    if report.problems:
+        raise SystemExit(1)
