@@ -4,6 +4,7 @@ tenant explicitly."""
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlalchemy.engine import Engine
 from provisioning.runner import run_provisioning
 
 JOB_TIMEOUT_SECONDS = 600
+# What RQ accepts as a job id; anything else is unknown to us rather than an error.
+_JOB_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 @functools.cache
@@ -63,6 +66,8 @@ class JobNotFound(LookupError):
 def describe_job(connection: Any, job_id: str) -> dict[str, Any]:
     """The state of a provisioning job, by id (raises `JobNotFound`, also for jobs of other
     queues: this is the provisioning queue's window, not a general job browser)."""
+    if not _JOB_ID_RE.match(job_id):
+        raise JobNotFound(f"there is no job {job_id!r}")
     try:
         job = Job.fetch(job_id, connection=connection)
     except NoSuchJobError:

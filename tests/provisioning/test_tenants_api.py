@@ -53,6 +53,7 @@ def test_bad_requests_are_json_4xx(client, ministry, alpha, new_slug):
         (client.post("/api/v1/tenants/nobody/suspend", json={}, headers=ministry), 404),
         (client.get("/api/v1/templates/nope", headers=ministry), 404),
         (client.get("/api/v1/jobs/provision-nope", headers=ministry), 404),
+        (client.get("/api/v1/jobs/%C2%84~", headers=ministry), 404),
         (client.post("/api/v1/tenants/alpha/retry", headers=ministry), 409),  # active: nothing to retry
     ]
     for response, status in cases:
@@ -141,9 +142,7 @@ def test_templates_are_listed_and_shown(client, ministry):
     assert client.get("/api/v1/templates/youth?version=99", headers=ministry).status_code == 404
 
 
-def test_template_upgrade_is_previewed_then_applied(
-    client, ministry, make_tenant, engine, new_slug, request
-):
+def test_template_upgrade_is_previewed_then_applied(client, ministry, make_tenant, engine, new_slug, request):
     from saas.tenancy.binding import tenant_session
     from tenants.portal.models import Category, PhasePlan, PortalSetting
 
