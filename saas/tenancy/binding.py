@@ -10,6 +10,7 @@ with their transaction.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,15 +27,22 @@ UNBOUND_SCHEMA = "tenant_unbound"
 _SCHEMAS_SEEN = "chamyeo.schemas_seen"
 
 
+@functools.lru_cache(maxsize=4096)
 def bound_engine(engine: Engine, schema: str) -> Engine:
+    """An engine view whose schema-less tables render as `schema` (shares engine and pool)."""
     return engine.execution_options(schema_translate_map={None: schema})
 
 
-def _track_schema(schema: str):  # noqa: ANN202 - an event listener factory
-    def after_begin(session: Session, transaction: Any, connection: Connection) -> None:
-        connection.info.setdefault(_SCHEMAS_SEEN, set()).add(schema)
+class TenantSession(Session):
+    """A Session bound to one tenant schema (see `open_session`)."""
 
-    return after_begin
+
+@event.listens_for(TenantSession, "after_begin")
+def _track_schema(session: Session, transaction: Any, connection: Connection) -> None:
+    # Registered once for the class: a per-session listener would cost more than the binding.
+    schema = session.info.get("tenant_schema")
+    if schema is not None:
+        connection.info.setdefault(_SCHEMAS_SEEN, set()).add(schema)
 
 
 def open_session(engine: Engine, slug: str | None) -> Session:
@@ -43,10 +51,11 @@ def open_session(engine: Engine, slug: str | None) -> Session:
     if slug is None:
         return Session(bind=bound_engine(engine, UNBOUND_SCHEMA), expire_on_commit=False)
     schema = schema_for(slug)
-    session = Session(bind=bound_engine(engine, schema), expire_on_commit=False)
-    session.info["tenant_slug"] = slug
-    event.listen(session, "after_begin", _track_schema(schema))
-    return session
+    return TenantSession(
+        bind=bound_engine(engine, schema),
+        expire_on_commit=False,
+        info={"tenant_slug": slug, "tenant_schema": schema},
+    )
 
 
 @contextmanager
