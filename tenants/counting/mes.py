@@ -108,17 +108,26 @@ class Run:
 
 
 def run_mes(prep: Prepared, k: int = 0, track: bool = False) -> Run:
-    """One MES pass with endowment B/n + k. With `track`, also find `next_k`."""
+    """One MES pass with endowment B/n + k. With `track`, also find `next_k`.
+
+    Tracking rests on one inequality: for any split of a project's supporters into P and R,
+    its rho is at least (cost - money of P) / (utility of R), because nobody pays more than
+    they hold nor more than rho times their utility. So each rho computed (or each failed
+    one, split before its richest class) is an affine *lower bound* valid at every k; a
+    project that loses a round only needs its bound to stay above the winner's rho. Only the
+    winner's split must hold exactly, since it fixes everyone's payment.
+    """
     cost, key = prep.cost, prep.key
     counts, raw, scale, uniform_raw = prep.counts, prep.raw, prep.scale, prep.uniform_raw
-    endowment = prep.base + k
-    # Class budgets: value at this k and slope in k (slopes only when tracking).
-    value: list[Fraction] = [endowment]
-    slope: list[Fraction] = [Fraction(1)]
+    # Class budgets: value at this k and slope in k (slopes stay zero unless tracking).
+    value: list[Fraction] = [prep.base + k]
+    slope: list[Fraction] = [Fraction(int(track))]
     cls = [0] * len(counts)
     classes = {p: dict(prep.initial_classes[p]) for p in prep.candidates}
     bound = {p: (prep.initial_rho[p], ZERO) for p in prep.candidates}
     alive = set(prep.candidates)
+    # Projects found unaffordable: out of this run, but while tracking they must stay beaten.
+    dropped: set[str] = set()
     order = list(prep.free)
     reasons: dict[str, Reason] = {
         p: Reason(SELECTED, "costs nothing and has supporters", {"round": 0}) for p in prep.free
@@ -126,17 +135,13 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False) -> Run:
     next_k: float | int = NEVER
 
     def must_stay(val: Fraction, slp: Fraction, strict: bool) -> None:
-        # The decision holds while val + slp * (j - k) > 0 (or >= 0); find the first j where not.
         nonlocal next_k
-        if slp >= 0:
-            return
-        root = k + val / -slp
-        fail = math.ceil(root) if strict else math.floor(root) + 1
+        fail = holds_until(k, val, slp, strict)
         if fail < next_k:
             next_k = fail
 
-    def price(p: str, round_no: int):
-        """(rho, rho slope, poor/rich split) or None if the supporters cannot pay."""
+    def price(p: str):
+        """(affordable, rho or its lower bound, slope, poor count, supporter classes)."""
         c = cost[p]
         r = uniform_raw[p]
         if r is not None:
@@ -148,35 +153,31 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False) -> Run:
             items = [(value[kk], kk, r * s, m) for (kk, r), m in classes[p].items()]
             items.sort(key=lambda e: e[0] / e[2])
         weight = sum(u * m for _, _, u, m in items)
-        paid = ZERO
-        paid_slope = ZERO
-        idx = 0  # supporters before idx pay all they have (the "poor")
+        paid = paid_slope = ZERO
+        rho = ZERO
+        poor = 0  # the first `poor` classes pay all they hold
         for b, kk, u, m in items:
             rho = (c - paid) / weight
             if rho * u <= b:
-                break
-            idx += 1
+                return True, rho, -paid_slope / weight if track else ZERO, poor, items
+            if poor == len(items) - 1:
+                # Unaffordable: the bound splits before the richest class.
+                bound_slope = -paid_slope / weight if track else ZERO
+                return False, rho, bound_slope, poor, items
+            poor += 1
             paid += m * b
             if track:
                 paid_slope += m * slope[kk]
             weight -= m * u
-        else:
-            if track:
-                must_stay(c - paid, -paid_slope, True)
-            reasons[p] = Reason(
-                REJECTED,
-                f"in round {round_no} its supporters had {paid} left, it costs {c}",
-                {"round": round_no, "supporters_money": paid, "cost": c},
-            )
-            return None
-        rho_slope = -paid_slope / weight if track else ZERO
-        if track:
-            for j, (b, kk, u, _m) in enumerate(items):
-                if j < idx:  # pays all it has: must stay short of rho * u
-                    must_stay(rho * u - b, rho_slope * u - slope[kk], True)
-                else:  # pays rho * u: must keep enough
-                    must_stay(b - rho * u, slope[kk] - rho_slope * u, False)
-        return rho, rho_slope, idx, items
+        return False, rho, ZERO, poor, items  # no supporter class left (not reached)
+
+    def money(p: str) -> tuple[Fraction, Fraction]:
+        held = held_slope = ZERO
+        for key_, m in classes[p].items():
+            kk = key_ if uniform_raw[p] is not None else key_[0]
+            held += m * value[kk]
+            held_slope += m * slope[kk]
+        return held, held_slope
 
     round_no = 0
     while alive:
@@ -187,24 +188,42 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False) -> Run:
         for p in sorted(alive, key=lambda q: (bound[q][0], key[q])):
             if best is not None and bound[p][0] > best_rho:
                 break
-            result = price(p, round_no)
-            if result is None:
+            affordable, rho, rho_slope, poor, items = price(p)
+            bound[p] = (rho, rho_slope)
+            if not affordable:
                 alive.discard(p)
+                dropped.add(p)
+                held, _ = money(p)
+                reasons[p] = Reason(
+                    REJECTED,
+                    f"in round {round_no} its supporters had {held} left, it costs {cost[p]}",
+                    {"round": round_no, "supporters_money": held, "cost": cost[p]},
+                )
                 continue
-            priced[p] = result
-            bound[p] = (result[0], result[1])
-            if best is None or result[0] < best_rho or (
-                result[0] == best_rho and key[p] < key[best]
-            ):
-                best, best_rho = p, result[0]
+            priced[p] = (rho, rho_slope, poor, items)
+            if best is None or rho < best_rho or (rho == best_rho and key[p] < key[best]):
+                best, best_rho = p, rho
         if best is None:
             break
-        rho, rho_slope, idx, items = priced[best]
+        rho, rho_slope, poor, items = priced[best]
+        alive.discard(best)
         if track:
             for q in alive:
-                if q != best:
-                    must_stay(bound[q][0] - rho, bound[q][1] - rho_slope, key[q] < key[best])
-        alive.discard(best)
+                must_stay(bound[q][0] - rho, bound[q][1] - rho_slope, key[q] < key[best])
+            for q in dropped:
+                # Not chosen while unaffordable or while its bound stays above the winner's.
+                beaten = (bound[q][0] - rho, bound[q][1] - rho_slope, key[q] < key[best])
+                if beaten[0] > 0 and holds_until(k, *beaten) >= next_k:
+                    continue  # the bound alone covers the interval known so far
+                held, held_slope = money(q)
+                until = either_holds(k, (cost[q] - held, -held_slope, True), beaten)
+                if until < next_k:
+                    next_k = until
+            for j, (b, kk, u, _m) in enumerate(items):
+                if j < poor:  # pays all it has: must stay short of rho * u
+                    must_stay(rho * u - b, rho_slope * u - slope[kk], True)
+                else:  # pays rho * u: must keep enough
+                    must_stay(b - rho * u, slope[kk] - rho_slope * u, False)
         order.append(best)
         reasons[best] = Reason(
             SELECTED,
@@ -217,12 +236,13 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False) -> Run:
         s = scale[best]
         for j, (b, kk, u, _m) in enumerate(items):
             moved[kk if uniform else (kk, u / s)] = len(value)
-            if j < idx:
+            if j < poor:
                 value.append(ZERO)
                 slope.append(ZERO)
             else:
                 value.append(b - rho * u)
-                slope.append(slope[kk] - rho_slope * u if track else ZERO)
+                slope.append(slope[kk] - rho_slope * u)
+        watched = alive | dropped if track else alive
         for g in prep.supporters[best]:
             old = cls[g]
             m = counts[g]
@@ -233,7 +253,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False) -> Run:
                 new = moved[(old, next(r for q, r in pairs if q == best))]
             cls[g] = new
             for q, r in pairs:
-                if q in alive:
+                if q in watched:
                     entry = classes[q]
                     if uniform_raw[q] is not None:
                         a, z = old, new
@@ -245,8 +265,36 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False) -> Run:
                     else:
                         del entry[a]
                     entry[z] = entry.get(z, 0) + m
+    if track:
+        # The run ends because nothing left is affordable; that must stay so.
+        for q in dropped:
+            held, held_slope = money(q)
+            must_stay(cost[q] - held, -held_slope, True)
     total = sum((cost[p] for p in order), ZERO)
     return Run(order, total, reasons, next_k)
+
+
+def holds_until(k: int, val: Fraction, slp: Fraction, strict: bool) -> float | int:
+    """For f(j) = val + slp * (j - k), true at j = k (f > 0, or f >= 0 if not strict): the
+    first integer j > k where it is false, or NEVER."""
+    if slp >= 0:
+        return NEVER
+    root = k + val / -slp
+    return math.ceil(root) if strict else math.floor(root) + 1
+
+
+def either_holds(k: int, first: tuple, second: tuple) -> float | int:
+    """The first integer j > k where neither of two such conditions holds (the first holds at
+    k; the second may not yet, and then holds from some j on if it is rising)."""
+    until = holds_until(k, *first)
+    val, slp, strict = second
+    if val > 0 or (val == 0 and not strict):
+        return max(until, holds_until(k, val, slp, strict))
+    if slp <= 0:
+        return until
+    start = k + (-val) / slp  # f(start) = 0
+    first_true = math.floor(start) + 1 if strict else math.ceil(start)
+    return NEVER if first_true <= until else until
 
 
 NONE = "none"
@@ -302,6 +350,8 @@ def equal_shares(
             if run.next_k is NEVER:
                 break  # no endowment changes this outcome any more
             previous = (run, k)
+            if run.next_k <= k:  # would loop for ever: a bug, never an outcome
+                raise RuntimeError(f"MES tracking did not advance at k={k}")
             k = run.next_k
             runs += 1
     outcome = Outcome(run.order, run.total_cost, dict(run.reasons), {
