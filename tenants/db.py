@@ -17,5 +17,10 @@ class TenantBase(DeclarativeBase):
 
 def load_all_models() -> None:
     """Import every tenant model module so `TenantBase.metadata` is complete."""
+    import tenants.cycles.models  # noqa: F401
+    import tenants.execution.models  # noqa: F401
     import tenants.people.models  # noqa: F401
     import tenants.portal.models  # noqa: F401
+    import tenants.proposals.models  # noqa: F401
+    import tenants.results.models  # noqa: F401
+    import tenants.voting.models  # noqa: F401

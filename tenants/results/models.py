@@ -1,0 +1,26 @@
+"""Counted results: everything needed to recount, and hashes to prove it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, String, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenants.db import TenantBase
+
+
+class Result(TenantBase):
+    __tablename__ = "results"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id", ondelete="CASCADE"), index=True)
+    record: Mapped[dict[str, Any]] = mapped_column(JSONB)  # rule, parameters, tie-break, outcome
+    input_hash: Mapped[str] = mapped_column(String(64))  # of the election counted (pabulib text)
+    result_hash: Mapped[str] = mapped_column(String(64))  # of the whole record
+    counted_by: Mapped[str] = mapped_column(String(200))
+    counted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,94 @@
+"""Who has voted (a mark per person and cycle, across every channel) and the ballots cast.
+
+Marks and ballots are separate tables with no link between them: the secret ballot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, SmallInteger, String, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenants.db import TenantBase
+
+CHANNELS = ("online", "onsite", "paper")
+
+
+class VoterMark(TenantBase):
+    """A person struck off the roll of a cycle. The primary key is the one-ballot rule: the
+    first channel to insert it wins; every other attempt meets the constraint."""
+
+    __tablename__ = "voter_marks"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    basis: Mapped[str] = mapped_column(String(16))  # resident | worker | student
+    birth_year: Mapped[int] = mapped_column(SmallInteger)
+    district_code: Mapped[str | None] = mapped_column(String(10))
+    marked_by: Mapped[str] = mapped_column(String(200))  # the voter online, the officer on site
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Ballot(TenantBase):
+    __tablename__ = "ballots"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    paper_batch_id: Mapped[int | None] = mapped_column(ForeignKey("paper_batches.id", ondelete="CASCADE"))
+    paper_number: Mapped[int | None] = mapped_column(Integer)
+    cast_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class BallotChoice(TenantBase):
+    """One project on a ballot: 1 for approval/knapsack, points for cumulative, rank for ranked."""
+
+    __tablename__ = "ballot_choices"
+
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id", ondelete="CASCADE"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id", ondelete="CASCADE"), index=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class PaperBatch(TenantBase):
+    """Numbered paper ballots, entered twice by two staff members; only a reconciled batch counts."""
+
+    __tablename__ = "paper_batches"
+    __table_args__ = (UniqueConstraint("cycle_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    first_ballot: Mapped[int] = mapped_column(Integer)
+    last_ballot: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | reconciled
+    reconciled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PaperEntry(TenantBase):
+    __tablename__ = "paper_entries"
+    __table_args__ = (UniqueConstraint("batch_id", "round", "ballot_number"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("paper_batches.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int] = mapped_column(SmallInteger)  # 1 or 2: the two independent entries
+    ballot_number: Mapped[int] = mapped_column(Integer)
+    choices: Mapped[dict[str, Any]] = mapped_column(JSONB)  # {"<project id>": value}; {} = blank/invalid
+    entered_by: Mapped[str] = mapped_column(String(200))
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PlanningRating(TenantBase):
+    """In the planning-input phase, a resident rates how much the city should spend on a category."""
+
+    __tablename__ = "planning_ratings"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    category_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rating: Mapped[int] = mapped_column(SmallInteger)  # 1 (spend less) .. 5 (spend more)
