@@ -1,0 +1,95 @@
+"""What the benchmarks share: a fresh database, the machine description, percentiles,
+RQ workers as real processes."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/7"
+
+
+def fresh_database(name: str) -> str:
+    """Drop and create database `name` on the server of $DATABASE_URL (default: the machine's)."""
+    server = make_url(os.environ.get("DATABASE_URL", DEFAULT_SERVER)).set(drivername="postgresql")
+    with psycopg.connect(
+        server.set(database="postgres").render_as_string(hide_password=False), autocommit=True
+    ) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{name}"')
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL", DEFAULT_REDIS)
+
+
+def settings_for(database_url: str):  # noqa: ANN201
+    from saas.settings import Settings
+
+    return Settings(environment="test", database_url=database_url, redis_url=redis_url(), secret_key="bench")
+
+
+def machine() -> str:
+    with psycopg.connect(
+        make_url(os.environ.get("DATABASE_URL", DEFAULT_SERVER))
+        .set(drivername="postgresql", database="postgres")
+        .render_as_string(hide_password=False)
+    ) as c:
+        server = c.execute("SHOW server_version").fetchone()[0]
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    return f"{os.cpu_count()} cores ({cpu}), PostgreSQL {server}, Python {platform.python_version()}"
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    cuts = statistics.quantiles(ordered, n=100, method="inclusive")
+    return {"n": len(ordered), "p50": statistics.median(ordered), "p95": cuts[94], "p99": cuts[98]}
+
+
+def fmt(p: dict[str, float]) -> str:
+    return f"p50 {p['p50']:.1f} ms, p95 {p['p95']:.1f} ms, p99 {p['p99']:.1f} ms (n={p['n']})"
+
+
+class Workers:
+    """`chamyeo worker --queue provisioning` processes against the benchmark's servers."""
+
+    def __init__(self, database_url: str, count: int) -> None:
+        env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url())
+        chamyeo = str(Path(sys.executable).with_name("chamyeo"))
+        self.processes = [
+            subprocess.Popen([chamyeo, "worker", "--queue", "provisioning"], env=env, cwd=ROOT)
+            for _ in range(count)
+        ]
+
+    def wait_ready(self, queues, count: int, timeout: float = 30.0) -> None:  # noqa: ANN001
+        from rq import Worker
+
+        deadline = time.monotonic() + timeout
+        while len(Worker.all(queue=queues.get("provisioning"))) < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers did not register")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=30)
