@@ -32,6 +32,10 @@ class Settings:
     stripe_api_key: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = field(default=None, repr=False)
+    # The identity hub's issuer URL (portals and upstream IdPs reach it here); None: base_url.
+    identity_hub_url: str | None = None
+    # Encrypts IdP client secrets and the hub's signing keys; None: derived from secret_key.
+    identity_encryption_key: str | None = field(default=None, repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -40,6 +44,10 @@ class Settings:
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def hub_url(self) -> str:
+        return (self.identity_hub_url or self.base_url).rstrip("/")
 
     def with_services(self, *, database_url: str, redis_url: str) -> Settings:
         """A copy pointing at concrete servers (after the embedded ones started)."""
@@ -85,4 +93,6 @@ class Settings:
             stripe_api_key=text("STRIPE_API_KEY", None),
             stripe_api_base=text("STRIPE_API_BASE", None),
             stripe_webhook_secret=text("STRIPE_WEBHOOK_SECRET", None),
+            identity_hub_url=text("IDENTITY_HUB_URL", None),
+            identity_encryption_key=text("IDENTITY_ENCRYPTION_KEY", None),
         )
