@@ -1,6 +1,6 @@
 """Provisioning benchmark: latency at tenant 1 and after 2,000 tenants, in one run.
 
-    .venv/bin/python benchmarks/provisioning.py [--samples 50] [--fleet 2000] [--bulk 1000] [--workers 2]
+    .venv/bin/python -m benchmarks.provisioning [--samples 50] [--fleet 2000] [--bulk 1000] [--workers 2]
 
 Creates a fresh database on $DATABASE_URL's server (default: the machine's PostgreSQL),
 uses $REDIS_URL (default redis://127.0.0.1:6379/7, flushed) and real `chamyeo worker`
