@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from saas.tenancy import web as tenancy_web
     from saas.tenancy.context import close_request_session
     from saas.tenancy.slugs import SLUG_PATTERN
+    from tenants import errors as tenant_errors
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.teardown_appcontext(close_request_session)
     app.before_request(refuse_nul_in_url)
     health.init_app(app)
+    tenant_errors.init_app(app)
     _register_blueprints(app)
     from saas.api import docs_assets
 

@@ -6,7 +6,9 @@ from flask_smorest import Blueprint
 
 
 def blueprints() -> list[Blueprint]:
+    from tenants.cycles.views import blp as cycles
     from tenants.people.views import blp as people
     from tenants.portal.views import blp as portal
+    from tenants.proposals.views import blp as proposals
 
-    return [portal, people]
+    return [portal, people, cycles, proposals]

@@ -1,0 +1,73 @@
+"""Fixtures for the PB portal: a tenant with a cycle walked to the phase a test needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+CYCLE = {
+    "name_ko": "2027 주민참여예산",
+    "name_en": "2027 PB",
+    "fiscal_year": 2027,
+    "starts_on": "2027-03-01",
+    "total_budget": 1_000_000_000,
+}
+
+
+@dataclass
+class PortalCycle:
+    tenant: object
+    client: object
+    id: int
+    data: dict
+
+    @property
+    def url(self) -> str:
+        return f"{self.tenant.api}/cycles/{self.id}"
+
+    def advance(self, to: str, role: str = "staff"):
+        response = self.client.post(f"{self.url}/phase", json={"to": to}, headers=self.tenant.auth(role))
+        assert response.status_code == 200, response.get_json()
+        self.data = response.get_json()
+        return self.data
+
+    def advance_to(self, phase: str) -> None:
+        keys = [p["key"] for p in self.data["phases"]] + ["closed"]
+        order = ["draft", *keys]
+        while self.data["status"] != phase:
+            self.advance(order[order.index(self.data["status"]) + 1])
+
+    def envelope(self, key: str) -> dict:
+        return next(e for e in self.data["envelopes"] if e["key"] == key)
+
+    def add_project(self, code: str, cost: int, envelope: str = "citywide", **extra):
+        body = {
+            "envelope": envelope,
+            "code": code,
+            "title_ko": f"사업 {code}",
+            "category_key": extra.pop("category_key", self.category),
+            "cost": cost,
+            **extra,
+        }
+        response = self.client.post(f"{self.url}/projects", json=body, headers=self.tenant.auth("staff"))
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    @property
+    def category(self) -> str:
+        return self.client.get(f"{self.tenant.api}/categories").get_json()[0]["key"]
+
+
+@pytest.fixture
+def new_cycle(client, make_tenant):
+    def make(template: str = "citywide", region: str = "11680", **changes) -> PortalCycle:
+        tenant = make_tenant(template=template, region=region)
+        response = client.post(
+            f"{tenant.api}/cycles", json={**CYCLE, **changes}, headers=tenant.auth("staff")
+        )
+        assert response.status_code == 201, response.get_json()
+        data = response.get_json()
+        return PortalCycle(tenant, client, data["id"], data)
+
+    return make
