@@ -17,6 +17,7 @@ class TenantBase(DeclarativeBase):
 
 def load_all_models() -> None:
     """Import every tenant model module so `TenantBase.metadata` is complete."""
+    import tenants.committees.models  # noqa: F401
     import tenants.cycles.models  # noqa: F401
     import tenants.execution.models  # noqa: F401
     import tenants.people.models  # noqa: F401
