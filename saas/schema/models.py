@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 def control_metadata() -> MetaData:
     import saas.accounts.models  # noqa: F401
     import saas.audit.models  # noqa: F401
+    import saas.billing.models  # noqa: F401
     import saas.registry.models  # noqa: F401
     import saas.schema.tables  # noqa: F401
     from saas.db import ControlBase
