@@ -10,5 +10,6 @@ def blueprints() -> list[Blueprint]:
     from tenants.people.views import blp as people
     from tenants.portal.views import blp as portal
     from tenants.proposals.views import blp as proposals
+    from tenants.voting.views import blp as voting
 
-    return [portal, people, cycles, proposals]
+    return [portal, people, cycles, proposals, voting]

@@ -1,0 +1,114 @@
+"""Which envelopes a voter may vote in, who may vote, and whether a ballot is valid.
+
+Every refusal names the rule that failed, so a resident (or the officer entering a paper
+ballot) knows what to change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from tenants.cycles.models import Cycle, Envelope
+from tenants.errors import Invalid
+from tenants.proposals.models import Project
+
+BASES = ("resident", "worker", "student")
+
+
+def check_eligibility(cycle: Cycle, *, basis: str, birth_year: int) -> None:
+    rules = cycle.eligibility
+    if not rules.get(f"{basis}s", False):
+        raise Invalid(f"This cycle is not open to {basis}s.", errors={"basis": ["not eligible"]})
+    year = cycle.voting_opened_at.year if cycle.voting_opened_at else cycle.fiscal_year
+    age = year - birth_year  # age reached in the voting year, as Korean PB ordinances count it
+    if age < rules["min_age"]:
+        raise Invalid(
+            f"Voters must be at least {rules['min_age']} in {year}.", errors={"birth_year": ["too young"]}
+        )
+    if rules.get("max_age") is not None and age > rules["max_age"]:
+        raise Invalid(
+            f"Voters must be at most {rules['max_age']} in {year}.", errors={"birth_year": ["too old"]}
+        )
+
+
+def entitled_envelopes(cycle: Cycle, district_code: str | None) -> list[Envelope]:
+    """Citywide and district envelopes for everyone; a dong's envelope for its residents."""
+    return [
+        e for e in cycle.envelopes if e.scope != "dong" or (district_code and e.area_code == district_code)
+    ]
+
+
+def validate_ballot(
+    cycle: Cycle,
+    envelopes: list[Envelope],
+    projects: dict[int, Project],
+    choices: list[dict[str, Any]],
+) -> dict[int, list[tuple[Project, int]]]:
+    """Check the choices against the cycle's ballot rules, envelope by envelope.
+
+    Returns {envelope id: [(project, value)]}; raises Invalid naming the failed rule."""
+    if not choices:
+        raise Invalid("The ballot is empty.", errors={"choices": ["choose at least one project"]})
+    allowed = {e.id: e for e in envelopes}
+    seen: set[int] = set()
+    by_envelope: dict[int, list[tuple[Project, int]]] = defaultdict(list)
+    for choice in choices:
+        project = projects.get(choice["project_id"])
+        if project is None or project.envelope_id not in allowed:
+            raise Invalid(
+                f"Project {choice['project_id']} is not on your ballot.",
+                errors={"choices": [f"project {choice['project_id']} is not on your ballot"]},
+            )
+        if project.id in seen:
+            raise Invalid(
+                f"Project {project.code} is chosen twice.", errors={"choices": ["duplicate project"]}
+            )
+        seen.add(project.id)
+        by_envelope[project.envelope_id].append((project, choice.get("value", 1)))
+    rules = cycle.ballot
+    for envelope_id, chosen in by_envelope.items():
+        _check_envelope(rules, allowed[envelope_id], chosen)
+    return dict(by_envelope)
+
+
+def _fail(envelope: Envelope, rule: str, message: str) -> Invalid:
+    return Invalid(f"{envelope.name_en}: {message}", errors={"choices": [f"{rule}: {message}"]})
+
+
+def _check_envelope(rules: dict[str, Any], envelope: Envelope, chosen: list[tuple[Project, int]]) -> None:
+    kind = rules["type"]
+    values = [value for _, value in chosen]
+    if kind == "approval":
+        if any(v != 1 for v in values):
+            raise _fail(envelope, "approval", "approval ballots take no points")
+        if len(chosen) > rules["k"]:
+            raise _fail(envelope, "k", f"choose at most {rules['k']} projects")
+        if len(chosen) < rules.get("min_k", 1):
+            raise _fail(envelope, "min_k", f"choose at least {rules['min_k']} projects")
+    elif kind == "knapsack":
+        if any(v != 1 for v in values):
+            raise _fail(envelope, "knapsack", "knapsack ballots take no points")
+        spent = sum(project.cost for project, _ in chosen)
+        if spent > envelope.budget:
+            raise _fail(
+                envelope,
+                "budget",
+                f"the chosen projects cost {spent:,} won, over the budget of {envelope.budget:,} won",
+            )
+        minimum = int(envelope.budget * rules.get("min_spend_share", 0))
+        if spent < minimum:
+            raise _fail(envelope, "min_spend_share", f"use at least {minimum:,} won of the budget")
+    elif kind == "cumulative":
+        if any(v < 1 for v in values):
+            raise _fail(envelope, "points", "give each chosen project at least 1 point")
+        cap = rules.get("max_points_per_project")
+        if cap is not None and max(values) > cap:
+            raise _fail(envelope, "max_points_per_project", f"give a project at most {cap} points")
+        if sum(values) > rules["points"]:
+            raise _fail(envelope, "points", f"distribute at most {rules['points']} points")
+    elif kind == "ranked":
+        if sorted(values) != list(range(1, len(values) + 1)):
+            raise _fail(envelope, "ranks", "rank the chosen projects 1, 2, 3, … without gaps or repeats")
+        if len(values) > rules["max_rank"]:
+            raise _fail(envelope, "max_rank", f"rank at most {rules['max_rank']} projects")

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from saas.api.schemas import InputSchema
+from tenants.voting.rules import BASES
+
+_ID = ma.validate.Range(1, 2**63 - 1)
+
+
+class ChoiceSchema(InputSchema):
+    project_id = ma.fields.Integer(required=True, strict=True, validate=_ID)
+    value = ma.fields.Integer(
+        strict=True,
+        load_default=1,
+        validate=ma.validate.Range(1, 10_000),
+        metadata={"description": "1 (approval, knapsack), points (cumulative), rank (ranked)"},
+    )
+
+
+class VoterSchema(InputSchema):
+    basis = ma.fields.String(required=True, validate=ma.validate.OneOf(BASES))
+    birth_year = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1900, 2100))
+    district_code = ma.fields.String(
+        validate=ma.validate.Regexp(r"^[0-9]{10}$"),
+        metadata={"description": "The voter's dong (10-digit code), for its envelope"},
+    )
+
+
+class OnlineVoteSchema(VoterSchema):
+    choices = ma.fields.List(
+        ma.fields.Nested(ChoiceSchema), required=True, validate=ma.validate.Length(max=500)
+    )
+
+
+class CheckInSchema(VoterSchema):
+    voter_card = ma.fields.String(
+        validate=ma.validate.Regexp(r"^[0-9a-f]{64}$"),
+        metadata={"description": "The key shown on the voter's card"},
+    )
+    identity_document = ma.fields.String(
+        validate=ma.validate.Length(6, 64),
+        metadata={"description": "An identity document number (hashed, never stored)"},
+    )
+    channel = ma.fields.String(required=True, validate=ma.validate.OneOf(["onsite", "paper"]))
+    choices = ma.fields.List(
+        ma.fields.Nested(ChoiceSchema),
+        validate=ma.validate.Length(max=500),
+        metadata={"description": "On-site electronic ballot; omit for a paper ballot"},
+    )
+
+    @ma.validates_schema
+    def _one_identity(self, data, **kwargs):  # noqa: ANN001, ANN202
+        if ("voter_card" in data) == ("identity_document" in data):
+            raise ma.ValidationError("Give either voter_card or identity_document.", "voter_card")
+        if data["channel"] == "paper" and "choices" in data:
+            raise ma.ValidationError("Paper ballots are entered in batches, not at check-in.", "choices")
+        if data["channel"] == "onsite" and not data.get("choices"):
+            raise ma.ValidationError("An on-site ballot needs its choices.", "choices")
+
+
+class VoteReceiptSchema(ma.Schema):
+    channel = ma.fields.String()
+    receipt = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The ballot's number, if one was cast"}
+    )
+
+
+class VoterCardSchema(ma.Schema):
+    voter_card = ma.fields.String()
+    voted = ma.fields.String(allow_none=True, metadata={"description": "The channel used, if already voted"})
+
+
+class PaperBatchSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    number = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1, 1_000_000))
+    first_ballot = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1, 10**9))
+    last_ballot = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1, 10**9))
+    status = ma.fields.String(dump_only=True)
+
+
+class PaperBatchInputSchema(InputSchema, PaperBatchSchema):
+    pass
+
+
+class PaperEntrySchema(InputSchema):
+    ballot_number = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1, 10**9))
+    choices = ma.fields.List(
+        ma.fields.Nested(ChoiceSchema),
+        required=True,
+        validate=ma.validate.Length(max=500),
+        metadata={"description": "Empty for a blank or spoilt ballot"},
+    )
+
+
+class PaperEntriesSchema(InputSchema):
+    entries = ma.fields.List(
+        ma.fields.Nested(PaperEntrySchema), required=True, validate=ma.validate.Length(1, 1000)
+    )
+
+
+class ReconciliationSchema(ma.Schema):
+    reconciled = ma.fields.Boolean()
+    counted = ma.fields.Integer()
+    mismatches = ma.fields.List(ma.fields.Dict())
+    invalid = ma.fields.List(ma.fields.Dict())
+
+
+class BallotViewSchema(ma.Schema):
+    rules = ma.fields.Dict()
+    envelopes = ma.fields.List(ma.fields.Dict())

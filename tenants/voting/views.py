@@ -1,0 +1,193 @@
+"""Voting: the ballot, online votes, on-site check-in, paper batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from sqlalchemy import select
+
+from saas.accounts.models import Role
+from saas.auth import actor, require_tenant_role
+from saas.tenancy.context import current_tenant, db_session
+from saas.tenancy.web import tenant_blueprint
+from tenants.cycles.services import cycle_or_404
+from tenants.proposals.models import Project
+from tenants.voting import services
+from tenants.voting.models import PaperBatch
+from tenants.voting.rules import entitled_envelopes
+from tenants.voting.schemas import (
+    BallotViewSchema,
+    CheckInSchema,
+    OnlineVoteSchema,
+    PaperBatchInputSchema,
+    PaperBatchSchema,
+    PaperEntriesSchema,
+    ReconciliationSchema,
+    VoterCardSchema,
+    VoteReceiptSchema,
+)
+
+blp = tenant_blueprint(
+    "voting", __name__, url_prefix="/cycles/<id:cycle_id>", description="Voting on every channel."
+)
+STAFF = (Role.TENANT_ADMIN, Role.STAFF)
+SECURED = {"security": [{"bearer": []}]}
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def _my_key() -> str:
+    return services.voter_key(_secret(), actor())
+
+
+@blp.route("/ballot")
+class BallotView(MethodView):
+    @blp.response(200, BallotViewSchema)
+    def get(self, cycle_id: int) -> dict[str, Any]:
+        """The ballot: rules and, per envelope, its projects (public). `?district_code=` adds that dong's."""
+        from flask import request
+
+        cycle = cycle_or_404(db_session(), cycle_id)
+        envelopes = entitled_envelopes(cycle, request.args.get("district_code"))
+        projects = db_session().scalars(
+            select(Project).where(Project.cycle_id == cycle.id).order_by(Project.code)
+        )
+        by_envelope: dict[int, list[dict[str, Any]]] = {}
+        for p in projects:
+            by_envelope.setdefault(p.envelope_id, []).append(
+                {"id": p.id, "code": p.code, "title_ko": p.title_ko, "title_en": p.title_en, "cost": p.cost}
+            )
+        return {
+            "rules": cycle.ballot,
+            "envelopes": [
+                {
+                    "key": e.key,
+                    "name_ko": e.name_ko,
+                    "name_en": e.name_en,
+                    "budget": e.budget,
+                    "projects": by_envelope.get(e.id, []),
+                }
+                for e in envelopes
+            ],
+        }
+
+
+@blp.route("/voter-card")
+class VoterCard(MethodView):
+    @blp.doc(**SECURED)
+    @blp.response(200, VoterCardSchema)
+    @require_tenant_role(Role.RESIDENT)
+    def get(self, cycle_id: int) -> dict[str, Any]:
+        """The card a resident shows on site: officers strike them off under the same key."""
+        cycle_or_404(db_session(), cycle_id)
+        key = _my_key()
+        return {"voter_card": key, "voted": services.has_voted(db_session(), cycle_id, key)}
+
+
+@blp.route("/votes")
+class Votes(MethodView):
+    @blp.doc(**SECURED)
+    @blp.arguments(OnlineVoteSchema)
+    @blp.response(201, VoteReceiptSchema)
+    @require_tenant_role(Role.RESIDENT)
+    def post(self, body: dict[str, Any], cycle_id: int) -> dict[str, Any]:
+        """Vote online (once per cycle, across every channel)."""
+        choices = body.pop("choices")
+        ballot = services.do_vote(
+            db_session(),
+            cycle_id,
+            person_key=_my_key(),
+            channel="online",
+            voter=body,
+            choices=choices,
+            marked_by=actor(),
+        )
+        return {"channel": "online", "receipt": ballot.id if ballot else None}
+
+
+@blp.route("/check-ins")
+class CheckIns(MethodView):
+    @blp.doc(**SECURED)
+    @blp.arguments(CheckInSchema)
+    @blp.response(201, VoteReceiptSchema)
+    @require_tenant_role(Role.OFFICER, *STAFF)
+    def post(self, body: dict[str, Any], cycle_id: int) -> dict[str, Any]:
+        """Check a person in on site and strike them off (with their on-site ballot, or for a
+        numbered paper ballot). Refused if they already voted on any channel."""
+        key = body.pop("voter_card", None) or services.voter_key(
+            _secret(), "id:" + body.pop("identity_document")
+        )
+        channel, choices = body.pop("channel"), body.pop("choices", None)
+        ballot = services.do_vote(
+            db_session(),
+            cycle_id,
+            person_key=key,
+            channel=channel,
+            voter=body,
+            choices=choices,
+            marked_by=actor(),
+        )
+        return {"channel": channel, "receipt": ballot.id if ballot else None}
+
+
+@blp.route("/paper-batches")
+class PaperBatches(MethodView):
+    @blp.doc(**SECURED)
+    @blp.response(200, PaperBatchSchema(many=True))
+    @require_tenant_role(*STAFF)
+    def get(self, cycle_id: int) -> list[PaperBatch]:
+        """Paper batches and their state."""
+        cycle_or_404(db_session(), cycle_id)
+        return list(
+            db_session().scalars(
+                select(PaperBatch).where(PaperBatch.cycle_id == cycle_id).order_by(PaperBatch.number)
+            )
+        )
+
+    @blp.doc(**SECURED)
+    @blp.arguments(PaperBatchInputSchema)
+    @blp.response(201, PaperBatchSchema)
+    @require_tenant_role(*STAFF)
+    def post(self, body: dict[str, Any], cycle_id: int) -> PaperBatch:
+        """Open a batch of numbered paper ballots."""
+        return services.do_open_batch(db_session(), current_tenant(), cycle_id, actor=actor(), **body)
+
+
+@blp.route("/paper-batches/<id:batch_id>/entries/<int(min=1, max=2):round_>")
+class PaperEntries(MethodView):
+    @blp.doc(**SECURED)
+    @blp.arguments(PaperEntriesSchema)
+    @blp.response(200, ReconciliationSchema)
+    @require_tenant_role(*STAFF)
+    def put(self, body: dict[str, Any], cycle_id: int, batch_id: int, round_: int) -> dict[str, Any]:
+        """Enter every ballot of the batch (round 1 or 2, by two different staff members)."""
+        services.do_enter_batch(
+            db_session(),
+            current_tenant(),
+            cycle_id,
+            batch_id,
+            round_=round_,
+            entries=body["entries"],
+            actor=actor(),
+        )
+        batch = services.batch_or_404(db_session(), cycle_id, batch_id)
+        return {
+            "reconciled": False,
+            "counted": 0,
+            "invalid": [],
+            "mismatches": services.batch_mismatches(db_session(), batch),
+        }
+
+
+@blp.route("/paper-batches/<id:batch_id>/reconcile")
+class Reconcile(MethodView):
+    @blp.doc(**SECURED)
+    @blp.response(200, ReconciliationSchema)
+    @require_tenant_role(*STAFF)
+    def post(self, cycle_id: int, batch_id: int) -> dict[str, Any]:
+        """Count the batch if both entries agree; otherwise list the mismatches."""
+        return services.do_reconcile_batch(db_session(), current_tenant(), cycle_id, batch_id, actor=actor())

@@ -1,0 +1,214 @@
+"""Voting on every channel: rules, one ballot per person across channels (also under
+concurrency), on-site check-in, paper double entry and reconciliation."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from saas.tenancy.binding import tenant_session
+from tenants.voting.models import Ballot, VoterMark
+
+DONG = "4111156000"  # 수원시 장안구 파장동
+ADULT = {"basis": "resident", "birth_year": 1980, "district_code": DONG}
+
+
+@pytest.fixture
+def approval_cycle(new_cycle):
+    """neighbourhood template: approval ballot, choose up to 3; four projects in one dong."""
+    cycle = new_cycle(template="neighbourhood", region="41110")
+    cycle.projects = [
+        cycle.add_project(code, cost, envelope=f"dong-{DONG}")
+        for code, cost in (("A", 10_000_000), ("B", 20_000_000), ("C", 5_000_000), ("D", 7_000_000))
+    ]
+    cycle.advance_to("voting")
+    return cycle
+
+
+def _vote(cycle, choices, role="resident", **voter):
+    body = {**ADULT, **voter, "choices": [{"project_id": p} if isinstance(p, int) else p for p in choices]}
+    return cycle.client.post(f"{cycle.url}/votes", json=body, headers=cycle.tenant.auth(role))
+
+
+def test_an_online_ballot_is_accepted_once(approval_cycle):
+    ids = [p["id"] for p in approval_cycle.projects]
+    first = _vote(approval_cycle, ids[:2])
+    assert first.status_code == 201 and first.get_json()["channel"] == "online"
+    again = _vote(approval_cycle, ids[2:3])
+    assert again.status_code == 409 and "already voted" in again.get_json()["message"]
+
+
+@pytest.mark.parametrize(
+    "choices, rule",
+    [
+        (lambda ids: ids, "k: choose at most 3"),
+        (lambda ids: [ids[0], ids[0]], "duplicate"),
+        (lambda ids: [{"project_id": ids[0], "value": 3}], "approval ballots take no points"),
+        (lambda ids: [999_999], "not on your ballot"),
+        (lambda ids: [], "empty"),
+    ],
+)
+def test_invalid_ballots_say_which_rule_failed(approval_cycle, choices, rule):
+    ids = [p["id"] for p in approval_cycle.projects]
+    response = _vote(approval_cycle, choices(ids))
+    assert response.status_code == 422
+    assert rule in str(response.get_json())
+
+
+def test_eligibility_age_is_checked(approval_cycle):
+    ids = [p["id"] for p in approval_cycle.projects]
+    response = _vote(approval_cycle, ids[:1], birth_year=2020)
+    assert response.status_code == 422 and "at least 16" in response.get_json()["message"]
+
+
+def test_knapsack_ballots_stay_within_the_envelope_and_spend_the_minimum(new_cycle):
+    cycle = new_cycle(template="citywide")
+    budget = cycle.envelope("citywide")["budget"]  # 400,000,000
+    big = cycle.add_project("BIG", budget - 1)
+    half = cycle.add_project("HALF", budget // 2)
+    small = cycle.add_project("SMALL", budget // 10)
+    cycle.advance_to("voting")
+    over = _vote(cycle, [big["id"], half["id"]])
+    assert over.status_code == 422 and "over the budget" in over.get_json()["message"]
+    too_little = _vote(cycle, [small["id"]])
+    assert too_little.status_code == 422 and "at least" in too_little.get_json()["message"]
+    assert _vote(cycle, [half["id"], small["id"]]).status_code == 201
+
+
+def test_cumulative_and_ranked_ballots(new_cycle):
+    youth = new_cycle(template="youth")
+    a, b = youth.add_project("A", 1_000_000, "youth"), youth.add_project("B", 2_000_000, "youth")
+    youth.advance_to("voting")
+    too_many = _vote(
+        youth,
+        [{"project_id": a["id"], "value": 5}, {"project_id": b["id"], "value": 6}],
+        birth_year=youth.data["fiscal_year"] - 18,
+    )
+    assert too_many.status_code == 422 and "max_points_per_project" in str(too_many.get_json())
+    ok = _vote(
+        youth,
+        [{"project_id": a["id"], "value": 5}, {"project_id": b["id"], "value": 4}],
+        birth_year=youth.data["fiscal_year"] - 18,
+    )
+    assert ok.status_code == 201
+
+    ranked = new_cycle(template="neighbourhood", region="41110")
+    rules = {**ranked.data["ballot"], "type": "ranked", "max_rank": 2}
+    rules.pop("k")
+    assert (
+        ranked.client.put(
+            f"{ranked.url}/ballot-rules", json={"ballot": rules}, headers=ranked.tenant.auth("staff")
+        ).status_code
+        == 200
+    )
+    x, y = (
+        ranked.add_project("X", 1_000_000, f"dong-{DONG}"),
+        ranked.add_project("Y", 1_000_000, f"dong-{DONG}"),
+    )
+    ranked.advance_to("voting")
+    gap = _vote(ranked, [{"project_id": x["id"], "value": 1}, {"project_id": y["id"], "value": 3}])
+    assert gap.status_code == 422 and "ranks" in str(gap.get_json())
+    assert (
+        _vote(ranked, [{"project_id": x["id"], "value": 2}, {"project_id": y["id"], "value": 1}]).status_code
+        == 201
+    )
+
+
+def test_a_person_who_voted_online_cannot_be_checked_in_and_vice_versa(approval_cycle):
+    client, auth, url = approval_cycle.client, approval_cycle.tenant.auth, approval_cycle.url
+    ids = [p["id"] for p in approval_cycle.projects]
+    card = client.get(f"{url}/voter-card", headers=auth("resident")).get_json()["voter_card"]
+    assert _vote(approval_cycle, ids[:1]).status_code == 201
+    check_in = client.post(
+        f"{url}/check-ins",
+        headers=auth("officer"),
+        json={**ADULT, "voter_card": card, "channel": "onsite", "choices": [{"project_id": ids[0]}]},
+    )
+    assert check_in.status_code == 409 and "(online)" in check_in.get_json()["message"]
+
+    walk_in = {**ADULT, "identity_document": "800101-1234567", "channel": "paper"}
+    assert client.post(f"{url}/check-ins", headers=auth("officer"), json=walk_in).status_code == 201
+    twice = client.post(
+        f"{url}/check-ins",
+        headers=auth("officer"),
+        json={**walk_in, "channel": "onsite", "choices": [{"project_id": ids[1]}]},
+    )
+    assert twice.status_code == 409 and "(paper)" in twice.get_json()["message"]
+
+
+def test_twenty_concurrent_attempts_by_one_person_leave_exactly_one_ballot(approval_cycle, app, engine):
+    tenant, url = approval_cycle.tenant, approval_cycle.url
+    ids = [p["id"] for p in approval_cycle.projects]
+    card = approval_cycle.client.get(f"{url}/voter-card", headers=tenant.auth("resident")).get_json()[
+        "voter_card"
+    ]
+
+    def attempt(i: int) -> int:
+        client = app.test_client()
+        if i % 2:
+            return client.post(
+                f"{url}/votes",
+                headers=tenant.auth("resident"),
+                json={**ADULT, "choices": [{"project_id": ids[i % 4]}]},
+            ).status_code
+        return client.post(
+            f"{url}/check-ins",
+            headers=tenant.auth("officer"),
+            json={**ADULT, "voter_card": card, "channel": "onsite", "choices": [{"project_id": ids[i % 4]}]},
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(attempt, range(20)))
+    assert sorted(statuses) == [201] + [409] * 19
+    with tenant_session(engine, tenant.slug) as session:
+        cycle_id = approval_cycle.id
+        assert (
+            session.scalar(select(func.count()).select_from(Ballot).where(Ballot.cycle_id == cycle_id)) == 1
+        )
+        assert (
+            session.scalar(select(func.count()).select_from(VoterMark).where(VoterMark.cycle_id == cycle_id))
+            == 1
+        )
+
+
+def test_paper_batches_count_only_when_two_entries_agree(approval_cycle, make_tenant, engine):
+    client, url = approval_cycle.client, approval_cycle.url
+    tenant = approval_cycle.tenant
+    ids = [p["id"] for p in approval_cycle.projects]
+    batch = client.post(
+        f"{url}/paper-batches",
+        headers=tenant.auth("staff"),
+        json={"number": 1, "first_ballot": 101, "last_ballot": 103},
+    ).get_json()
+    first = [
+        {"ballot_number": 101, "choices": [{"project_id": ids[0]}]},
+        {"ballot_number": 102, "choices": [{"project_id": ids[1]}, {"project_id": ids[2]}]},
+        {"ballot_number": 103, "choices": [{"project_id": i} for i in ids]},
+    ]  # 4 marks: spoilt
+    entries = f"{url}/paper-batches/{batch['id']}/entries"
+    assert (
+        client.put(f"{entries}/1", json={"entries": first}, headers=tenant.auth("staff")).status_code == 200
+    )
+    same_clerk = client.put(f"{entries}/2", json={"entries": first}, headers=tenant.auth("staff"))
+    assert same_clerk.status_code == 409 and "two different staff" in same_clerk.get_json()["message"]
+
+    typo = [dict(e) for e in first]
+    typo[1] = {"ballot_number": 102, "choices": [{"project_id": ids[1]}, {"project_id": ids[3]}]}
+    listed = client.put(
+        f"{entries}/2", json={"entries": typo}, headers=tenant.auth("tenant_admin")
+    ).get_json()
+    assert [m["ballot_number"] for m in listed["mismatches"]] == [102]
+    refused = client.post(
+        f"{url}/paper-batches/{batch['id']}/reconcile", headers=tenant.auth("staff")
+    ).get_json()
+    assert refused["reconciled"] is False and refused["counted"] == 0
+
+    client.put(f"{entries}/2", json={"entries": first}, headers=tenant.auth("tenant_admin"))
+    done = client.post(
+        f"{url}/paper-batches/{batch['id']}/reconcile", headers=tenant.auth("staff")
+    ).get_json()
+    assert done["reconciled"] is True and done["counted"] == 2
+    assert [i["ballot_number"] for i in done["invalid"]] == [103]
+    with tenant_session(engine, tenant.slug) as session:
+        paper = session.scalars(select(Ballot.paper_number).where(Ballot.channel == "paper")).all()
+    assert sorted(paper) == [101, 102]
