@@ -80,3 +80,4 @@ def _register_blueprints(app: Flask) -> None:
     api.register_blueprint(registry_blp)
     for blueprint in tenant_blueprints():
         api.register_blueprint(blueprint)
+    __import__("saas.billing").billing.init_app(app)
