@@ -74,10 +74,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from saas.extensions import api
+    from saas.identity import portal as identity_portal
+    from saas.identity import views as identity_views
     from saas.registry.views import blp as registry_blp
     from tenants.api import blueprints as tenant_blueprints
 
     api.register_blueprint(registry_blp)
+    identity_views.init_app(app)
+    app.register_blueprint(identity_portal.bp)
     for blueprint in tenant_blueprints():
         api.register_blueprint(blueprint)
     __import__("saas.billing").billing.init_app(app)

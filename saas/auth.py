@@ -1,6 +1,8 @@
-"""Who is calling: the principal behind a request's bearer token, and role checks.
+"""Who is calling: the principal behind a request, and role checks.
 
-Interim: API tokens stand for people until sign-in through the identity hub exists.
+Machines send API tokens (`Authorization: Bearer <token>`). People sign in through the
+identity hub: at a portal, its session cookie carries their roles in that tenant (and they
+are residents there); on the hub's host, the hub session carries their platform-wide roles.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any, TypeVar
 
 from flask import g, request
 from flask_smorest import abort
+from sqlalchemy import select
 
-from saas.accounts.models import Role
+from saas.accounts.models import Role, RoleGrant
 from saas.accounts.tokens import token_for_secret
 from saas.tenancy.context import current_tenant, db_session
 
@@ -23,31 +26,61 @@ _UNSET = object()
 
 @dataclass(frozen=True)
 class Principal:
-    token_id: int
+    actor: str  # "token:<id>" or "account:<id>", as audit events name it
     name: str
-    role: Role
+    roles: frozenset[Role]
     tenant_id: int | None
+    acr: str | None = None  # the assurance of a person's sign-in (None for tokens)
 
     @property
-    def actor(self) -> str:
-        return f"token:{self.token_id}"
+    def role(self) -> Role:
+        """One role, for callers that show a single one (tokens hold exactly one)."""
+        return sorted(self.roles, key=list(Role).index)[0]
+
+
+def _token_principal(header: str) -> Principal:
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        abort(401, message="Use 'Authorization: Bearer <token>'.")
+    token = token_for_secret(db_session(), secret.strip())
+    if token is None:
+        abort(401, message="The token is unknown or revoked.")
+    return Principal(f"token:{token.id}", token.name, frozenset({token.role}), token.tenant_id)
+
+
+def _person_principal() -> Principal | None:
+    from saas.identity.portal import principal_session
+    from saas.identity.sessions import HUB_COOKIE, hub_session_for_cookie
+
+    tenant = g.get("tenant")
+    session = db_session()
+    if tenant is not None:
+        portal = principal_session(tenant.id)
+        if portal is None:
+            return None
+        account_id, tenant_id, acr = portal.account_id, tenant.id, portal.acr
+    else:
+        hub = hub_session_for_cookie(session, request.cookies.get(HUB_COOKIE))
+        if hub is None:
+            return None
+        account_id, tenant_id, acr = hub.account_id, None, hub.acr
+    grants = session.scalars(
+        select(RoleGrant.role).where(
+            RoleGrant.account_id == account_id,
+            RoleGrant.tenant_id.is_(None) if tenant_id is None else RoleGrant.tenant_id == tenant_id,
+        )
+    ).all()
+    roles = set(grants) | ({Role.RESIDENT} if tenant_id is not None else set())
+    return Principal(f"account:{account_id}", f"account {account_id}", frozenset(roles), tenant_id, acr)
 
 
 def current_principal() -> Principal | None:
-    """The caller, from `Authorization: Bearer <token>`; 401 for a malformed or unknown token."""
+    """The caller: an API token (401 for a malformed or unknown one), else a signed-in person."""
     cached = g.get("principal", _UNSET)
     if cached is not _UNSET:
         return cached
     header = request.headers.get("Authorization", "")
-    principal = None
-    if header:
-        scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            abort(401, message="Use 'Authorization: Bearer <token>'.")
-        token = token_for_secret(db_session(), secret.strip())
-        if token is None:
-            abort(401, message="The token is unknown or revoked.")
-        principal = Principal(token.id, token.name, token.role, token.tenant_id)
+    principal = _token_principal(header) if header else _person_principal()
     g.principal = principal
     return principal
 
@@ -59,7 +92,7 @@ def _require(check: Callable[[Principal], bool], roles: tuple[Role, ...]) -> Cal
             principal = current_principal()
             if principal is None:
                 abort(401)
-            if principal.role not in roles or not check(principal):
+            if not principal.roles & set(roles) or not check(principal):
                 abort(403, message=f"This needs one of the roles: {', '.join(r.value for r in roles)}.")
             return view(*args, **kwargs)
 

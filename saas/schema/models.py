@@ -7,6 +7,7 @@ def control_metadata() -> MetaData:
     import saas.accounts.models  # noqa: F401
     import saas.audit.models  # noqa: F401
     import saas.billing.models  # noqa: F401
+    import saas.identity.models  # noqa: F401
     import saas.registry.models  # noqa: F401
     import saas.schema.tables  # noqa: F401
     from saas.db import ControlBase
