@@ -8,9 +8,11 @@ from flask_smorest import Blueprint
 def blueprints() -> list[Blueprint]:
     from tenants.committees.views import blp as committees
     from tenants.cycles.views import blp as cycles
+    from tenants.execution.views import blp as execution
     from tenants.people.views import blp as people
     from tenants.portal.views import blp as portal
     from tenants.proposals.views import blp as proposals
+    from tenants.results.views import blp as results
     from tenants.voting.views import blp as voting
 
-    return [portal, people, cycles, proposals, voting, committees]
+    return [portal, people, cycles, proposals, voting, committees, results, execution]

@@ -62,7 +62,7 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
                 _, known[name] = create_token(
                     session, name=f"demo {name}", role=role, tenant_id=tenant_id, actor="demo"
                 )
-        statuses = dict(session.execute(select(Tenant.slug, Tenant.status)).tuples().all())
+        statuses = dict(session.execute(select(Tenant.slug, Tenant.status)).all())
     for slug, status in statuses.items():
         if status != TenantStatus.ACTIVE:
             echo(f"demo: t_{slug} is {status.value}; see `chamyeo tenants show {slug}`")

@@ -1,0 +1,103 @@
+"""Following funded projects: status, progress, spend, milestones and dated updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from saas.audit import services as audit
+from saas.tenancy.context import TenantRef
+from tenants.errors import Invalid, NotFound
+from tenants.execution.models import ExecutionItem, ExecutionUpdate, Milestone
+from tenants.proposals.models import Project
+
+
+def items_of_cycle(session: Session, cycle_id: int) -> list[tuple[ExecutionItem, Project]]:
+    return list(
+        session.execute(
+            select(ExecutionItem, Project)
+            .join(Project, Project.id == ExecutionItem.project_id)
+            .where(Project.cycle_id == cycle_id)
+            .order_by(Project.code)
+        ).all()
+    )
+
+
+def item_or_404(session: Session, cycle_id: int, item_id: int) -> ExecutionItem:
+    item = session.scalar(
+        select(ExecutionItem)
+        .join(Project, Project.id == ExecutionItem.project_id)
+        .where(ExecutionItem.id == item_id, Project.cycle_id == cycle_id)
+    )
+    if item is None:
+        raise NotFound(f"Cycle {cycle_id} has no execution item {item_id}.")
+    return item
+
+
+def do_post_update(
+    session: Session, tenant: TenantRef, cycle_id: int, item_id: int, fields: dict[str, Any], *, actor: str
+) -> ExecutionUpdate:
+    """A dated progress report; it also sets the item's progress, spend and status."""
+    item = item_or_404(session, cycle_id, item_id)
+    status = fields.pop("status", None)
+    if fields["spent"] > item.budget * 2:
+        raise Invalid(
+            "The spend is more than twice the budget; check the amount.", errors={"spent": ["implausible"]}
+        )
+    update = ExecutionUpdate(item_id=item.id, posted_by=actor, **fields)
+    item.progress_pct, item.spent = fields["progress_pct"], fields["spent"]
+    item.status = status or ("completed" if item.progress_pct == 100 else "in_progress")
+    session.add(update)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="execution.update",
+        tenant_slug=tenant.slug,
+        target=f"execution_item:{item.id}",
+        data={"progress_pct": item.progress_pct, "spent": item.spent, "status": item.status},
+    )
+    session.commit()
+    return update
+
+
+def do_add_milestone(
+    session: Session, tenant: TenantRef, cycle_id: int, item_id: int, fields: dict[str, Any], *, actor: str
+) -> Milestone:
+    item = item_or_404(session, cycle_id, item_id)
+    milestone = Milestone(item_id=item.id, **fields)
+    session.add(milestone)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="execution.milestone",
+        tenant_slug=tenant.slug,
+        target=f"execution_item:{item.id}",
+        data={"title_ko": milestone.title_ko},
+    )
+    session.commit()
+    return milestone
+
+
+def item_detail(session: Session, item: ExecutionItem) -> dict[str, Any]:
+    project = session.get(Project, item.project_id)
+    return {
+        "id": item.id,
+        "project": {"code": project.code, "title_ko": project.title_ko, "title_en": project.title_en},
+        "status": item.status,
+        "progress_pct": item.progress_pct,
+        "budget": item.budget,
+        "spent": item.spent,
+        "updated_at": item.updated_at,
+        "milestones": session.scalars(
+            select(Milestone).where(Milestone.item_id == item.id).order_by(Milestone.due_on)
+        ).all(),
+        "updates": session.scalars(
+            select(ExecutionUpdate)
+            .where(ExecutionUpdate.item_id == item.id)
+            .order_by(ExecutionUpdate.posted_on.desc(), ExecutionUpdate.id.desc())
+        ).all(),
+    }

@@ -1,0 +1,188 @@
+"""Counting per envelope with the cycle's rule, publishing, verification by recount,
+execution items, and pabulib export and import."""
+
+from pathlib import Path
+
+import pytest
+
+from tenants.counting.pabulib import parse_pabulib
+
+DONG = "4111156000"
+ADULT = {"basis": "resident", "birth_year": 1980, "district_code": DONG}
+PABULIB = Path(__file__).resolve().parents[3] / "shared" / "pabulib"
+
+
+def _cast(cycle, app, ballots):
+    """Each ballot by another person: check-ins with distinct identity documents."""
+    client = app.test_client()
+    for i, project_ids in enumerate(ballots):
+        response = client.post(
+            f"{cycle.url}/check-ins",
+            headers=cycle.tenant.auth("officer"),
+            json={
+                **ADULT,
+                "identity_document": f"ID-{i:06d}",
+                "channel": "onsite",
+                "choices": [{"project_id": p} for p in project_ids],
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+
+
+@pytest.fixture
+def voted_cycle(new_cycle, app):
+    """Approval ballot (k=3), greedy; dong budget 22,727,272 won; 5 voters."""
+    cycle = new_cycle(template="neighbourhood", region="41110")
+    envelope = f"dong-{DONG}"
+    a = cycle.add_project("A", 12_000_000, envelope)["id"]
+    b = cycle.add_project("B", 9_000_000, envelope)["id"]
+    c = cycle.add_project("C", 8_000_000, envelope)["id"]
+    d = cycle.add_project("D", 2_000_000, envelope)["id"]
+    cycle.advance_to("voting")
+    _cast(cycle, app, [[a, b], [a, c], [a, d], [b, c], [c]])  # votes: A 3, C 3, B 2, D 1
+    cycle.advance("results")
+    cycle.ids = {"A": a, "B": b, "C": c, "D": d}
+    return cycle
+
+
+def test_counting_selects_by_votes_within_the_budget_and_explains_every_project(voted_cycle):
+    client, auth, url = voted_cycle.client, voted_cycle.tenant.auth, voted_cycle.url
+    counted = client.post(f"{url}/results", headers=auth("staff"))
+    assert counted.status_code == 201
+    result = next(r for r in counted.get_json() if r["record"]["voters"] > 0)
+    record = result["record"]
+    # A and C tie on 3 votes; the cheaper C goes first (votes, then cost). Together 20,000,000;
+    # B (2 votes, 9,000,000) no longer fits the 2,727,272 left, D (1 vote, 2,000,000) does.
+    assert record["order"] == ["C", "A", "D"] and record["selected"] == ["A", "C", "D"]
+    assert set(record["reasons"]) == {"A", "B", "C", "D"}
+    assert record["reasons"]["B"]["status"] == "rejected"
+    assert record["rule"] == "greedy" and record["tie_break"].startswith("max-votes")
+
+
+def test_results_are_public_only_once_published_and_recount_to_the_same_hash(voted_cycle):
+    client, auth, url = voted_cycle.client, voted_cycle.tenant.auth, voted_cycle.url
+    client.post(f"{url}/results", headers=auth("staff"))
+    assert client.get(f"{url}/results").get_json() == []
+    assert client.post(f"{url}/results/publish", headers=auth("staff")).status_code == 403
+    published = client.post(f"{url}/results/publish", headers=auth("tenant_admin"))
+    assert published.status_code == 200
+    assert len(client.get(f"{url}/results").get_json()) == len(voted_cycle.data["envelopes"])
+    report = client.post(f"{url}/results/verify").get_json()
+    assert report and all(r["match"] and r["input_unchanged"] for r in report)
+    items = client.get(f"{url}/execution").get_json()
+    assert sorted(i["project"]["code"] for i in items) == ["A", "C", "D"]
+    again = client.post(f"{url}/results", headers=auth("staff"))
+    assert again.status_code == 409
+
+
+def test_verification_detects_a_changed_ballot(voted_cycle, engine):
+    from sqlalchemy import update
+
+    from saas.tenancy.binding import tenant_session
+    from tenants.voting.models import BallotChoice
+
+    client, auth, url = voted_cycle.client, voted_cycle.tenant.auth, voted_cycle.url
+    client.post(f"{url}/results", headers=auth("staff"))
+    with tenant_session(engine, voted_cycle.tenant.slug) as session:
+        session.execute(
+            update(BallotChoice)
+            .where(BallotChoice.project_id == voted_cycle.ids["D"])
+            .values(project_id=voted_cycle.ids["B"])
+        )
+        session.commit()
+    report = client.post(f"{url}/results/verify").get_json()
+    changed = [r for r in report if not r["input_unchanged"]]
+    assert changed and not changed[0]["match"]
+
+
+def test_execution_updates_track_progress_and_spend(voted_cycle):
+    client, auth, url = voted_cycle.client, voted_cycle.tenant.auth, voted_cycle.url
+    client.post(f"{url}/results", headers=auth("staff"))
+    client.post(f"{url}/results/publish", headers=auth("tenant_admin"))
+    item = client.get(f"{url}/execution").get_json()[0]
+    milestone = client.post(
+        f"{url}/execution/{item['id']}/milestones",
+        headers=auth("staff"),
+        json={"title_ko": "착공", "title_en": "Works start", "due_on": "2027-09-01"},
+    )
+    assert milestone.status_code == 201
+    update = client.post(
+        f"{url}/execution/{item['id']}/updates",
+        headers=auth("staff"),
+        json={
+            "posted_on": "2027-09-15",
+            "body_ko": "공사 시작",
+            "body_en": "Works started",
+            "progress_pct": 30,
+            "spent": 4_000_000,
+        },
+    )
+    assert update.status_code == 201
+    shown = client.get(f"{url}/execution/{item['id']}").get_json()
+    assert (shown["status"], shown["progress_pct"], shown["spent"]) == ("in_progress", 30, 4_000_000)
+    assert (
+        shown["milestones"][0]["title_en"] == "Works start" and shown["updates"][0]["body_ko"] == "공사 시작"
+    )
+    denied = client.post(
+        f"{url}/execution/{item['id']}/updates",
+        headers=auth("resident"),
+        json={"posted_on": "2027-09-15", "body_ko": "x", "body_en": "x", "progress_pct": 1, "spent": 1},
+    )
+    assert denied.status_code == 403
+
+
+def test_a_cycle_exports_as_pabulib_that_reads_back_the_same(voted_cycle):
+    client, auth, url = voted_cycle.client, voted_cycle.tenant.auth, voted_cycle.url
+    hidden = client.get(f"{url}/pabulib?envelope=dong-{DONG}")
+    assert hidden.status_code == 404  # ballots are public with the results
+    text = client.get(f"{url}/pabulib?envelope=dong-{DONG}", headers=auth("staff")).get_data(as_text=True)
+    election = parse_pabulib(text)
+    assert sorted(election.projects) == ["A", "B", "C", "D"] and election.voter_count == 5
+    assert election.supporters() == {"A": 3, "B": 2, "C": 3, "D": 1}
+
+
+def test_an_imported_pabulib_file_counts_as_the_engine_counts_the_file(make_tenant, client):
+    from tenants.counting.greedy import greedy
+
+    path = PABULIB / "Poland_Czestochowa_2020_Grabowka.pb"
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the shared pabulib files are not here)")
+    text = path.read_text(encoding="utf-8")
+    original = parse_pabulib(text)
+    tenant = make_tenant()
+    imported = client.post(
+        f"{tenant.api}/cycles/import",
+        headers=tenant.auth(),
+        json={
+            "name_ko": "쳉스토호바 2020",
+            "name_en": "Częstochowa 2020",
+            "fiscal_year": 2020,
+            "pabulib": text,
+        },
+    )
+    assert imported.status_code == 201, imported.get_json()
+    cycle_url = f"{tenant.api}/cycles/{imported.get_json()['cycle_id']}"
+    record = client.post(f"{cycle_url}/results", headers=tenant.auth("staff")).get_json()[0]["record"]
+    expected = greedy(original, "points", record["tie_break"])
+    assert record["order"] == expected.order and record["voters"] == original.voter_count
+    exported = parse_pabulib(
+        client.get(f"{cycle_url}/pabulib?envelope=citywide", headers=tenant.auth("staff")).get_data(
+            as_text=True
+        )
+    )
+    assert exported.supporters() == original.supporters()
+
+
+def test_a_malformed_pabulib_import_is_a_clear_422(make_tenant, client):
+    tenant = make_tenant()
+    response = client.post(
+        f"{tenant.api}/cycles/import",
+        headers=tenant.auth(),
+        json={
+            "name_ko": "x",
+            "name_en": "x",
+            "fiscal_year": 2020,
+            "pabulib": "META\nkey;value\nbudget;abc\n",
+        },
+    )
+    assert response.status_code == 422 and "pabulib" in response.get_json()["message"]
