@@ -37,7 +37,8 @@ def accept_logout_token(
         insert(ConsumedLogoutToken)
         .values(issuer=issuer, jti=claims["jti"], expires_at=datetime.now(UTC) + timedelta(days=1))
         .on_conflict_do_nothing()
-    ).rowcount
+        .returning(ConsumedLogoutToken.jti)
+    ).scalar_one_or_none()
     if not recorded:
         raise SignInRefused("this logout token was already used (replayed jti)")
     return claims
