@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "templates": "saas.cli.templates:templates",
     "audit": "saas.cli.audit:audit",
     "count": "saas.cli.count:count",
+    "identity": "saas.cli.identity:identity",
 }
 
 
