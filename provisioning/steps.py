@@ -171,6 +171,14 @@ def invite_admin(ctx: StepContext, session: Session) -> None:
     )
 
 
+def open_billing(ctx: StepContext, session: Session) -> None:
+    """Subscribe the tenant to the default plan through Stripe (see `saas.billing`)."""
+    from saas.billing import gateway
+    from saas.billing.services.subscriptions import open_billing as subscribe
+
+    subscribe(session, gateway.current, ctx.tenant_id)
+
+
 def activate(ctx: StepContext, session: Session) -> None:
     session.execute(
         update(Tenant)
@@ -187,6 +195,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("create_schema", create_schema),
     ("apply_template", apply_template),
     ("invite_admin", invite_admin),
+    ("open_billing", open_billing),
     ("activate", activate),
 )
 STEP_NAMES = tuple(name for name, _ in STEPS)

@@ -1,0 +1,1 @@
+"""Billing services: each write is a named action that owns its transaction."""

@@ -1,0 +1,137 @@
+"""Billing fixtures: our fake Stripe over real HTTP on a free port of 127.0.0.1, the gateway
+pointed at it, a default plan and a subsidy program per test that needs one."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+WEBHOOK_SECRET = "whsec_test_chamyeo"
+_codes = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def stripe_fake(app):
+    from saas.billing import gateway
+    from saas.billing.stripe_fake import FakeStripe
+    from saas.billing.stripe_fake.server import start_in_thread
+
+    running = start_in_thread(FakeStripe(webhook_secret=WEBHOOK_SECRET, deliver="manual"))
+    # Left in place to the end of the session: tenants provisioned later may subscribe.
+    gateway.use(gateway.StripeGateway(gateway.FAKE_API_KEY, running.url))
+    yield running
+    gateway.use(None)
+    running.stop()
+
+
+@pytest.fixture
+def stripe_gateway(stripe_fake):
+    from saas.billing import gateway
+
+    return gateway.current()
+
+
+@pytest.fixture
+def db_session(engine) -> Iterator:
+    from saas.tenancy.binding import session_without_tenant
+
+    with session_without_tenant(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def webhook_app(app, monkeypatch):
+    """The app with a webhook secret (the session's settings have none)."""
+    monkeypatch.setitem(
+        app.config,
+        "CHAMYEO_SETTINGS",
+        replace(app.config["CHAMYEO_SETTINGS"], stripe_webhook_secret=WEBHOOK_SECRET),
+    )
+    return app
+
+
+@pytest.fixture
+def default_plan(engine, stripe_gateway):
+    """A default plan while the test runs (new tenants subscribe to it), none afterwards."""
+    from sqlalchemy import update
+
+    from saas.billing.models import Plan
+    from saas.billing.services.subscriptions import do_create_plan
+    from saas.tenancy.binding import session_without_tenant
+
+    with session_without_tenant(engine) as session:
+        plan = do_create_plan(
+            session,
+            stripe_gateway,
+            code=f"basic{next(_codes)}",
+            name="Basic portal",
+            amount=1_000_000,
+            interval="month",
+            is_default=True,
+            actor="test",
+        )
+    yield plan
+    with session_without_tenant(engine) as session:
+        session.execute(update(Plan).where(Plan.id == plan.id).values(is_default=False))
+        session.commit()
+
+
+TIERS = [
+    {"tier": "low", "rate_bp": 7000, "min_pct": 0, "max_pct": 20},
+    {"tier": "middle", "rate_bp": 5000, "min_pct": 20, "max_pct": 40},
+    {"tier": "high", "rate_bp": 3333, "min_pct": 40, "max_pct": 101},
+]
+
+
+@pytest.fixture
+def make_program(engine):
+    """A program of its own fiscal year per call: tests never share a budget."""
+    from saas.billing.services.programs import do_create_program
+    from saas.tenancy.binding import session_without_tenant
+
+    years = itertools.count(2100 - 1)
+
+    def make(budget: int, *, fiscal_year: int | None = None, tiers=TIERS, eligibility=None):
+        with session_without_tenant(engine) as session:
+            return do_create_program(
+                session,
+                code=f"p{next(_codes)}",
+                name="지방 참여예산 플랫폼 지원",
+                budget=budget,
+                fiscal_year=fiscal_year or _free_year(session, years),
+                tiers=tiers,
+                eligibility=eligibility,
+                actor="test",
+            )
+
+    return make
+
+
+def _free_year(session, years) -> int:
+    from sqlalchemy import select
+
+    from saas.billing.models import SubsidyProgram
+
+    taken = set(session.scalars(select(SubsidyProgram.fiscal_year)))
+    for year in years:
+        if year not in taken and year != date.today().year:
+            return year
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture
+def assign(engine):
+    from saas.billing.services.programs import do_assign_tier
+    from saas.tenancy.binding import session_without_tenant
+
+    def run(program_id: int, tenant_id: int, valid_from: date, tier: str | None = None):
+        with session_without_tenant(engine) as session:
+            return do_assign_tier(
+                session, program_id, tenant_id, valid_from=valid_from, tier=tier, actor="test"
+            )
+
+    return run
