@@ -246,6 +246,11 @@ def main() -> None:
                     for i in range(n):
                         for p in rng.sample(ids, rng.randint(1, 3)):
                             copy.write_row((first + i, p, envelope_id, 1))
+            # The rows carry their ids: move the sequence past them for later inserts.
+            connection.execute(
+                text("SELECT setval(pg_get_serial_sequence('t_bench.ballots', 'id'), :last)"),
+                {"last": first + n - 1},
+            )
         requests.post(f"{cycle_url}/phase", headers=staff, json={"to": "results"}).raise_for_status()
         started = time.perf_counter()
         counted = requests.post(f"{cycle_url}/results", headers=staff, timeout=600)

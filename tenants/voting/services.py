@@ -12,18 +12,18 @@ import hmac
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, false, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from saas.audit import services as audit
 from saas.tenancy.context import TenantRef
-from tenants.cycles.models import VOTING, Cycle
+from tenants.cycles.models import VOTING, Cycle, Envelope
 from tenants.cycles.services import cycle_or_404, require_phase
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.proposals.models import Project
 from tenants.voting.models import Ballot, BallotChoice, PaperBatch, PaperEntry, VoterMark
-from tenants.voting.rules import check_eligibility, entitled_envelopes, validate_ballot
+from tenants.voting.rules import check_eligibility, validate_ballot
 
 
 def voter_key(secret: str, identity: str) -> str:
@@ -35,8 +35,22 @@ def voter_key(secret: str, identity: str) -> str:
     return hmac.new(secret.encode(), identity.strip().encode(), hashlib.sha256).hexdigest()
 
 
-def _projects(session: Session, cycle: Cycle) -> dict[int, Project]:
-    return {p.id: p for p in session.scalars(select(Project).where(Project.cycle_id == cycle.id))}
+def _projects(session: Session, cycle: Cycle, ids: list[int] | None = None) -> dict[int, Project]:
+    """The cycle's projects (only `ids`, when given: a ballot needs only its own)."""
+    statement = select(Project).where(Project.cycle_id == cycle.id)
+    if ids is not None:
+        statement = statement.where(Project.id.in_(ids))
+    return {p.id: p for p in session.scalars(statement)}
+
+
+def _entitled_envelopes(session: Session, cycle: Cycle, district_code: str | None) -> list[Envelope]:
+    """As `rules.entitled_envelopes`, without loading every dong's envelope of the cycle."""
+    dong = Envelope.area_code == district_code if district_code else false()
+    return list(
+        session.scalars(
+            select(Envelope).where(Envelope.cycle_id == cycle.id, or_(Envelope.scope != "dong", dong))
+        )
+    )
 
 
 def _strike_off(
@@ -121,8 +135,9 @@ def do_vote(
     district_code = voter.get("district_code")
     chosen = None
     if choices is not None:
-        envelopes = entitled_envelopes(cycle, district_code)
-        chosen = validate_ballot(cycle, envelopes, _projects(session, cycle), choices)
+        envelopes = _entitled_envelopes(session, cycle, district_code)
+        wanted = [c["project_id"] for c in choices]
+        chosen = validate_ballot(cycle, envelopes, _projects(session, cycle, wanted), choices)
     _strike_off(
         session,
         cycle,
