@@ -221,7 +221,8 @@ def main() -> None:
         )
         print(
             f"ballots (on-site check-in + ballot): {accepted} accepted, {refused} refused in {seconds:.2f} s "
-            f"= {accepted / seconds:.0f} ballots/s (ratio to baseline {accepted / seconds / (ok_h / secs_h):.2f})"
+            f"= {accepted / seconds:.0f} ballots/s "
+            f"(ratio to baseline {accepted / seconds / (ok_h / secs_h):.2f})"
         )
         print(
             f"stored: {ballots} ballots, {marks} voter marks (accepted {accepted}): "
