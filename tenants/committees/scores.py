@@ -1,5 +1,5 @@
 """Committee scores on ballot projects: one score (0–100) per member and project, and the
-aggregate the counting rules read (`committee_scores`)."""
+aggregate the counting rules read (`services.committee_scores`)."""
 
 from __future__ import annotations
 
@@ -16,21 +16,6 @@ from tenants.cycles.models import Envelope
 from tenants.cycles.services import cycle_or_404, ensure_not_frozen
 from tenants.errors import Invalid, NotFound
 from tenants.proposals.models import Project
-
-
-def committee_scores(session: Session, cycle_id: int) -> dict[int, float]:
-    """The committee score of each project of `cycle_id`, normalised to 0..1: the mean of
-    every score given to it by members of the cycle's committees, divided by 100.
-
-    Projects nobody scored are absent (the caller decides what that means; the blended rule
-    counts them as 0). Members who left keep their scores: they were members when scoring."""
-    rows = session.execute(
-        select(Score.project_id, func.avg(Score.score))
-        .join(Project, Project.id == Score.project_id)
-        .where(Project.cycle_id == cycle_id)
-        .group_by(Score.project_id)
-    )
-    return {project_id: float(mean) / MAX_SCORE for project_id, mean in rows}
 
 
 def project_scores(session: Session, cycle_id: int, committee_id: int) -> list[dict[str, object]]:

@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 from saas.audit import services as audit
 from saas.tenancy.context import TenantRef
 from tenants.committees import lottery
-from tenants.committees.models import APPOINTED_SEAT, DONG, Applicant, Committee, CommitteeMember
+from tenants.committees.models import APPOINTED_SEAT, DONG, Applicant, Committee, CommitteeMember, Score
+from tenants.committees.schemas import MAX_SCORE
 from tenants.cycles.services import cycle_or_404
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.portal.models import District
 from tenants.portal.services import setting
+from tenants.proposals.models import Project
 
 DEFAULT_ROLE = "member"  # everyone without another role; the only role without a seat limit
 
@@ -493,3 +495,18 @@ def do_update_member(
     )
     session.commit()
     return member
+
+
+def committee_scores(session: Session, cycle_id: int) -> dict[int, float]:
+    """The committee score of each project of `cycle_id`, normalised to 0..1: the mean of
+    every score given to it by members of the cycle's committees, divided by 100.
+
+    Projects nobody scored are absent (the caller decides what that means; the blended rule
+    counts them as 0). Members who left keep their scores: they were members when scoring."""
+    rows = session.execute(
+        select(Score.project_id, func.avg(Score.score))
+        .join(Project, Project.id == Score.project_id)
+        .where(Project.cycle_id == cycle_id)
+        .group_by(Score.project_id)
+    )
+    return {project_id: float(mean) / MAX_SCORE for project_id, mean in rows}

@@ -91,7 +91,7 @@ class CycleScores(MethodView):
         """The committee score of each scored project, 0..1, as the blended counting rule reads it."""
         session = db_session()
         cycle_or_404(session, cycle_id)
-        found = scores.committee_scores(session, cycle_id)
+        found = services.committee_scores(session, cycle_id)
         return [{"project_id": pid, "score": value} for pid, value in sorted(found.items())]
 
 

@@ -13,7 +13,7 @@ from saas.audit.models import AuditEvent
 from saas.tenancy.binding import session_without_tenant, tenant_session
 from tenants.committees import lottery
 from tenants.committees.representativeness import population_in
-from tenants.committees.scores import committee_scores
+from tenants.committees.services import committee_scores
 
 BANDS = [(25, "female"), (40, "male"), (55, "female"), (70, "male"), (20, "male"), (35, "female")]
 
