@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,7 +53,8 @@ def settings() -> Iterator[Settings]:
     database_url = _fresh_database(server_url, f"chamyeo_test_{os.getpid()}")
     redis_url = os.environ.get("REDIS_URL")
     if not redis_url:
-        redis = EmbeddedRedis(TEST_HOME / "redis")
+        # One server per test session: two sessions at once must not stop each other's.
+        redis = EmbeddedRedis(TEST_HOME / f"redis-{os.getpid()}")
         redis_url = redis.start()
         stops.append(redis.stop)
     yield Settings(
@@ -69,6 +71,7 @@ def settings() -> Iterator[Settings]:
         conn.execute(f'DROP DATABASE IF EXISTS "chamyeo_test_{os.getpid()}" WITH (FORCE)')
     for stop in reversed(stops):
         stop()
+    shutil.rmtree(TEST_HOME / f"redis-{os.getpid()}", ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from schemathesis.generation import GenerationMode
 
 from saas.tenancy.slugs import is_valid_slug
 
-EXAMPLES_PER_OPERATION_AND_MODE = 20
+EXAMPLES_PER_OPERATION_AND_MODE = 10
 
 
 def test_no_input_makes_the_api_fail_with_5xx(app, alpha, beta, platform_tokens):
