@@ -1,8 +1,9 @@
 """Counting one envelope with the cycle's rule, into a record that anyone can recount.
 
-The record holds the rule and all its parameters, the tie-breaking chain (with its seed),
-the input hash (SHA-256 of the election as a pabulib file) and the outcome with a reason for
-every project; its own hash covers all of it.
+The counting itself is the engine's (`tenants.counting`): its rules, channel weights and
+blended rule. This module maps a cycle's ballot rules (the templates' vocabulary) onto the
+engine's rule specification, and keeps, besides the engine's record, a reason for every
+project so that published results explain themselves. The record's own hash covers it all.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from fractions import Fraction
 from typing import Any
 
 from tenants.counting.election import CUMULATIVE, ORDINAL, Election
-from tenants.counting.greedy import greedy
-from tenants.counting.mes import equal_shares
-from tenants.counting.outcome import REJECTED, SELECTED, Outcome, Reason, json_number
-from tenants.counting.pabulib import write_pabulib
-from tenants.counting.tiebreak import tie_key
+from tenants.counting.envelopes import blended, channel_election
+from tenants.counting.outcome import json_number
+from tenants.counting.record import ENGINE, input_digest
+from tenants.counting.rules import RuleSpec
+from tenants.counting.rules import count as count_rule
 
 RECORD_VERSION = 1
 _TIE_BREAKS = {"votes_desc": "max-votes", "cost_asc": "min-cost"}
@@ -42,91 +43,76 @@ def canonical_hash(value: Any) -> str:
     ).hexdigest()
 
 
-def blended(
-    election: Election,
-    sat: str,
-    chain: str,
-    *,
-    vote_weight: float,
-    committee_weight: float,
-    committee: dict[str, float],
-) -> Outcome:
-    """Rank by vote_weight × votes / most votes + committee_weight × committee score (0..1),
-    then take projects in that order while they fit the budget."""
-    from tenants.counting.satisfaction import voter_groups
-
-    totals = voter_groups(election, "cardinality" if sat == "cost" else sat).totals()
-    top = max(totals.values(), default=0) or 1
-    wv, wc = Fraction(str(vote_weight)), Fraction(str(committee_weight))
-    score = {
-        p: wv * Fraction(totals[p]) / Fraction(top) + wc * Fraction(str(committee.get(p, 0)))
-        for p in election.projects
-    }
-    key = tie_key(election, chain)
-    order, reasons, left = [], {}, election.budget
-    for rank, pid in enumerate(sorted(election.projects, key=lambda p: (-score[p], key(p))), start=1):
-        cost = election.projects[pid].cost
-        facts = {"rank": rank, "score": score[pid], "votes": totals[pid], "committee": committee.get(pid, 0)}
-        if cost <= left:
-            order.append(pid)
-            left -= cost
-            reasons[pid] = Reason(SELECTED, f"ranked {rank} by blended score and fits the budget", facts)
-        else:
-            reasons[pid] = Reason(REJECTED, f"ranked {rank} but costs more than the {left} left", facts)
-    return Outcome(order, election.budget - left, reasons)
+def rule_spec(ballot_rules: dict[str, Any], vote_type: str, voters: int, chain: str) -> RuleSpec | None:
+    """The engine's rule for the cycle's counting settings (None for the blended rule)."""
+    counting = ballot_rules["counting"]
+    sat = satisfaction(vote_type)
+    if counting["rule"] == "greedy":
+        return RuleSpec("greedy", sat=sat, tie_break=chain)
+    if counting["rule"] == "greedy-threshold":
+        threshold = Fraction(str(counting["threshold"])) * voters
+        return RuleSpec("greedy-threshold", sat=sat, tie_break=chain, threshold=threshold)
+    if counting["rule"] == "mes":
+        return RuleSpec(
+            "mes",
+            sat=sat,
+            tie_break=chain,
+            completion=counting["completion"],
+            fill="greedy" if counting.get("fill") else "none",
+        )
+    return None
 
 
 def count(
-    election: Election, ballot_rules: dict[str, Any], *, seed: str, committee: dict[str, float] | None = None
+    by_channel: dict[str, Election],
+    ballot_rules: dict[str, Any],
+    channels: dict[str, float],
+    *,
+    seed: str,
+    committee: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Count `election` under the cycle's ballot rules; return the record (with its hashes)."""
-    counting = ballot_rules["counting"]
-    rule = counting["rule"]
-    sat = satisfaction(election.vote_type)
+    """Count one envelope (its ballots split by channel) under the cycle's ballot rules.
+
+    Channel weights multiply utilities for the greedy rules; MES gives every voter an equal
+    share, so its weights are all 1 (and the record says so)."""
+    first = next(iter(by_channel.values()))
     chain = tie_break_chain(ballot_rules.get("tie_break", []), seed)
-    parameters: dict[str, Any] = {"sat": sat}
-    if rule == "greedy":
-        outcome = greedy(election, sat, chain)
-    elif rule == "greedy-threshold":
-        threshold = Fraction(str(counting["threshold"])) * election.voter_count
-        parameters["threshold_votes"] = str(threshold)
-        outcome = greedy(election, sat, chain, threshold=threshold)
-    elif rule == "mes":
-        parameters.update(
-            completion=counting["completion"], fill="greedy" if counting.get("fill") else "none"
-        )
-        outcome = equal_shares(
-            election,
-            sat,
-            chain,
-            completion=counting["completion"],
-            fill="greedy" if counting.get("fill") else None,
-        )
-    elif rule == "blended":
-        parameters.update(
-            vote_weight=counting["vote_weight"],
-            committee_weight=counting["committee_weight"],
-            committee_scores={p: committee.get(p, 0) for p in sorted(election.projects)} if committee else {},
-        )
+    rule = ballot_rules["counting"]["rule"]
+    weights = {c: Fraction(str(channels.get(c, 1))) for c in by_channel}
+    if rule == "mes":
+        weights = dict.fromkeys(by_channel, Fraction(1))
+    election, groups = channel_election(by_channel, weights, satisfaction(first.vote_type))
+    spec = rule_spec(ballot_rules, election.vote_type, election.voter_count, chain)
+    if spec is None:
+        counting = ballot_rules["counting"]
+        scores = {p: Fraction(str((committee or {}).get(p, 0))) for p in sorted(election.projects)}
         outcome = blended(
             election,
-            sat,
+            scores,
+            Fraction(str(counting["vote_weight"])),
+            Fraction(str(counting["committee_weight"])),
             chain,
-            vote_weight=counting["vote_weight"],
-            committee_weight=counting["committee_weight"],
-            committee=committee or {},
         )
+        described = {
+            "rule": "blended",
+            "vote_weight": counting["vote_weight"],
+            "committee_weight": counting["committee_weight"],
+            "tie_break": chain,
+            "committee_scores": {p: str(s) for p, s in scores.items()},
+        }
     else:
-        raise ValueError(f"unknown counting rule {rule!r}")
-    pabulib = write_pabulib(election)
+        outcome = count_rule(election, spec, groups=None if rule == "mes" else groups)
+        described = spec.as_json()
     record = {
         "version": RECORD_VERSION,
+        "engine": ENGINE,
         "rule": rule,
-        "parameters": parameters,
+        "spec": described,
         "tie_break": chain,
+        "channel_weights": {c: str(w) for c, w in sorted(weights.items())},
         "budget": json_number(election.budget),
         "voters": election.voter_count,
-        "input_hash": hashlib.sha256(pabulib.encode()).hexdigest(),
+        "input_hash": input_digest(election),
         "selected": outcome.selected,
         "order": outcome.order,
         "total_cost": json_number(outcome.total_cost),

@@ -6,7 +6,6 @@ ballots always give the same pabulib text and therefore the same input hash.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from fractions import Fraction
 
@@ -22,15 +21,10 @@ from tenants.voting.models import BallotChoice
 VOTE_TYPES = {"approval": APPROVAL, "knapsack": APPROVAL, "cumulative": CUMULATIVE, "ranked": ORDINAL}
 
 
-def channel_multipliers(channels: dict[str, float]) -> dict[str, int]:
-    """Channel weights as whole numbers of voters: a ballot weighing 1.5 counts as 1.5 voters,
-    so every weight is scaled by one common denominator (1.5 and 1 become 3 and 2)."""
-    fractions = {name: Fraction(str(weight)).limit_denominator(100) for name, weight in channels.items()}
-    denominator = math.lcm(*(f.denominator for f in fractions.values())) if fractions else 1
-    return {name: int(f * denominator) for name, f in fractions.items()}
-
-
-def election_for(session: Session, cycle: Cycle, envelope: Envelope, *, unit: str) -> Election:
+def elections_by_channel(
+    session: Session, cycle: Cycle, envelope: Envelope, *, unit: str
+) -> dict[str, Election]:
+    """One election per channel (same projects and budget), for channel-weighted counting."""
     projects = list(
         session.scalars(
             select(BallotProject).where(BallotProject.envelope_id == envelope.id).order_by(BallotProject.code)
@@ -49,17 +43,16 @@ def election_for(session: Session, cycle: Cycle, envelope: Envelope, *, unit: st
         picks[ballot_id].append((code_of[project_id], value))
         channel_of[ballot_id] = channel
     vote_type = VOTE_TYPES[cycle.ballot["type"]]
-    multiplier = channel_multipliers(cycle.channels)
-    ballots, counts = [], []
+    ballots: dict[str, list[Ballot]] = defaultdict(list)
     for ballot_id in sorted(picks):
         chosen = picks[ballot_id]
         if vote_type == ORDINAL:
-            ballots.append(Ballot(tuple(code for code, _ in sorted(chosen, key=lambda c: c[1]))))
+            ballot = Ballot(tuple(code for code, _ in sorted(chosen, key=lambda c: c[1])))
         elif vote_type == CUMULATIVE:
-            ballots.append(Ballot(tuple(code for code, _ in chosen), tuple(v for _, v in chosen)))
+            ballot = Ballot(tuple(code for code, _ in chosen), tuple(v for _, v in chosen))
         else:
-            ballots.append(Ballot(tuple(code for code, _ in chosen)))
-        counts.append(multiplier.get(channel_of[ballot_id], 1))
+            ballot = Ballot(tuple(code for code, _ in chosen))
+        ballots[channel_of[ballot_id]].append(ballot)
     meta = {
         "description": f"{unit} — {cycle.name_en} — {envelope.name_en}",
         "country": "South Korea",
@@ -68,14 +61,25 @@ def election_for(session: Session, cycle: Cycle, envelope: Envelope, *, unit: st
         "instance": str(cycle.fiscal_year),
         "currency": "KRW",
     }
+    counted = [
+        Project(p.code, Fraction(p.cost), {"name": p.title_ko, "category": p.category_key}) for p in projects
+    ]
+    channels = sorted(ballots) or ["online"]
+    return {
+        channel: build_election(meta, counted, Fraction(envelope.budget), vote_type, ballots.get(channel, []))
+        for channel in channels
+    }
+
+
+def election_for(session: Session, cycle: Cycle, envelope: Envelope, *, unit: str) -> Election:
+    """Every ballot of the envelope in one election (for export: weights are not pabulib's)."""
+    parts = list(elections_by_channel(session, cycle, envelope, unit=unit).values())
+    first = parts[0]
     return build_election(
-        meta,
-        [
-            Project(p.code, Fraction(p.cost), {"name": p.title_ko, "category": p.category_key})
-            for p in projects
-        ],
-        Fraction(envelope.budget),
-        vote_type,
-        ballots,
-        counts,
+        first.meta,
+        list(first.projects.values()),
+        first.budget,
+        first.vote_type,
+        [ballot for part in parts for ballot in part.ballots],
+        [n for part in parts for n in part.counts],
     )

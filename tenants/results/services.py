@@ -19,7 +19,7 @@ from tenants.errors import Conflict, Invalid, NotFound
 from tenants.execution.models import ExecutionItem
 from tenants.proposals.models import Project
 from tenants.results.counting import count
-from tenants.results.election import election_for
+from tenants.results.election import election_for, elections_by_channel
 from tenants.results.models import Result
 from tenants.voting.models import Ballot, BallotChoice
 
@@ -38,9 +38,11 @@ def _committee_scores(session: Session, cycle: Cycle) -> dict[str, float]:
 
 
 def count_envelope(session: Session, tenant: TenantRef, cycle: Cycle, envelope: Envelope) -> dict[str, Any]:
-    election = election_for(session, cycle, envelope, unit=tenant.name)
+    by_channel = elections_by_channel(session, cycle, envelope, unit=tenant.name)
     committee = _committee_scores(session, cycle) if cycle.ballot["counting"]["rule"] == "blended" else None
-    return count(election, cycle.ballot, seed=f"{tenant.slug}:{cycle.id}", committee=committee)
+    return count(
+        by_channel, cycle.ballot, cycle.channels, seed=f"{tenant.slug}:{cycle.id}", committee=committee
+    )
 
 
 def latest_results(session: Session, cycle_id: int) -> list[Result]:

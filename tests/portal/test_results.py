@@ -186,3 +186,40 @@ def test_a_malformed_pabulib_import_is_a_clear_422(make_tenant, client):
         },
     )
     assert response.status_code == 422 and "pabulib" in response.get_json()["message"]
+
+
+def test_channel_weights_set_by_the_cycle_change_the_greedy_order(new_cycle, app, engine):
+    from sqlalchemy import update
+
+    from saas.tenancy.binding import tenant_session
+    from tenants.cycles.models import Cycle
+
+    cycle = new_cycle(template="neighbourhood", region="41110")
+    envelope = f"dong-{DONG}"
+    a = cycle.add_project("A", 15_000_000, envelope)["id"]
+    b = cycle.add_project("B", 14_000_000, envelope)["id"]  # cheaper: wins an even tie
+    with tenant_session(engine, cycle.tenant.slug) as session:  # an ordinance weighing on-site ballots 2:1
+        session.execute(
+            update(Cycle)
+            .where(Cycle.id == cycle.id)
+            .values(channels={"online": 1.0, "onsite": 2.0, "paper": 1.0})
+        )
+        session.commit()
+    cycle.advance_to("voting")
+    client = app.test_client()
+    assert (
+        client.post(
+            f"{cycle.url}/votes",
+            headers=cycle.tenant.auth("resident"),
+            json={**ADULT, "choices": [{"project_id": b}]},
+        ).status_code
+        == 201
+    )
+    _cast(cycle, app, [[a]])
+    cycle.advance("results")
+    record = next(
+        r["record"]
+        for r in client.post(f"{cycle.url}/results", headers=cycle.tenant.auth("staff")).get_json()
+        if r["record"]["voters"]
+    )
+    assert record["channel_weights"]["onsite"] == "2" and record["selected"] == ["A"]
