@@ -109,3 +109,22 @@ class ReconciliationSchema(ma.Schema):
 class BallotViewSchema(ma.Schema):
     rules = ma.fields.Dict()
     envelopes = ma.fields.List(ma.fields.Dict())
+
+
+class PlanningRatingsSchema(InputSchema):
+    ratings = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Regexp(r"^[a-z][a-z0-9_-]{0,63}$")),
+        values=ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 5)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"description": "category key -> 1 (spend less) .. 5 (spend more)"},
+    )
+
+
+class PrioritySchema(ma.Schema):
+    category_key = ma.fields.String()
+    name_ko = ma.fields.String()
+    name_en = ma.fields.String()
+    respondents = ma.fields.Integer()
+    mean = ma.fields.Float(allow_none=True)
+    distribution = ma.fields.List(ma.fields.Integer(), metadata={"description": "counts of ratings 1..5"})

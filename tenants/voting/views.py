@@ -14,7 +14,7 @@ from saas.tenancy.context import current_tenant, db_session
 from saas.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
 from tenants.proposals.models import Project
-from tenants.voting import services
+from tenants.voting import planning, services
 from tenants.voting.models import PaperBatch
 from tenants.voting.rules import entitled_envelopes
 from tenants.voting.schemas import (
@@ -24,6 +24,8 @@ from tenants.voting.schemas import (
     PaperBatchInputSchema,
     PaperBatchSchema,
     PaperEntriesSchema,
+    PlanningRatingsSchema,
+    PrioritySchema,
     ReconciliationSchema,
     VoterCardSchema,
     VoteReceiptSchema,
@@ -191,3 +193,20 @@ class Reconcile(MethodView):
     def post(self, cycle_id: int, batch_id: int) -> dict[str, Any]:
         """Count the batch if both entries agree; otherwise list the mismatches."""
         return services.do_reconcile_batch(db_session(), current_tenant(), cycle_id, batch_id, actor=actor())
+
+
+@blp.route("/planning-ratings")
+class PlanningRatings(MethodView):
+    @blp.response(200, PrioritySchema(many=True))
+    def get(self, cycle_id: int) -> list[dict[str, Any]]:
+        """How residents rated the spending priorities, per category (public)."""
+        return planning.priority_summary(db_session(), cycle_id)
+
+    @blp.doc(**SECURED)
+    @blp.arguments(PlanningRatingsSchema)
+    @blp.response(200, PrioritySchema(many=True))
+    @require_tenant_role(Role.RESIDENT)
+    def put(self, body: dict[str, Any], cycle_id: int) -> list[dict[str, Any]]:
+        """Rate the spending priorities (planning-input phase; rating again replaces yours)."""
+        planning.do_rate_priorities(db_session(), cycle_id, person_key=_my_key(), ratings=body["ratings"])
+        return planning.priority_summary(db_session(), cycle_id)

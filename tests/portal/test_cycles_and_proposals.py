@@ -163,3 +163,26 @@ def test_voting_cannot_open_with_an_empty_ballot(new_cycle):
         f"{cycle.url}/phase", json={"to": "voting"}, headers=cycle.tenant.auth("staff")
     )
     assert response.status_code == 409
+
+
+def test_residents_rate_spending_priorities_in_the_planning_phase(new_cycle):
+    cycle = new_cycle(template="citywide")
+    client, auth = cycle.client, cycle.tenant.auth
+    keys = [c["key"] for c in client.get(f"{cycle.tenant.api}/categories").get_json()]
+    early = client.put(
+        f"{cycle.url}/planning-ratings", headers=auth("resident"), json={"ratings": {keys[0]: 5}}
+    )
+    assert early.status_code == 409
+    cycle.advance("planning_input")
+    client.put(f"{cycle.url}/planning-ratings", headers=auth("resident"), json={"ratings": {keys[0]: 2}})
+    again = client.put(
+        f"{cycle.url}/planning-ratings", headers=auth("resident"), json={"ratings": {keys[0]: 5, keys[1]: 3}}
+    )
+    assert again.status_code == 200
+    summary = {row["category_key"]: row for row in client.get(f"{cycle.url}/planning-ratings").get_json()}
+    assert summary[keys[0]]["respondents"] == 1 and summary[keys[0]]["mean"] == 5  # replaced, not added
+    assert summary[keys[1]]["distribution"] == [0, 0, 1, 0, 0]
+    unknown = client.put(
+        f"{cycle.url}/planning-ratings", headers=auth("resident"), json={"ratings": {"zzz": 1}}
+    )
+    assert unknown.status_code == 422
