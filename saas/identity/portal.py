@@ -33,14 +33,14 @@ from saas.identity.sessions import (
 from saas.identity.tokens import check_id_token, decode_signed
 from saas.settings import Settings
 from saas.tenancy.context import current_tenant, db_session
-from saas.tenancy.web import TENANT_PREFIX, _enter_tenant_of_request  # the API's gate, shared
+from saas.tenancy.web import TENANT_PREFIX, enter_tenant_of_request  # the API's gate, shared
 
 # Not the hub's binding cookie: on a shared host both would reach /t/<slug>/ paths.
 PORTAL_BROWSER_COOKIE = "chamyeo_portal_browser"
 
 bp = Blueprint("identity_portal", __name__, url_prefix=f"{TENANT_PREFIX}/auth")
 # The same gate as the tenant API: unknown portal 404, another tenant's credential 404.
-bp.url_value_preprocessor(_enter_tenant_of_request)
+bp.url_value_preprocessor(enter_tenant_of_request)
 
 
 def _settings() -> Settings:

@@ -25,12 +25,14 @@ def tenant_blueprint(name: str, import_name: str, *, url_prefix: str = "", **opt
     """A flask-smorest blueprint under `/t/<slug>/api/v1<url_prefix>` whose requests enter
     their tenant (and refuse credentials of another tenant) before any view runs."""
     blueprint = Blueprint(name, import_name, url_prefix=f"{TENANT_PREFIX}/api/v1{url_prefix}", **options)
-    blueprint.url_value_preprocessor(_enter_tenant_of_request)
+    blueprint.url_value_preprocessor(enter_tenant_of_request)
     blueprint.url_defaults(_keep_slug)
     return blueprint
 
 
-def _enter_tenant_of_request(endpoint: str | None, values: dict[str, Any] | None) -> None:
+def enter_tenant_of_request(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Enter the tenant named by the URL (404 when unknown) and refuse another tenant's
+    credential with the same 404; a `url_value_preprocessor` for every tenant route."""
     from saas.auth import current_principal
 
     slug = (values or {}).pop("slug")
