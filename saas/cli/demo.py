@@ -63,6 +63,10 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
                     session, name=f"demo {name}", role=role, tenant_id=tenant_id, actor="demo"
                 )
         statuses = dict(session.execute(select(Tenant.slug, Tenant.status)).all())
+        if settings.environment == "development":
+            from saas.identity.dev_registration import register_development_idps
+
+            register_development_idps(session, settings, [slug for slug, _, _ in DEMO_TENANTS])
     for slug, status in statuses.items():
         if status != TenantStatus.ACTIVE:
             echo(f"demo: t_{slug} is {status.value}; see `chamyeo tenants show {slug}`")

@@ -120,6 +120,10 @@ def up(no_demo: bool) -> None:
                         "gunicorn",
                         "--workers",
                         str(settings.web_workers),
+                        # Threads: a sign-in calls this server back over HTTP (the hub's token
+                        # endpoint, the development IdP), which a lone sync worker would deadlock.
+                        "--threads",
+                        "4",
                         "--bind",
                         f"{settings.host}:{settings.port}",
                         "--access-logfile",
@@ -153,9 +157,17 @@ def _print_welcome(settings: Settings, credentials: Path | None) -> None:
         f"  demo portals   {url}/t/gangnam/api/v1/portal",
         f"                 {url}/t/suwon/api/v1/portal",
     ]
+    if credentials is not None and settings.environment == "development":
+        lines += [
+            f"  sign in        {url}/t/gangnam/auth/login?next=/auth/me  (or /t/suwon/...)",
+            "                 choose a 'Development sign-in' provider, then the demo person:",
+            "                 national: ministry admin, auditor, residents;",
+            "                 the portal's own: tenant admin, staff, officer, committee member",
+            f"                 (development only; see {url}/dev-idp/)",
+        ]
     if credentials is not None:
         lines += [
-            f"  sign in        API tokens for each demo role are in {credentials}",
+            f"  API tokens     for each demo role are in {credentials}",
             "                 send them as 'Authorization: Bearer <token>'",
         ]
     lines += ["Press Ctrl-C to stop.", ""]

@@ -39,31 +39,16 @@ def portal_origins(settings: Settings, slug: str, domains: list[str]) -> list[st
     return [f"{hub.scheme}://{host}{port}" for host in hosts] + [f"{settings.hub_url}/t/{slug}"]
 
 
-@dataclass(frozen=True)
-class PortalClient(ClientMixin):
-    tenant_id: int
-    slug: str
+class CodeFlowClient(ClientMixin):
+    """A confidential client of an authorization server of ours: authorization code only,
+    secret by HTTP Basic, exact redirect URIs. Subclasses provide the attributes."""
+
     client_id: str
     client_secret: str
-    origins: tuple[str, ...]
-    backchannel_logout_uri: str
-
-    @property
-    def redirect_uris(self) -> list[str]:
-        return [f"{origin}/auth/callback" for origin in self.origins]
-
-    @property
-    def post_logout_redirect_uris(self) -> list[str]:
-        return [f"{origin}/auth/signed-out" for origin in self.origins]
+    redirect_uris: list[str]
 
     def get_client_id(self) -> str:
         return self.client_id
-
-    def get_default_redirect_uri(self) -> None:
-        return None  # the redirect_uri parameter is always required
-
-    def get_allowed_scope(self, scope: str) -> str:
-        return " ".join(s for s in (scope or "").split() if s in SCOPES)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.redirect_uris  # exact string match, no prefixes
@@ -79,6 +64,30 @@ class PortalClient(ClientMixin):
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type == "authorization_code"
+
+
+@dataclass(frozen=True)
+class PortalClient(CodeFlowClient):
+    tenant_id: int
+    slug: str
+    client_id: str
+    client_secret: str
+    origins: tuple[str, ...]
+    backchannel_logout_uri: str
+
+    @property
+    def redirect_uris(self) -> list[str]:
+        return [f"{origin}/auth/callback" for origin in self.origins]
+
+    @property
+    def post_logout_redirect_uris(self) -> list[str]:
+        return [f"{origin}/auth/signed-out" for origin in self.origins]
+
+    def get_default_redirect_uri(self) -> None:
+        return None  # the redirect_uri parameter is always required
+
+    def get_allowed_scope(self, scope: str) -> str:
+        return " ".join(s for s in (scope or "").split() if s in SCOPES)
 
 
 def portal_client(session: Session, settings: Settings, client_id: object) -> PortalClient | None:

@@ -67,7 +67,7 @@ class IssuedCode:
     nonce: str | None
     code_challenge: str
     code_challenge_method: str
-    user: HubUser
+    user: HubUser  # or any object with auth_time and acr (the development IdP's people)
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri

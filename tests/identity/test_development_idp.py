@@ -1,0 +1,137 @@
+"""The development IdP: served and registered only in development, and in development a
+newcomer signs in as each demo role through the hub's ordinary relying-party code."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import delete, select
+
+from saas.identity.dev_registration import NotInDevelopment, register_development_idps
+from tests.identity.dev_sign_in import sign_in_as
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_development_idp_is_neither_served_nor_registered_outside_development(
+    app, client, engine, settings
+):
+    from saas.tenancy.binding import session_without_tenant
+
+    assert settings.environment == "test"
+    assert "dev_idp" not in app.blueprints
+    assert client.get("/dev-idp/national/.well-known/openid-configuration").status_code == 404
+    assert client.get("/dev-idp/").status_code == 404
+    with session_without_tenant(engine) as session, pytest.raises(NotInDevelopment):
+        register_development_idps(session, replace(settings, environment="production"), ["alpha"])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def development_server(settings, engine, alpha):
+    """The app as `chamyeo up` serves it (CHAMYEO_ENV=development, gunicorn with threads) on
+    the test database, with the development realms registered for portal alpha."""
+    from saas.identity.models import IdentityProvider
+    from saas.tenancy.binding import session_without_tenant
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    dev = replace(settings, environment="development", port=port)
+    env = dict(
+        os.environ,
+        CHAMYEO_ENV="development",
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        SECRET_KEY=settings.secret_key,
+        PLATFORM_DOMAIN=settings.platform_domain,
+        PORT=str(port),
+    )
+    env.pop("IDENTITY_HUB_URL", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "saas.wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with session_without_tenant(engine) as session:
+        keys = register_development_idps(session, dev, ["alpha"])
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            try:
+                if requests.get(f"{base}/dev-idp/", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "the development server did not start"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(15)
+        if process.stderr is not None:
+            process.stderr.close()
+        with session_without_tenant(engine) as session:
+            # Leave the shared test database as other identity tests expect it.
+            session.execute(delete(IdentityProvider).where(IdentityProvider.key.in_(keys)))
+            session.commit()
+            assert session.scalar(select(IdentityProvider.id).where(IdentityProvider.key.in_(keys))) is None
+
+
+def test_a_newcomer_signs_in_as_each_demo_role_without_an_external_idp(development_server):
+    base = development_server
+    discovery = requests.get(f"{base}/dev-idp/national/.well-known/openid-configuration", timeout=5).json()
+    assert discovery["issuer"] == f"{base}/dev-idp/national" and discovery["x_chamyeo_development_only"]
+    assert "DEVELOPMENT IDENTITY PROVIDER" in requests.get(f"{base}/dev-idp/", timeout=5).text
+
+    for login, role in [
+        ("tenant-admin", "tenant_admin"),
+        ("staff", "staff"),
+        ("officer", "officer"),
+        ("committee-member", "committee_member"),
+    ]:
+        _, me = sign_in_as(base, "alpha", "alpha", login)
+        assert me["signed_in"] and me["tenant"] == "alpha"
+        assert me["roles"] == sorted([role, "resident"]), (login, me)
+
+    _, resident = sign_in_as(base, "alpha", "national", "resident")
+    assert resident["roles"] == ["resident"]
+    assert resident["acr"] == "urn:chamyeo:acr:verified"
+
+    # Platform roles come from the national realm's registration: the hub session carries them.
+    for login in ["ministry-admin", "auditor"]:
+        browser, me = sign_in_as(base, "alpha", "national", login)
+        assert me["roles"] == ["resident"], "no tenant role from the national IdP"
+        tenants = browser.http.get(f"{base}/api/v1/tenants", timeout=10)
+        assert tenants.status_code == 200, tenants.text[:300]
+        assert any(t["slug"] == "alpha" for t in tenants.json())
+
+    browser, _ = sign_in_as(base, "alpha", "national", "resident")
+    assert browser.http.get(f"{base}/api/v1/tenants", timeout=10).status_code == 403
