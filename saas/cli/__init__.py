@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "audit": "saas.cli.audit:audit",
     "count": "saas.cli.count:count",
     "identity": "saas.cli.identity:identity",
+    "billing": "saas.cli.billing:billing",
 }
 
 

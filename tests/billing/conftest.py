@@ -135,3 +135,18 @@ def assign(engine):
             )
 
     return run
+
+
+@pytest.fixture
+def this_year_program(engine, make_program):
+    """The program of the current fiscal year (shared: the fake's clock is the real one)."""
+    from sqlalchemy import select
+
+    from saas.billing.models import SubsidyProgram
+    from saas.tenancy.binding import session_without_tenant
+
+    with session_without_tenant(engine) as session:
+        found = session.scalar(select(SubsidyProgram).where(SubsidyProgram.fiscal_year == date.today().year))
+    if found is not None:
+        return found
+    return make_program(10**9, fiscal_year=date.today().year, eligibility={"basic_local_gov_only": True})

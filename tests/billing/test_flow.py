@@ -7,44 +7,15 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, date, datetime
 
-import pytest
 import requests
 from sqlalchemy import select
 
-from saas.billing import reconciliation, webhooks
-from saas.billing.models import LedgerEntry, StripeEvent, Subscription
+from saas.billing import reconciliation
+from saas.billing.models import BillingInvoice, LedgerEntry, StripeEvent, Subscription
 from saas.billing.services import ledger, subsidy
 from saas.tenancy.binding import session_without_tenant
-
-
-@pytest.fixture
-def this_year_program(engine, make_program):
-    from saas.billing.models import SubsidyProgram
-
-    with session_without_tenant(engine) as session:
-        found = session.scalar(select(SubsidyProgram).where(SubsidyProgram.fiscal_year == date.today().year))
-    if found is not None:
-        return found
-    return make_program(10**9, fiscal_year=date.today().year, eligibility={"basic_local_gov_only": True})
-
-
-def _deliver(client, stripe_fake, events=None):
-    """Post the fake's pending events to our endpoint, signed; returns the recorded ids."""
-    ids = []
-    for event in stripe_fake.fake.take_outbox() if events is None else events:
-        payload, header = stripe_fake.fake.signed(event)
-        response = client.post("/billing/stripe/webhook", data=payload, headers={"Stripe-Signature": header})
-        assert response.status_code == 200, response.get_json()
-        ids.append(event["id"])
-    return ids
-
-
-def _process(engine, gateway, event_ids):
-    with session_without_tenant(engine) as session:
-        for event_id in event_ids:
-            webhooks.process(session, gateway, event_id)
+from tests.billing.stripe_events import deliver, pay_out_of_band, process
 
 
 def _subscribed(engine, make_tenant, slug):
@@ -63,7 +34,7 @@ def test_provisioning_opens_billing_and_the_first_invoice_gets_a_credit_note(
     assert subscription.stripe_customer_id.startswith(
         "cus_"
     ) and subscription.stripe_subscription_id.startswith("sub_")
-    _process(engine, stripe_gateway, _deliver(client, stripe_fake))
+    process(engine, stripe_gateway, deliver(client, stripe_fake))
     with session_without_tenant(engine) as session:
         mine = ledger.balances(session, this_year_program.id, tenant_id=tenant.id)
         entries = session.scalars(
@@ -92,7 +63,7 @@ def test_a_renewal_carries_the_subsidy_line_and_a_void_reverses_it(
 ):
     client = webhook_app.test_client()
     tenant, subscription = _subscribed(engine, make_tenant, "mokpo_renew")
-    _process(engine, stripe_gateway, _deliver(client, stripe_fake))
+    process(engine, stripe_gateway, deliver(client, stripe_fake))
     with session_without_tenant(engine) as session:
         reservation = subsidy.do_prepare_renewal(
             session, stripe_gateway, session.get(Subscription, subscription.id)
@@ -102,17 +73,20 @@ def test_a_renewal_carries_the_subsidy_line_and_a_void_reverses_it(
         url, data={"pay": "false"}, headers={"Authorization": "Bearer sk_test_x"}, timeout=5
     ).json()
     assert any(line["amount"] == -reservation.amount for line in invoice["lines"]["data"]) or True
-    _process(engine, stripe_gateway, _deliver(client, stripe_fake))
+    process(engine, stripe_gateway, deliver(client, stripe_fake))
     with session_without_tenant(engine) as session:
         applied = subsidy.applications_for_invoice(session, invoice["id"])
         assert len(applied) == 1 and "invoice_item" in applied[0].stripe  # the line, no credit note
     stripe_gateway.void_invoice(invoice["id"])
-    _process(engine, stripe_gateway, _deliver(client, stripe_fake))
+    process(engine, stripe_gateway, deliver(client, stripe_fake))
     with session_without_tenant(engine) as session:
         assert subsidy.live_subsidy_on_invoice(session, invoice["id"]) == 0
         assert ledger.is_reversed(session, reservation.entry.id)
         assert ledger.verify(session, this_year_program.id).ok
-        assert reconciliation.reconcile(session, stripe_gateway) == []
+        # Other tests plant differences on their own tenants' invoices.
+        assert [
+            d for d in reconciliation.reconcile(session, stripe_gateway) if d.tenant_id == tenant.id
+        ] == []
 
 
 def test_webhooks_refuse_forgery_and_stale_signatures_and_record_replays_once(
@@ -161,9 +135,9 @@ def test_events_out_of_order_and_twice_leave_the_same_ledger(
     tenant, _ = _subscribed(engine, make_tenant, "mokpo_order")
     events = stripe_fake.fake.take_outbox()
     paid_first = sorted(events, key=lambda e: e["type"] != "invoice.paid")  # paid before finalized
-    ids = _deliver(client, stripe_fake, paid_first)
-    _deliver(client, stripe_fake, paid_first)  # and everything delivered twice
-    _process(engine, stripe_gateway, ids + ids)
+    ids = deliver(client, stripe_fake, paid_first)
+    deliver(client, stripe_fake, paid_first)  # and everything delivered twice
+    process(engine, stripe_gateway, ids + ids)
     with session_without_tenant(engine) as session:
         kinds = [
             e.kind for e in session.scalars(select(LedgerEntry).where(LedgerEntry.tenant_id == tenant.id))
@@ -186,20 +160,19 @@ def test_the_ministry_is_billed_monthly_and_settles_by_bank_transfer(
 ):
     client = webhook_app.test_client()
     _subscribed(engine, make_tenant, "mokpo_ministry")
-    _process(engine, stripe_gateway, _deliver(client, stripe_fake))
-    now = datetime.now(UTC).astimezone(subsidy.SEOUL)
+    process(engine, stripe_gateway, deliver(client, stripe_fake))
     with session_without_tenant(engine) as session:
-        row = subsidy.do_close_ministry_month(
-            session, stripe_gateway, this_year_program.id, date(now.year, now.month, 1)
+        # The invoice taking this month's lines: this month's, or the next one when another
+        # test closed this month already.
+        month = session.scalar(
+            select(BillingInvoice.month).where(
+                BillingInvoice.program_id == this_year_program.id, BillingInvoice.status == "draft"
+            )
         )
+        row = subsidy.do_close_ministry_month(session, stripe_gateway, this_year_program.id, month)
         assert row.status == "open"
-    requests.post(
-        f"{stripe_fake.url}/v1/invoices/{row.stripe_invoice_id}/pay",
-        data={"paid_out_of_band": "true"},
-        headers={"Authorization": "Bearer sk_test_x"},
-        timeout=5,
-    )
-    _process(engine, stripe_gateway, _deliver(client, stripe_fake))
+    pay_out_of_band(stripe_fake, row.stripe_invoice_id)
+    process(engine, stripe_gateway, deliver(client, stripe_fake))
     view = client.get(f"/api/v1/billing/programs/{this_year_program.id}", headers=ministry).get_json()
     amounts = view["amounts"]
     assert amounts["settled"] == amounts["billed"] == amounts["applied"] > 0
@@ -217,7 +190,7 @@ def test_reconciliation_reports_a_planted_difference(
 ):
     client = webhook_app.test_client()
     _, subscription = _subscribed(engine, make_tenant, "mokpo_recon")
-    _process(engine, stripe_gateway, _deliver(client, stripe_fake))
+    process(engine, stripe_gateway, deliver(client, stripe_fake))
     invoice = stripe_gateway.list_invoices(customer=subscription.stripe_customer_id)[0]
     # Someone credits a second "subsidy" in Stripe by hand; the ledger never heard of it.
     stripe_gateway.create_credit_note(

@@ -45,7 +45,7 @@ def reservation_key(tenant_id: int, service_start: date) -> str:
     return f"reserve:t{tenant_id}:{service_start.isoformat()}"
 
 
-def _raise_alert(session: Session, key: str, kind: str, message: str, **data: Any) -> None:
+def raise_alert(session: Session, key: str, kind: str, message: str, **data: Any) -> None:
     session.execute(
         insert(BillingAlert)
         .values(
@@ -98,7 +98,7 @@ def reserve(
         "fiscal_year": program.fiscal_year,
     }
     if cap == "budget":
-        _raise_alert(
+        raise_alert(
             session,
             f"budget:{program.id}:t{tenant_id}:{service_start.isoformat()}",
             "budget_exhausted",
@@ -139,6 +139,8 @@ def do_prepare_renewal(session: Session, gateway: StripeGateway, subscription: S
     the negative "Ministry subsidy" item on the customer, for Stripe to sweep into the
     renewal invoice."""
     remote = gateway.retrieve_subscription(subscription.stripe_subscription_id or "")
+    if remote.get("status") not in ("active", "trialing", "past_due"):
+        return Reservation(None, 0, None, {"reason": f"subscription is {remote.get('status')}"})
     plan = session.get(Plan, subscription.plan_id)
     assert plan is not None
     start = _day(remote["current_period_end"])
@@ -150,7 +152,11 @@ def do_prepare_renewal(session: Session, gateway: StripeGateway, subscription: S
         subtotal=plan.amount,
     )
     session.commit()
-    if reservation.entry is not None and not _applied(session, reservation.entry):
+    if (
+        reservation.entry is not None
+        and not _applied(session, reservation.entry)
+        and not _pending_item(gateway, subscription, reservation.entry)
+    ):
         gateway.create_invoice_item(
             customer=subscription.stripe_customer_id or "",
             amount=-reservation.amount,
@@ -159,6 +165,15 @@ def do_prepare_renewal(session: Session, gateway: StripeGateway, subscription: S
             idempotency_key=f"subsidy-item-{reservation.entry.id}",
         )
     return reservation
+
+
+def _pending_item(gateway: StripeGateway, subscription: Subscription, reservation: LedgerEntry) -> bool:
+    # Preparation runs again every day until the renewal; Stripe forgets idempotency keys
+    # after 24 hours, so the item already waiting for the invoice is looked for by its mark.
+    return any(
+        (item.get("metadata") or {}).get("reservation") == reservation.idempotency_key
+        for item in gateway.pending_invoice_items(customer=subscription.stripe_customer_id or "")
+    )
 
 
 def _applied(session: Session, reservation: LedgerEntry) -> LedgerEntry | None:
