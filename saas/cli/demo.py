@@ -29,12 +29,17 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
     from provisioning.jobs import enqueue_provisioning
     from provisioning.services import do_register_tenant
     from saas.accounts.tokens import create_token, token_for_secret
+    from saas.billing import gateway
+    from saas.billing.demo import seed_billing, subscribe_unbilled
     from saas.registry.models import Tenant, TenantStatus
     from saas.tenancy.binding import session_without_tenant
 
     path = settings.home.resolve() / "demo-credentials.json"
     known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     with session_without_tenant(engine) as session:
+        billing = gateway.from_settings(settings)
+        if billing is not None:  # before provisioning: its open_billing step subscribes them
+            seed_billing(session, billing, echo)
         for slug, region, template in DEMO_TENANTS:
             if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is None:
                 do_register_tenant(
@@ -48,6 +53,8 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
                 enqueue_provisioning(queues.get("provisioning"), slug)
                 echo(f"demo: provisioning t_{slug} ({region}, template {template})")
         _wait_for_tenants(engine, [slug for slug, _, _ in DEMO_TENANTS], echo)
+        if billing is not None:
+            subscribe_unbilled(session, billing, [slug for slug, _, _ in DEMO_TENANTS])
 
         wanted: list[tuple[str, Role, int | None]] = [
             ("ministry_admin", Role.MINISTRY_ADMIN, None),

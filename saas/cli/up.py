@@ -41,6 +41,9 @@ def _child_env(settings: Settings) -> dict[str, str]:
         HOST=settings.host,
         PYTHONUNBUFFERED="1",
     )
+    stripe = ("STRIPE_API_KEY", "STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET")
+    values = (settings.stripe_api_key, settings.stripe_api_base, settings.stripe_webhook_secret)
+    env.update((name, value) for name, value in zip(stripe, values, strict=True) if value)
     return env
 
 
@@ -101,11 +104,16 @@ def up(no_demo: bool) -> None:
         upgrade_control(database.engine)
         report = fleet.upgrade_all(database.engine, progress=click.echo)
         click.echo(f"migrations: control at head; {report.summary()}")
-        env = _child_env(settings)
         processes: list[subprocess.Popen[bytes]] = []
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
         try:
+            if not settings.stripe_api_key:  # offline: billing runs against our fake Stripe
+                from saas.billing.demo import start_fake_stripe
+
+                fake_stripe, settings = start_fake_stripe(settings, _child_env(settings))
+                processes.append(fake_stripe)
+            env = _child_env(settings)
             processes.append(subprocess.Popen([sys.executable, "-m", "saas.cli", "worker"], env=env))
             queues = Queues()
             queues.configure(settings)
@@ -170,5 +178,11 @@ def _print_welcome(settings: Settings, credentials: Path | None) -> None:
             f"  API tokens     for each demo role are in {credentials}",
             "                 send them as 'Authorization: Bearer <token>'",
         ]
+    if settings.stripe_api_key:
+        from saas.billing.gateway import FAKE_API_KEY
+
+        fake = settings.stripe_api_key == FAKE_API_KEY
+        where = f"the FAKE Stripe at {settings.stripe_api_base} (not Stripe)" if fake else "Stripe"
+        lines.append(f"  billing        runs against {where}; see `chamyeo billing --help`")
     lines += ["Press Ctrl-C to stop.", ""]
     click.echo("\n".join(lines))

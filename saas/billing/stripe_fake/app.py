@@ -82,7 +82,32 @@ class FakeStripe:
 
     def _deliver_forever(self) -> None:
         while True:
-            self.post_event(self._deliveries.get())
+            event = self._deliveries.get()
+            # Stripe retries a failed delivery with backoff, and so does the fake, in order
+            # (the demo's web server starts after the first tenants subscribe).
+            for delay in (0.5, 1, 2, 4, 8, 15, 30, 60, 0):
+                if self.post_event(event) or not delay:
+                    break
+                time.sleep(delay)
+
+    # ---- state across restarts (the demo's fake lives as long as the demo's database) -----
+    def dump(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "objects": self.objects,
+                "events": self.events,
+                "idempotent": [
+                    [key, path, status, body] for (key, path), (status, body) in self.idempotent.items()
+                ],
+            }
+
+    def load(self, state: dict[str, Any]) -> None:
+        with self.lock:
+            self.objects = state["objects"]
+            self.events = state["events"]
+            self.idempotent = {(key, path): (status, body) for key, path, status, body in state["idempotent"]}
+            numbered = sum(1 for o in self.objects.values() if o.get("number"))
+            self._numbers = itertools.count(numbered + 1)
 
     # ---- helpers -------------------------------------------------------------------------
     def _id(self, prefix: str) -> str:
@@ -128,19 +153,22 @@ class FakeStripe:
         )
         return payload, header
 
-    def post_event(self, event: dict[str, Any]) -> None:
+    def post_event(self, event: dict[str, Any]) -> bool:
+        """POST `event` to the webhook URL, signed; whether the endpoint took it (2xx)."""
         import requests
 
         payload, header = self.signed(event)
         try:
-            requests.post(
+            response = requests.post(
                 self.webhook_url or "",
                 data=payload,
                 timeout=5,
                 headers={"Content-Type": "application/json", "Stripe-Signature": header},
             )
-        except requests.RequestException as error:  # Stripe retries later; the fake only logs
+        except requests.RequestException as error:
             log.warning("webhook %s not delivered: %s", event["id"], error)
+            return False
+        return response.ok
 
     def take_outbox(self) -> list[dict[str, Any]]:
         with self.lock:
