@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from saas.extensions import api
+    from saas.identity import api as identity_api
     from saas.identity import dev_idp
     from saas.identity import portal as identity_portal
     from saas.identity import views as identity_views
@@ -83,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     api.register_blueprint(registry_blp)
     identity_views.init_app(app)
     dev_idp.init_app(app)  # registers nothing outside CHAMYEO_ENV=development
+    identity_api.init_app(api)
     app.register_blueprint(identity_portal.bp)
     for blueprint in tenant_blueprints():
         api.register_blueprint(blueprint)

@@ -24,6 +24,10 @@ class ProviderRefused(ValueError):
     """The registration is invalid (bad key, mapping, or a duplicate issuer)."""
 
 
+class ProviderConflict(ProviderRefused):
+    """The key or the issuer is registered already."""
+
+
 def do_register_provider(
     session: Session,
     box: SecretBox,
@@ -52,9 +56,9 @@ def do_register_provider(
         raise ProviderRefused("; ".join(problems))
     issuer = issuer.rstrip("/") if issuer.endswith("/") and issuer.count("/") > 3 else issuer
     if session.scalar(select(IdentityProvider.id).where(IdentityProvider.key == key)) is not None:
-        raise ProviderRefused(f"an IdP with key {key!r} exists")
+        raise ProviderConflict(f"an IdP with key {key!r} exists")
     if session.scalar(select(IdentityProvider.id).where(IdentityProvider.issuer == issuer)) is not None:
-        raise ProviderRefused("this issuer is registered already")
+        raise ProviderConflict("this issuer is registered already")
     provider = IdentityProvider(
         key=key,
         display_name=display_name,
