@@ -84,10 +84,13 @@ def test_up_starts_everything_on_a_fresh_home_and_stops_it_on_ctrl_c():
             t["slug"]: t["status"] for t in requests.get(f"{base}/api/v1/tenants", headers=ministry).json()
         }
         assert slugs == {"gangnam": "active", "suwon": "active"}
+        _assert_billed_with_a_subsidy(base, credentials)
     finally:
         if process.poll() is None:
             first_output = _stop(process)
     assert "Chamyeo is running" in first_output
+    assert "billing        runs against the FAKE Stripe at http://127.0.0.1:" in first_output
+    assert (home / "stripe-fake.json").exists(), "the fake keeps its objects for the next start"
     assert not (home / "pg" / "postmaster.pid").exists(), "the embedded PostgreSQL must be stopped"
 
     process = _start(home, port)
@@ -99,3 +102,20 @@ def test_up_starts_everything_on_a_fresh_home_and_stops_it_on_ctrl_c():
         second_output = _stop(process)
     assert "demo: provisioning" not in second_output, "the demo is seeded once"
     shutil.rmtree(home, ignore_errors=True)
+
+
+def _assert_billed_with_a_subsidy(base: str, credentials: dict[str, str]) -> None:
+    """Without STRIPE_API_KEY the demo bills through the fake: each portal's first invoice
+    arrives by signed webhook and carries the ministry's subsidy (processed by the worker)."""
+    if os.environ.get("STRIPE_API_KEY"):
+        return
+    deadline = time.monotonic() + 30
+    for slug in ("gangnam", "suwon"):
+        admin = {"Authorization": f"Bearer {credentials[f'{slug}/tenant_admin']}"}
+        invoices: list[dict[str, int]] = []
+        while not invoices and time.monotonic() < deadline:
+            invoices = requests.get(f"{base}/t/{slug}/api/v1/billing/invoices", headers=admin).json()
+            time.sleep(0.3)
+        assert invoices, f"{slug} has no invoice"
+        first = invoices[0]
+        assert first["subsidy"] > 0 and first["net"] == first["gross"] - first["subsidy"]
