@@ -58,23 +58,24 @@ def equal_shares(
     elif completion == NONE:
         run = run_mes(prep, 0)
     else:
-        previous: Run | None = None
+        last_within_budget: Run | None = None
+        run = run_mes(prep, 0, track=True)
         while True:
-            run = run_mes(prep, k, track=True)
             if run.total_cost > budget:
                 # Over budget: the last affordable outcome stands (k = 0 never overspends).
-                assert previous is not None
-                run, k = previous
+                assert last_within_budget is not None
+                run = last_within_budget
                 break
             if completion == ADD1 and exhaustive(prep, run.order, budget):
                 break
             if run.next_k is NEVER:
                 break  # no endowment changes this outcome any more
-            previous = (run, k)
-            if run.next_k <= k:  # would loop for ever: a bug, never an outcome
-                raise RuntimeError(f"MES tracking did not advance at k={k}")
-            k = run.next_k
+            if run.next_k <= run.k:  # would loop for ever: a bug, never an outcome
+                raise RuntimeError(f"MES tracking did not advance at k={run.k}")
+            last_within_budget = run
+            run = run_mes(prep, run.next_k, track=True, previous=run)
             runs += 1
+        k = run.k
     outcome = Outcome(run.order, run.total_cost, dict(run.reasons), {
         "rule": "mes", "completion": completion, "endowment": prep.base + k,
         "endowment_increments": k, "mes_runs": runs,

@@ -27,7 +27,7 @@ the winner's rho. The run returns the first k at which any of these conditions c
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from tenants.counting.election import Election
@@ -122,6 +122,9 @@ class Run:
     total_cost: Fraction
     reasons: dict[str, Reason]
     next_k: float | int  # the smallest later k at which this run could decide differently
+    k: int = 0
+    snapshots: list = field(default_factory=list)
+    round_fails: list = field(default_factory=list)
 
 
 def holds_until(k: int, val, slp, strict: bool) -> float | int:
@@ -147,26 +150,51 @@ def either_holds(k: int, until: float | int, second: tuple) -> float | int:
     return NEVER if first_true <= until else until
 
 
-def run_mes(prep: Prepared, k: int = 0, track: bool = False) -> Run:
-    """One MES pass with endowment B/n + k. With `track`, also find `next_k`."""
+def run_mes(prep: Prepared, k: int = 0, track: bool = False,
+            previous: Run | None = None) -> Run:
+    """One MES pass with endowment B/n + k. With `track`, also find `next_k`.
+
+    `previous`, a tracked run whose `next_k` is this k, lets the pass resume at the first
+    round whose decision may change: the rounds before it decide as before, and their state,
+    affine in k, is moved to this k instead of being recomputed.
+    """
     cost, key, unit, uniform = prep.cost, prep.key, prep.unit, prep.uniform
     counts, supporters, weights, sort_factor = (
         prep.counts, prep.supporters, prep.weights, prep.sort_factor)
-    den = prep.denominator
-    # Class budgets in units of 1/den: value at this k and slope in k (0 unless tracking).
-    value: dict[int, int] = {0: int((prep.base + k) * den)}
-    slope: dict[int, int] = {0: den if track else 0}
-    population: dict[int, int] = {0: len(counts)}
-    next_class = 1
-    cls = [0] * len(counts)
-    bound = {p: (prep.initial_rho[p], ZERO) for p in prep.candidates}
-    alive = set(prep.candidates)
-    dropped: set[str] = set()  # unaffordable: out, but while tracking they must stay beaten
-    short_until: dict[str, float | int] = {}  # a k up to which a dropped one stays unaffordable
-    order = list(prep.free)
-    reasons = {p: Reason(SELECTED, "costs nothing and has supporters", {"round": 0})
-               for p in prep.free}
-    next_k: float | int = NEVER
+    snapshots: list[tuple] = []  # state at the start of each round (tracking only)
+    round_fails: list[float | int] = []  # per round: first k where a decision may change
+    if previous is None:
+        den = prep.denominator
+        # Class budgets in units of 1/den: value at this k and slope in k (0 unless tracking).
+        value: dict[int, int] = {0: int((prep.base + k) * den)}
+        slope: dict[int, int] = {0: den if track else 0}
+        population: dict[int, int] = {0: len(counts)}
+        next_class = 1
+        cls = [0] * len(counts)
+        bound = {p: (prep.initial_rho[p], ZERO) for p in prep.candidates}
+        alive = set(prep.candidates)
+        dropped: set[str] = set()  # unaffordable: out, but tracked runs check they stay out
+        short_until: dict[str, float | int] = {}  # k up to which a dropped one stays short
+        order = list(prep.free)
+        reasons = {p: Reason(SELECTED, "costs nothing and has supporters", {"round": 0})
+                   for p in prep.free}
+        round_no = 0
+    else:
+        assert previous.next_k == k and previous.k < k
+        at = previous.round_fails.index(k)
+        snapshots = previous.snapshots[:at]
+        round_fails = previous.round_fails[:at]
+        (den, value, slope, population, next_class, cls, bound, alive, dropped, short_until,
+         order, reasons, round_no, taken_at) = copy_state(previous.snapshots[at])
+        shift = k - taken_at  # a snapshot may come from a run before `previous`
+        for kk in value:
+            value[kk] += slope[kk] * shift
+        bound = {p: (v + s * shift, s) for p, (v, s) in bound.items()}
+        # A project found unaffordable at the snapshot's k may be affordable at this k: back
+        # into the running (its bound stays valid; if still unaffordable it drops again).
+        alive |= dropped
+        dropped = set()
+    next_k: float | int = min(round_fails, default=NEVER)
 
     def whole_cost(p: str) -> int:
         c = cost[p]
@@ -230,8 +258,14 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False) -> Run:
             held_slope += m * slope[kk]
         return held, held_slope
 
-    round_no = 0
-    while alive:
+    while True:
+        if track:
+            snapshots.append(copy_state((
+                den, value, slope, population, next_class, cls, bound, alive, dropped,
+                short_until, order, reasons, round_no, k)))
+            round_fail: float | int = NEVER
+        if not alive:
+            break
         round_no += 1
         best = None
         best_rho = ZERO
@@ -271,25 +305,29 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False) -> Run:
             for q in alive:
                 fail = holds_until(k, bound[q][0] - rho, bound[q][1] - rho_slope,
                                    key[q] < key[best])
-                next_k = min(next_k, fail)
+                round_fail = min(round_fail, fail)
             for q in dropped:
                 # Not chosen while unaffordable or while its bound stays above the winner's.
+                # (Shortcuts compare with this round's conditions only, so that the round's
+                # first failing k is never overstated: resuming a later run relies on it.)
                 beaten = (bound[q][0] - rho, bound[q][1] - rho_slope, key[q] < key[best])
-                if beaten[0] > 0 and holds_until(k, *beaten) >= next_k:
+                known = round_fail
+                if beaten[0] > 0 and holds_until(k, *beaten) > known:
                     continue  # the bound alone covers the interval known so far
                 # Money only shrinks from round to round, so an earlier "still short until"
                 # stays true; refresh it only when it is not enough.
-                if short_until.get(q, k) < next_k:
+                if short_until.get(q, k) <= known:
                     held, held_slope = money(q)
                     short_until[q] = holds_until(k, whole_cost(q) - held, -held_slope, True)
-                fail = either_holds(k, short_until[q], beaten)
-                next_k = min(next_k, fail)
+                round_fail = min(round_fail, either_holds(k, short_until[q], beaten))
             # Those who pay all they have must stay short of their share (the others only
             # get richer relative to it as k grows: their condition cannot fail).
             for b, kk, w, _m in entries[:poor]:
                 fail = holds_until(k, left * w - b * weight, left_slope * w - slope[kk] * weight,
                                    True)
-                next_k = min(next_k, fail)
+                round_fail = min(round_fail, fail)
+            round_fails.append(round_fail)
+            next_k = min(next_k, round_fail)
         # Payments: rich supporters pay left * w / weight each, in units of 1/den. Enlarge den
         # so that this (and its slope) is whole.
         grow = weight // math.gcd(left, left_slope, weight)
@@ -332,6 +370,16 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False) -> Run:
     if track:
         for q in dropped:  # the run ends because nothing left is affordable: must stay so
             held, held_slope = money(q)
-            next_k = min(next_k, holds_until(k, whole_cost(q) - held, -held_slope, True))
+            round_fail = min(round_fail, holds_until(k, whole_cost(q) - held, -held_slope, True))
+        round_fails.append(round_fail)
+        next_k = min(next_k, round_fail)
     total = sum((cost[p] for p in order), ZERO)
-    return Run(order, total, reasons, next_k)
+    return Run(order, total, reasons, next_k, k, snapshots, round_fails)
+
+
+def copy_state(state: tuple) -> tuple:
+    (den, value, slope, population, next_class, cls, bound, alive, dropped, short_until,
+     order, reasons, round_no, k) = state
+    return (den, dict(value), dict(slope), dict(population), next_class, list(cls),
+            dict(bound), set(alive), set(dropped), dict(short_until), list(order),
+            dict(reasons), round_no, k)
