@@ -4,6 +4,7 @@ pointed at it, a default plan and a subsidy program per test that needs one."""
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -11,6 +12,25 @@ from datetime import date
 import pytest
 
 WEBHOOK_SECRET = "whsec_test_chamyeo"
+LIVE_KEY_PREFIXES = ("sk_test_", "rk_test_")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`stripe_live` tests reach Stripe test mode over the network: only with a test-mode key
+    in STRIPE_API_KEY, never by default, never with a live key (or the fake's key)."""
+    from saas.billing.gateway import FAKE_API_KEY
+
+    key = os.environ.get("STRIPE_API_KEY", "")
+    if key.startswith(LIVE_KEY_PREFIXES) and key != FAKE_API_KEY:
+        return
+    reason = (
+        "stripe_live: set STRIPE_API_KEY to a Stripe test-mode key (sk_test_...) to run against Stripe"
+        if not key or key == FAKE_API_KEY
+        else "stripe_live: STRIPE_API_KEY is not a test-mode key; refusing to run against live Stripe"
+    )
+    for item in items:
+        if "stripe_live" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
 _codes = itertools.count(1)
 
 
