@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from tenants.counting.election import Election
 from tenants.counting.outcome import REJECTED, SELECTED, Outcome, Reason
-from tenants.counting.satisfaction import VoterGroups, voter_groups
+from tenants.counting.satisfaction import VoterGroups, project_totals
 from tenants.counting.tiebreak import DEFAULT_CHAIN, tie_key
 
 SKIP = "skip"  # skip projects that no longer fit and go on
@@ -33,7 +33,7 @@ def greedy(
     """Greedy outcome. `threshold`: projects with fewer votes (voters listing them) are not
     eligible. `initial`: projects already funded (for example by MES), kept first in the order.
     `groups`: precomputed utility groups (channel weights, or to avoid recomputing)."""
-    totals = (groups or voter_groups(election, sat)).totals()
+    totals = groups.totals() if groups is not None else project_totals(election, sat)
     key = tie_key(election, tie_break)
     order = list(initial)
     funded = set(order)
