@@ -31,6 +31,10 @@ class Principal:
     roles: frozenset[Role]
     tenant_id: int | None
     acr: str | None = None  # the assurance of a person's sign-in (None for tokens)
+    issuer: str | None = None  # the upstream IdP that vouched for a person's sign-in
+    # (issuer, subject) when that IdP is a national one: the person as the state knows them,
+    # the same on every portal and session (voter eligibility and voter keys use it).
+    national_identity: tuple[str, str] | None = None
 
     @property
     def role(self) -> Role:
@@ -50,7 +54,7 @@ def _token_principal(header: str) -> Principal:
 
 def _person_principal() -> Principal | None:
     from saas.identity.portal import principal_session
-    from saas.identity.sessions import HUB_COOKIE, hub_session_for_cookie
+    from saas.identity.sessions import HUB_COOKIE, hub_session_for_cookie, voucher_of
 
     tenant = g.get("tenant")
     session = db_session()
@@ -58,12 +62,13 @@ def _person_principal() -> Principal | None:
         portal = principal_session(tenant.id)
         if portal is None:
             return None
-        account_id, tenant_id, acr = portal.account_id, tenant.id, portal.acr
+        account_id, tenant_id, acr, hub_sid = portal.account_id, tenant.id, portal.acr, portal.hub_sid
     else:
         hub = hub_session_for_cookie(session, request.cookies.get(HUB_COOKIE))
         if hub is None:
             return None
-        account_id, tenant_id, acr = hub.account_id, None, hub.acr
+        account_id, tenant_id, acr, hub_sid = hub.account_id, None, hub.acr, hub.sid
+    voucher = voucher_of(session, hub_sid)
     grants = session.scalars(
         select(RoleGrant.role).where(
             RoleGrant.account_id == account_id,
@@ -71,7 +76,15 @@ def _person_principal() -> Principal | None:
         )
     ).all()
     roles = set(grants) | ({Role.RESIDENT} if tenant_id is not None else set())
-    return Principal(f"account:{account_id}", f"account {account_id}", frozenset(roles), tenant_id, acr)
+    return Principal(
+        f"account:{account_id}",
+        f"account {account_id}",
+        frozenset(roles),
+        tenant_id,
+        acr,
+        issuer=voucher.issuer if voucher else None,
+        national_identity=(voucher.issuer, voucher.subject) if voucher and voucher.national else None,
+    )
 
 
 def current_principal() -> Principal | None:

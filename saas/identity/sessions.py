@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -116,3 +117,23 @@ def end_portal_sessions(session: Session, tenant_id: int, hub_sid: str) -> int:
         )
         .values(ended_at=datetime.now(UTC))
     ).rowcount
+
+
+@dataclass(frozen=True)
+class Voucher:
+    """The upstream IdP that vouched for a sign-in: its issuer, the person's subject there,
+    and whether it is a national IdP (the ministry's) rather than a municipality's."""
+
+    issuer: str
+    subject: str
+    national: bool
+
+
+def voucher_of(session: Session, hub_sid: str) -> Voucher | None:
+    """Who vouched for the hub session `hub_sid` (a portal session names it by its sid)."""
+    row = session.execute(
+        select(IdentityProvider.issuer, IdentityProvider.tenant_id, HubSession.subject)
+        .join(IdentityProvider, IdentityProvider.id == HubSession.provider_id)
+        .where(HubSession.sid == hub_sid)
+    ).first()
+    return Voucher(row.issuer, row.subject, row.tenant_id is None) if row is not None else None

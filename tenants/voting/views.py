@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
+from flask_smorest import abort
 from sqlalchemy import select
 
 from saas.accounts.models import Role
-from saas.auth import actor, require_tenant_role
+from saas.auth import actor, current_principal, require_tenant_role
 from saas.tenancy.context import current_tenant, db_session
 from saas.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
@@ -43,7 +45,29 @@ def _secret() -> str:
 
 
 def _my_key() -> str:
+    principal = current_principal()
+    national = principal.national_identity if principal is not None else None
+    if national is not None:
+        # Verified by the national IdP: the key derives from that identity (issuer, subject),
+        # so the person is one voter whatever portal session or linked account they use.
+        return services.voter_key(_secret(), "national:" + json.dumps(list(national)))
     return services.voter_key(_secret(), actor())
+
+
+def _require_national_identity_if_asked(cycle_id: int) -> None:
+    """A cycle whose eligibility says `online_requires_national_idp` takes online votes only
+    from people signed in through the national IdP: API tokens (even of role resident) and
+    sign-ins through a municipality's own IdP are refused (issue 6, point 3)."""
+    cycle = cycle_or_404(db_session(), cycle_id)
+    principal = current_principal()
+    if cycle.eligibility.get("online_requires_national_idp") and (
+        principal is None or principal.national_identity is None
+    ):
+        abort(
+            403,
+            message="This cycle takes online votes only from residents signed in through "
+            "the national identity provider.",
+        )
 
 
 @blp.route("/ballot")
@@ -98,6 +122,7 @@ class Votes(MethodView):
     @require_tenant_role(Role.RESIDENT)
     def post(self, body: dict[str, Any], cycle_id: int) -> dict[str, Any]:
         """Vote online (once per cycle, across every channel)."""
+        _require_national_identity_if_asked(cycle_id)
         choices = body.pop("choices")
         ballot = services.do_vote(
             db_session(),
