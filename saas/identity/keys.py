@@ -17,6 +17,17 @@ from saas.identity.sealing import SecretBox
 
 SIGNING_ALG = "RS256"
 RETIRED_KEY_GRACE = timedelta(days=1)
+# Importing a private RSA key checks it (~50 ms on a busy 2-core machine), and one sign-in
+# needs the key several times: keep each imported key by its kid (a kid never changes keys).
+_imported: dict[str, RSAKey] = {}
+
+
+def _import(row: HubSigningKey, box: SecretBox) -> RSAKey:
+    key = _imported.get(row.kid)
+    if key is None:
+        key = RSAKey.import_key(json.loads(box.open(row.private_jwk_encrypted)))
+        _imported[row.kid] = key
+    return key
 
 
 def _create(session: Session, box: SecretBox) -> tuple[str, RSAKey]:
@@ -39,7 +50,7 @@ def signing_key(session: Session, box: SecretBox) -> RSAKey:
         _, key = _create(session, box)
         session.commit()
         return key
-    return RSAKey.import_key(json.loads(box.open(row.private_jwk_encrypted)))
+    return _import(row, box)
 
 
 def rotate_signing_key(session: Session, box: SecretBox, *, actor: str) -> str:
@@ -61,5 +72,5 @@ def published_keys(session: Session, box: SecretBox) -> KeySet:
             or_(HubSigningKey.retired_at.is_(None), HubSigningKey.retired_at > cutoff)
         )
     ).all()
-    keys = [RSAKey.import_key(json.loads(box.open(row.private_jwk_encrypted))) for row in rows]
+    keys = [_import(row, box) for row in rows]
     return KeySet([RSAKey.import_key(key.as_dict(private=False)) for key in keys])

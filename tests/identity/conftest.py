@@ -4,7 +4,6 @@ of municipality `alpha`. `npm ci` runs once per session from the committed lock 
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import threading
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
+
+from tests.identity.servers import Peer, start_peer
 
 PEER = Path(__file__).parent / "peer"
 HUB_CLIENT_ID = "chamyeo-hub"
@@ -69,34 +70,6 @@ def hub(app, settings) -> Iterator[Hub]:
     yield Hub(url, port)
     server.shutdown()
     app.config["CHAMYEO_SETTINGS"] = settings
-
-
-@dataclass
-class Peer:
-    issuer: str
-    process: subprocess.Popen
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
-def start_peer(peer_dir: Path, name: str, clients: list[dict], accounts: dict) -> Peer:
-    options = {"name": name, "clients": clients, "accounts": accounts}
-    process = subprocess.Popen(
-        ["node", "provider.js", json.dumps(options)],
-        cwd=peer_dir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    line = process.stdout.readline() if process.stdout else ""
-    if not line.startswith("READY "):
-        process.kill()
-        raise RuntimeError(f"the {name} IdP did not start: {line!r}")
-    return Peer(line.split()[1], process)
 
 
 def hub_registration(hub: Hub, key: str, **extra) -> dict:

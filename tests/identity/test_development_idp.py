@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from sqlalchemy import delete, select
 
 from saas.identity.dev_registration import NotInDevelopment, register_development_idps
 from tests.identity.dev_sign_in import sign_in_as
+from tests.identity.servers import start_web, stop_web
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,44 +58,13 @@ def development_server(settings, engine, alpha):
         PORT=str(port),
     )
     env.pop("IDENTITY_HUB_URL", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "saas.wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     with session_without_tenant(engine) as session:
         keys = register_development_idps(session, dev, ["alpha"])
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            try:
-                if requests.get(f"{base}/dev-idp/", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "the development server did not start"
-            time.sleep(0.1)
+        process = start_web(env, port)
         yield base
+        stop_web(process)
     finally:
-        process.terminate()
-        process.wait(15)
-        if process.stderr is not None:
-            process.stderr.close()
         with session_without_tenant(engine) as session:
             # Leave the shared test database as other identity tests expect it.
             session.execute(delete(IdentityProvider).where(IdentityProvider.key.in_(keys)))
