@@ -3,6 +3,7 @@
 Schemathesis generates the cases; Hypothesis drives them (schemathesis' pytest plugin does
 not support pytest 9 yet, so the loop is ours)."""
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
@@ -12,7 +13,20 @@ from saas.tenancy.slugs import is_valid_slug
 EXAMPLES_PER_OPERATION_AND_MODE = 10
 
 
-def test_no_input_makes_the_api_fail_with_5xx(app, alpha, beta, platform_tokens):
+@pytest.fixture
+def no_default_plan_left(engine):
+    """Fuzzed requests may mark a billing plan as the default; later tests provision tenants
+    without a Stripe gateway, so the default is cleared afterwards."""
+    yield
+    from sqlalchemy import update
+
+    from saas.billing.models import Plan
+
+    with engine.begin() as connection:
+        connection.execute(update(Plan).values(is_default=False))
+
+
+def test_no_input_makes_the_api_fail_with_5xx(app, alpha, beta, platform_tokens, no_default_plan_left):
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     tenant_auth = {"Authorization": f"Bearer {alpha.tokens['tenant_admin']}"}
     platform_auth = {"Authorization": f"Bearer {platform_tokens['ministry_admin']}"}
