@@ -59,7 +59,9 @@ def load_reference() -> dict:
 
 def save(reference: dict) -> None:
     REFERENCE.parent.mkdir(parents=True, exist_ok=True)
-    REFERENCE.write_text(json.dumps(reference, indent=1, sort_keys=True) + "\n")
+    partial = REFERENCE.with_suffix(".partial")
+    partial.write_text(json.dumps(reference, indent=1, sort_keys=True) + "\n")
+    partial.replace(REFERENCE)  # readers never see a half-written file
 
 
 def main() -> None:
