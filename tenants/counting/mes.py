@@ -13,6 +13,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from tenants.counting.election import Election
+from tenants.counting.greedy import greedy
 from tenants.counting.mes_rounds import NEVER, ZERO, Prepared, Run, prepare, run_mes
 from tenants.counting.outcome import REJECTED, SELECTED, Outcome, Reason
 from tenants.counting.satisfaction import voter_groups
@@ -83,8 +84,6 @@ def equal_shares(
     for p in prep.unsupported:
         outcome.reasons[p] = Reason(REJECTED, "no supporter", {})
     if fill == "greedy":
-        from tenants.counting.greedy import greedy
-
         filled = greedy(election, sat, tie_break, initial=run.order, groups=groups)
         for p in filled.order[len(run.order):]:
             reason = filled.reasons[p]
