@@ -4,7 +4,8 @@ pabutools needs minutes per file for MES with add1 (hours for Budapest 2023), fa
 for the test suite, so tests compare against this cache and check that its file hashes still
 match the files. Regenerate after the files or pabutools change:
 
-    .venv/bin/python tests/counting/make_reference.py [--jobs 2] [--timeout 3600] [FILE ...]
+    .venv/bin/python tests/counting/make_reference.py [--jobs 2] [--timeout 3600]
+        [--retry-errors] [FILE ...]
 
 Each computation runs in its own process with a timeout; one that times out is recorded as
 such (tests then skip it, saying so). Results are written after each computation, so an
@@ -69,6 +70,8 @@ def main() -> None:
     parser.add_argument("files", nargs="*", help="file names (default: every .pb file)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per computation")
+    parser.add_argument("--retry-errors", action="store_true",
+                        help="compute again what timed out or failed before")
     args = parser.parse_args()
     folder = pabulib_dir()
     if folder is None:
@@ -87,7 +90,8 @@ def main() -> None:
         if entry is None or entry["sha256"] != digest:
             entry = reference["files"][path.name] = {"sha256": digest, "outcomes": {}}
         for rule_id in pabutools_rules_ids(path):
-            if rule_id not in entry["outcomes"]:
+            done = entry["outcomes"].get(rule_id)
+            if done is None or (args.retry_errors and "error" in done):
                 todo.append((path, rule_id))
     save(reference)
     # Quick rules on every file first; add1 last, smallest files first.
