@@ -90,6 +90,7 @@ def test_up_starts_everything_on_a_fresh_home_and_stops_it_on_ctrl_c():
         if process.poll() is None:
             first_output = _stop(process)
     assert "Chamyeo is running" in first_output
+    assert "Development sign-in" in first_output and "/dev-idp/" in first_output
     if not os.environ.get("STRIPE_API_KEY"):
         assert "billing        runs against the FAKE Stripe at http://127.0.0.1:" in first_output
         assert (home / "stripe-fake.json").exists(), "the fake keeps its objects for the next start"
