@@ -23,6 +23,7 @@ NONE = "none"
 ADD1 = "add1"
 ADD1_FULL = "add1-full"
 COMPLETIONS = (NONE, ADD1, ADD1_FULL)
+UNTRACKED_STRIDE = 8
 
 
 def equal_shares(
@@ -61,6 +62,7 @@ def equal_shares(
     else:
         last_within_budget: Run | None = None
         run = run_mes(prep, 0, track=True)
+        untracked = 0  # unit steps still to take without tracking
         while True:
             if run.total_cost > budget:
                 # Over budget: the last affordable outcome stands (k = 0 never overspends).
@@ -69,12 +71,22 @@ def equal_shares(
                 break
             if completion == ADD1 and exhaustive(prep, run.order, budget):
                 break
-            if run.next_k is NEVER:
-                break  # no endowment changes this outcome any more
-            if run.next_k <= run.k:  # would loop for ever: a bug, never an outcome
-                raise RuntimeError(f"MES tracking did not advance at k={run.k}")
+            if not untracked:
+                if run.next_k is NEVER:
+                    break  # no endowment changes this outcome any more
+                if run.next_k <= run.k:  # would loop for ever: a bug, never an outcome
+                    raise RuntimeError(f"MES tracking did not advance at k={run.k}")
+                if run.next_k == run.k + 1:
+                    # Decisions change at every unit here (city-wide files): tracking costs
+                    # more than it saves, so take a few plain unit steps, each an exact run
+                    # checked like any other, then track again.
+                    untracked = UNTRACKED_STRIDE
             last_within_budget = run
-            run = run_mes(prep, run.next_k, track=True, previous=run)
+            if untracked:
+                untracked -= 1
+                run = run_mes(prep, run.k + 1, track=not untracked)
+            else:
+                run = run_mes(prep, run.next_k, track=True, previous=run)
             runs += 1
         k = run.k
     outcome = Outcome(run.order, run.total_cost, dict(run.reasons), {

@@ -232,9 +232,14 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         return (affordable, left / scale, Fraction(-paid_slope) / scale, poor, entries,
                 left, weight, -paid_slope)
 
+    tallies: dict[str, dict] = {}  # classes_of, valid until the next purchase
+
     def classes_of(p: str) -> dict:
         """Head count of p's supporters by class (by class and weight if not uniform)."""
+        if p in tallies:
+            return tallies[p]
         tally: dict = {}
+        tallies[p] = tally
         get = tally.get
         if uniform[p]:
             for g in supporters[p]:
@@ -306,6 +311,12 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
                 fail = holds_until(k, bound[q][0] - rho, bound[q][1] - rho_slope,
                                    key[q] < key[best])
                 round_fail = min(round_fail, fail)
+            # Those who pay all they have must stay short of their share (the others only
+            # get richer relative to it as k grows: their condition cannot fail).
+            for b, kk, w, _m in entries[:poor]:
+                fail = holds_until(k, left * w - b * weight, left_slope * w - slope[kk] * weight,
+                                   True)
+                round_fail = min(round_fail, fail)
             for q in dropped:
                 # Not chosen while unaffordable or while its bound stays above the winner's.
                 # (Shortcuts compare with this round's conditions only, so that the round's
@@ -315,19 +326,15 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
                 if beaten[0] > 0 and holds_until(k, *beaten) > known:
                     continue  # the bound alone covers the interval known so far
                 # Money only shrinks from round to round, so an earlier "still short until"
-                # stays true; refresh it only when it is not enough.
-                if short_until.get(q, k) <= known:
+                # stays true (at worst understating this round's limit, which is safe);
+                # refresh it only when it could decide the next step.
+                if short_until.get(q, k) <= min(known, next_k):
                     held, held_slope = money(q)
                     short_until[q] = holds_until(k, whole_cost(q) - held, -held_slope, True)
                 round_fail = min(round_fail, either_holds(k, short_until[q], beaten))
-            # Those who pay all they have must stay short of their share (the others only
-            # get richer relative to it as k grows: their condition cannot fail).
-            for b, kk, w, _m in entries[:poor]:
-                fail = holds_until(k, left * w - b * weight, left_slope * w - slope[kk] * weight,
-                                   True)
-                round_fail = min(round_fail, fail)
             round_fails.append(round_fail)
             next_k = min(next_k, round_fail)
+        tallies.clear()
         # Payments: rich supporters pay left * w / weight each, in units of 1/den. Enlarge den
         # so that this (and its slope) is whole.
         grow = weight // math.gcd(left, left_slope, weight)
