@@ -124,6 +124,17 @@ def require_tenant_role(*roles: Role) -> Callable[[F], F]:
     return _require(lambda p: p.tenant_id == current_tenant().id, roles)
 
 
+def holds_tenant_role(*roles: Role) -> bool:
+    """Whether the caller holds one of `roles` in the request's tenant (for views that show
+    staff more than the public)."""
+    principal = current_principal()
+    return (
+        principal is not None
+        and principal.tenant_id == current_tenant().id
+        and bool(principal.roles & set(roles))
+    )
+
+
 def actor() -> str:
     principal = current_principal()
     return principal.actor if principal is not None else "anonymous"

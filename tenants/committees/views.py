@@ -15,7 +15,7 @@ from flask_smorest import abort
 from sqlalchemy import select
 
 from saas.accounts.models import Role
-from saas.auth import actor, current_principal, require_tenant_role
+from saas.auth import actor, holds_tenant_role, require_tenant_role
 from saas.tenancy.context import current_tenant, db_session
 from saas.tenancy.web import tenant_blueprint
 from tenants.committees import meetings, scores, services
@@ -58,10 +58,6 @@ SECURED = {"security": [{"bearer": []}]}
 COMMITTEE = "/<id:committee_id>"
 NOT_A_MEMBER = "You hold no seat on this committee."
 
-
-def _is_staff() -> bool:
-    principal = current_principal()
-    return principal is not None and principal.role in STAFF
 
 
 @blp.route("")
@@ -125,7 +121,7 @@ class Applications(MethodView):
             cycle_id,
             committee_id,
             actor=actor(),
-            on_behalf=_is_staff(),
+            on_behalf=holds_tenant_role(*STAFF),
             **fields,
         )
 
@@ -268,7 +264,7 @@ class Attendance(MethodView):
                 committee_id,
                 meeting_id,
                 actor=actor(),
-                as_staff=_is_staff(),
+                as_staff=holds_tenant_role(*STAFF),
                 **fields,
             )
         except meetings.NotAMember:

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from saas.accounts.models import Role
-from saas.auth import actor, current_principal, require_tenant_role
+from saas.auth import actor, holds_tenant_role, require_tenant_role
 from saas.tenancy.context import current_tenant, db_session
 from saas.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
@@ -37,10 +37,6 @@ EVERYONE = (*STAFF, Role.OFFICER, Role.COMMITTEE_MEMBER, Role.RESIDENT)
 SECURED = {"security": [{"bearer": []}]}
 
 
-def _is_staff() -> bool:
-    principal = current_principal()
-    return principal is not None and principal.role in STAFF and principal.tenant_id == current_tenant().id
-
 
 @blp.route("/proposals")
 class Proposals(MethodView):
@@ -49,7 +45,7 @@ class Proposals(MethodView):
         """The cycle's proposals (public; hidden ones only for staff)."""
         cycle_or_404(db_session(), cycle_id)
         statement = select(Proposal).where(Proposal.cycle_id == cycle_id).order_by(Proposal.id)
-        if not _is_staff():
+        if not holds_tenant_role(*STAFF):
             statement = statement.where(Proposal.hidden_reason.is_(None))
         return list(db_session().scalars(statement))
 
@@ -63,7 +59,7 @@ class Proposals(MethodView):
         proposer_name = fields.pop("proposer_name", None)
         if channel == "online":
             proposer, entered_by = actor(), None
-        elif not _is_staff():
+        elif not holds_tenant_role(*STAFF):
             raise Invalid(
                 "Only staff enter proposals from offline channels.", errors={"channel": ["online only"]}
             )
@@ -89,7 +85,7 @@ class ProposalDetail(MethodView):
     def get(self, cycle_id: int, proposal_id: int) -> Proposal:
         """One proposal (public)."""
         proposal = services.proposal_or_404(db_session(), cycle_id, proposal_id)
-        if proposal.hidden_reason is not None and not _is_staff():
+        if proposal.hidden_reason is not None and not holds_tenant_role(*STAFF):
             raise NotFound(f"Cycle {cycle_id} has no proposal {proposal_id}.")
         return proposal
 
@@ -175,7 +171,7 @@ class Projects(MethodView):
     @blp.response(201, ProjectSchema)
     @require_tenant_role(*STAFF)
     def post(self, fields: dict[str, Any], cycle_id: int) -> Project:
-        """Shortlist a feasible proposal onto an envelope's ballot, or add a project (409 once voting opened)."""
+        """Shortlist a feasible proposal onto an envelope's ballot, or add one (409 once voting opens)."""
         proposal_id = fields.pop("proposal_id", None)
         return services.do_add_project(
             db_session(), current_tenant(), cycle_id, fields, proposal_id=proposal_id, actor=actor()

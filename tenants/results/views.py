@@ -8,7 +8,7 @@ from flask import Response
 from flask.views import MethodView
 
 from saas.accounts.models import Role
-from saas.auth import actor, current_principal, require_tenant_role
+from saas.auth import actor, holds_tenant_role, require_tenant_role
 from saas.tenancy.context import current_tenant, db_session
 from saas.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
@@ -28,10 +28,6 @@ STAFF = (Role.TENANT_ADMIN, Role.STAFF)
 SECURED = {"security": [{"bearer": []}]}
 
 
-def _is_staff() -> bool:
-    principal = current_principal()
-    return principal is not None and principal.role in STAFF and principal.tenant_id == current_tenant().id
-
 
 @blp.route("/cycles/<id:cycle_id>/results")
 class Results(MethodView):
@@ -40,7 +36,7 @@ class Results(MethodView):
         """Published results with a reason for every project (staff also see unpublished counts)."""
         cycle_or_404(db_session(), cycle_id)
         results = services.latest_results(db_session(), cycle_id)
-        return results if _is_staff() else [r for r in results if r.published_at]
+        return results if holds_tenant_role(*STAFF) else [r for r in results if r.published_at]
 
     @blp.doc(**SECURED)
     @blp.response(201, ResultSchema(many=True))
@@ -75,7 +71,7 @@ class Export(MethodView):
     def get(self, query: dict[str, str], cycle_id: int) -> Response:
         """One envelope of the cycle as a pabulib .pb file (anonymous ballots; public once published)."""
         published = any(r.published_at for r in services.latest_results(db_session(), cycle_id))
-        if not published and not _is_staff():
+        if not published and not holds_tenant_role(*STAFF):
             raise NotFound("The ballots are published with the results.")
         text = services.export_pabulib(db_session(), current_tenant(), cycle_id, query["envelope"])
         filename = f"{current_tenant().slug}_{cycle_id}_{query['envelope']}.pb"
