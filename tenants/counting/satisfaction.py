@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from tenants.counting.election import (
+    APPROVAL,
+    CHOOSE_ONE,
     CUMULATIVE,
     ORDINAL,
     SCORING,
@@ -101,6 +103,11 @@ def voter_groups(
     raw_of = raw_utilities(sat, election.vote_type)
     scale = utility_scale(election, sat)
     worthless = {p for p, s in scale.items() if s <= 0}
+    if weights is None and not worthless and election.vote_type in (APPROVAL, CHOOSE_ONE):
+        # Every listed project is worth one raw unit and distinct ballots stay distinct: no
+        # regrouping needed (the common city-wide case, worth a third of a MES run).
+        raw = [tuple((p, 1) for p in ballot.projects) for ballot in election.ballots]
+        return VoterGroups(list(election.counts), raw, scale)
 
     def keyed():
         for i, (ballot, count) in enumerate(zip(election.ballots, election.counts, strict=True)):
