@@ -50,10 +50,6 @@ def tenant_head_revision(script_location: Any = TENANT_DIR) -> str:
     return head
 
 
-def control_head_revision() -> str | None:
-    return _scripts(str(CONTROL_DIR)).get_current_head()
-
-
 def upgrade_control(engine: Engine, target: str = "head") -> None:
     with engine.begin() as connection:
         command.upgrade(alembic_config(CONTROL_DIR, connection), target)

@@ -36,10 +36,6 @@ def ensure_not_frozen(cycle: Cycle, what: str) -> None:
         )
 
 
-def current_phase(cycle: Cycle) -> str:
-    return cycle.status
-
-
 def require_phase(cycle: Cycle, *phases: str, action: str) -> None:
     if cycle.status not in phases:
         names = " or ".join(phases)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from saas.audit import services as audit
 from saas.tenancy.context import TenantRef
+from tenants.committees.services import committee_scores
 from tenants.counting.pabulib import PabulibError, parse_pabulib, write_pabulib
 from tenants.cycles.models import Cycle, CyclePhase, Envelope
 from tenants.cycles.services import cycle_or_404, require_phase
@@ -26,31 +27,34 @@ from tenants.voting.models import Ballot, BallotChoice
 RESULTS = "results"
 
 
-def _committee_scores(session: Session, cycle: Cycle) -> dict[str, float]:
-    """Committee scores by project code (0..1), when the committees module provides them."""
-    try:
-        from tenants.committees.services import committee_scores
-    except ImportError:
-        return {}
+def _committee_scores(session: Session, cycle: Cycle) -> dict[str, float] | None:
+    """Committee scores by project code (0..1) for the blended rule; None for other rules."""
+    if cycle.ballot["counting"]["rule"] != "blended":
+        return None
     by_id = committee_scores(session, cycle.id)
     codes = dict(session.execute(select(Project.id, Project.code).where(Project.cycle_id == cycle.id)).all())
     return {codes[pid]: score for pid, score in by_id.items() if pid in codes}
 
 
-def count_envelope(session: Session, tenant: TenantRef, cycle: Cycle, envelope: Envelope) -> dict[str, Any]:
+def count_envelope(
+    session: Session,
+    tenant: TenantRef,
+    cycle: Cycle,
+    envelope: Envelope,
+    committee: dict[str, float] | None,
+) -> dict[str, Any]:
+    """Count one envelope; `committee` is `_committee_scores(...)`, read once per cycle."""
     by_channel = elections_by_channel(session, cycle, envelope, unit=tenant.name)
-    committee = _committee_scores(session, cycle) if cycle.ballot["counting"]["rule"] == "blended" else None
     return count(
         by_channel, cycle.ballot, cycle.channels, seed=f"{tenant.slug}:{cycle.id}", committee=committee
     )
 
 
 def latest_results(session: Session, cycle_id: int) -> list[Result]:
-    rows = session.scalars(select(Result).where(Result.cycle_id == cycle_id).order_by(Result.id.desc())).all()
-    latest: dict[int, Result] = {}
-    for row in rows:
-        latest.setdefault(row.envelope_id, row)
-    return sorted(latest.values(), key=lambda r: r.envelope_id)
+    """The cycle's results, one per envelope (counting again replaces them)."""
+    return list(
+        session.scalars(select(Result).where(Result.cycle_id == cycle_id).order_by(Result.envelope_id))
+    )
 
 
 def do_count(session: Session, tenant: TenantRef, cycle_id: int, *, actor: str) -> list[Result]:
@@ -61,8 +65,9 @@ def do_count(session: Session, tenant: TenantRef, cycle_id: int, *, actor: str) 
         raise Conflict("The results are published; verify them instead of counting again.")
     session.execute(delete(Result).where(Result.cycle_id == cycle.id))
     results = []
+    committee = _committee_scores(session, cycle)
     for envelope in cycle.envelopes:
-        record = count_envelope(session, tenant, cycle, envelope)
+        record = count_envelope(session, tenant, cycle, envelope, committee)
         results.append(
             Result(
                 cycle_id=cycle.id,
@@ -123,9 +128,10 @@ def verify(session: Session, tenant: TenantRef, cycle_id: int) -> list[dict[str,
     if not results:
         raise Conflict("There is no result to verify yet.")
     envelopes = {e.id: e for e in cycle.envelopes}
+    committee = _committee_scores(session, cycle)
     report = []
     for result in results:
-        recount = count_envelope(session, tenant, cycle, envelopes[result.envelope_id])
+        recount = count_envelope(session, tenant, cycle, envelopes[result.envelope_id], committee)
         report.append(
             {
                 "envelope": envelopes[result.envelope_id].key,
