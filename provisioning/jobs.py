@@ -33,8 +33,9 @@ def _engine() -> Engine:
 def preload_for_forked_jobs() -> None:
     """Load, in the worker's parent process, what every provisioning job needs and no job
     changes: the templates, the municipality list, the migration scripts and the database
-    driver. RQ forks a fresh process per job; without this each job paid ~300 ms to load
-    them again (measured in benchmarks/provisioning.py). No connection is opened here."""
+    driver. RQ forks a fresh process per job, so without this each job loads them again.
+    `chamyeo worker` calls it before it forks; the web app, which imports this module to
+    enqueue, does not pay for it. No connection is opened here."""
     import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401 - the driver, imported on first use
 
     from provisioning.templates import list_templates
@@ -100,8 +101,3 @@ def describe_job(connection: Any, job_id: str) -> dict[str, Any]:
         "ended_at": job.ended_at,
         "result": result,
     }
-
-
-# `chamyeo worker` imports this module before it forks job processes: that import is the
-# one moment the data above can be loaded once for all of them.
-preload_for_forked_jobs()

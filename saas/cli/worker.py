@@ -20,10 +20,11 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
     """Run jobs: provisioning, migrations, billing."""
     from rq import Worker
 
-    import provisioning.jobs  # noqa: F401 - loaded once here, not in every forked job
+    from provisioning.jobs import preload_for_forked_jobs
     from saas.cli.context import attached_settings
     from saas.queue import Queues
 
+    preload_for_forked_jobs()  # once here, not in every forked job
     with attached_settings(redis=True) as settings:
         queues = Queues()
         queues.configure(settings)
