@@ -223,3 +223,53 @@ def test_channel_weights_set_by_the_cycle_change_the_greedy_order(new_cycle, app
         if r["record"]["voters"]
     )
     assert record["channel_weights"]["onsite"] == "2" and record["selected"] == ["A"]
+
+
+def test_the_blended_rule_weighs_committee_scores_with_votes(new_cycle, app, engine):
+    """Youth template: 0.7 × votes / top votes + 0.3 × committee score, then greedy.
+    A has the only vote (0.7); B has the committee's full score (0.3); one fits."""
+    from saas.tenancy.binding import tenant_session
+    from tenants.committees.models import Committee, CommitteeMember, Score
+
+    cycle = new_cycle(template="youth")
+    budget = cycle.envelope("youth")["budget"]
+    a = cycle.add_project("A", budget // 2 + 1, "youth")["id"]
+    b = cycle.add_project("B", budget // 2 + 1, "youth")["id"]
+    with tenant_session(engine, cycle.tenant.slug) as session:
+        committee = Committee(
+            cycle_id=cycle.id,
+            key="youth",
+            level="city",
+            name_ko="위원회",
+            name_en="Committee",
+            seats=1,
+            term_months=12,
+            selection="appointed",
+            roles=[],
+            quotas={},
+        )
+        session.add(committee)
+        session.flush()
+        member = CommitteeMember(
+            committee_id=committee.id, name="위원", role="member", seat="appointed", consent=False
+        )
+        session.add(member)
+        session.flush()
+        session.add(Score(member_id=member.id, project_id=b, score=100))
+        session.commit()
+    cycle.advance_to("voting")
+    client = app.test_client()
+    young = {"basis": "resident", "birth_year": cycle.data["fiscal_year"] - 18}
+    assert (
+        client.post(
+            f"{cycle.url}/votes",
+            headers=cycle.tenant.auth("resident"),
+            json={**young, "choices": [{"project_id": a, "value": 5}]},
+        ).status_code
+        == 201
+    )
+    cycle.advance("results")
+    record = client.post(f"{cycle.url}/results", headers=cycle.tenant.auth("staff")).get_json()[0]["record"]
+    assert record["rule"] == "blended" and record["spec"]["committee_scores"]["B"] == "1"
+    assert record["selected"] == ["A"] and record["reasons"]["B"]["status"] == "rejected"
+    assert client.post(f"{cycle.url}/results/verify").get_json()[0]["match"] is True
