@@ -155,7 +155,9 @@ def do_prepare_renewal(session: Session, gateway: StripeGateway, subscription: S
     if (
         reservation.entry is not None
         and not _applied(session, reservation.entry)
-        and not _pending_item(gateway, subscription, reservation.entry)
+        # Preparation runs again every day until the renewal; Stripe forgets idempotency keys
+        # after 24 hours, so the item already waiting for the invoice is looked for by its mark.
+        and not _pending_items(gateway, subscription, reservation.entry)
     ):
         gateway.create_invoice_item(
             customer=subscription.stripe_customer_id or "",
@@ -167,13 +169,15 @@ def do_prepare_renewal(session: Session, gateway: StripeGateway, subscription: S
     return reservation
 
 
-def _pending_item(gateway: StripeGateway, subscription: Subscription, reservation: LedgerEntry) -> bool:
-    # Preparation runs again every day until the renewal; Stripe forgets idempotency keys
-    # after 24 hours, so the item already waiting for the invoice is looked for by its mark.
-    return any(
-        (item.get("metadata") or {}).get("reservation") == reservation.idempotency_key
+def _pending_items(
+    gateway: StripeGateway, subscription: Subscription, reservation: LedgerEntry
+) -> list[dict[str, Any]]:
+    """The customer's pending items that carry this reservation's mark."""
+    return [
+        item
         for item in gateway.pending_invoice_items(customer=subscription.stripe_customer_id or "")
-    )
+        if (item.get("metadata") or {}).get("reservation") == reservation.idempotency_key
+    ]
 
 
 def _applied(session: Session, reservation: LedgerEntry) -> LedgerEntry | None:
@@ -272,9 +276,8 @@ def _ensure_applied(
         return
     # The invoice was finalized without our line: credit the subsidy instead, and withdraw the
     # pending item that missed the sweep, or it would subsidize the next invoice a second time.
-    for item in gateway.pending_invoice_items(customer=subscription.stripe_customer_id or ""):
-        if (item.get("metadata") or {}).get("reservation") == reservation.entry.idempotency_key:
-            gateway.delete_invoice_item(item["id"])
+    for item in _pending_items(gateway, subscription, reservation.entry):
+        gateway.delete_invoice_item(item["id"])
     note = gateway.create_credit_note(
         invoice=invoice["id"],
         amount=reservation.amount,
@@ -311,19 +314,23 @@ def _month(now: datetime | None = None) -> date:
     return date(moment.year, moment.month, 1)
 
 
+def _ministry_row(session: Session, program_id: int, month: date) -> BillingInvoice | None:
+    return session.scalar(
+        select(BillingInvoice).where(
+            BillingInvoice.audience == "ministry",
+            BillingInvoice.program_id == program_id,
+            BillingInvoice.month == month,
+        )
+    )
+
+
 def ministry_invoice(
     session: Session, gateway: StripeGateway, program_id: int, month: date
 ) -> BillingInvoice:
     """The ministry's draft invoice of `program_id` for `month` (created once). A month whose
     invoice was closed takes no more lines: they go to the next month's invoice."""
     while True:
-        found = session.scalar(
-            select(BillingInvoice).where(
-                BillingInvoice.audience == "ministry",
-                BillingInvoice.program_id == program_id,
-                BillingInvoice.month == month,
-            )
-        )
+        found = _ministry_row(session, program_id, month)
         if found is None:
             break
         if found.status == "draft":
@@ -461,13 +468,7 @@ def do_close_ministry_month(
     session: Session, gateway: StripeGateway, program_id: int, month: date
 ) -> BillingInvoice | None:
     """Finalize and send the ministry's invoice for `month` (it pays by bank transfer). Commits."""
-    row = session.scalar(
-        select(BillingInvoice).where(
-            BillingInvoice.audience == "ministry",
-            BillingInvoice.program_id == program_id,
-            BillingInvoice.month == month,
-        )
-    )
+    row = _ministry_row(session, program_id, month)
     if row is None:
         return None
     remote = gateway.retrieve_invoice(row.stripe_invoice_id)
