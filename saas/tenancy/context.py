@@ -50,6 +50,10 @@ class TenantRef:
 
 
 class _TtlCache:
+    # Keys come from requests (any slug or Host header), misses included: bounded, so that
+    # random names cannot grow it without limit.
+    MAX_ITEMS = 10_000
+
     def __init__(self) -> None:
         self._items: dict[str, tuple[float, Any]] = {}
 
@@ -59,6 +63,8 @@ class _TtlCache:
         if hit is not None and now - hit[0] < ttl:
             return hit[1]
         value = load()
+        if len(self._items) >= self.MAX_ITEMS:
+            self._items.clear()
         self._items[key] = (now, value)
         return value
 
