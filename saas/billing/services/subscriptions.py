@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from saas import regions
 from saas.audit import services as audit
 from saas.billing.gateway import StripeGateway
-from saas.billing.models import Plan, Subscription, SubsidyProgram
+from saas.billing.models import Plan, Subscription, TierAssignment
 from saas.billing.services import programs
 from saas.registry.models import Tenant
 
@@ -107,25 +108,24 @@ def open_billing(session: Session, gateway_factory, tenant_id: int) -> Subscript
 
 def _assign_tier_for_this_year(session: Session, tenant: Tenant) -> None:
     today = datetime.now(UTC).date()
-    program = session.scalar(
-        select(SubsidyProgram).where(SubsidyProgram.fiscal_year == today.year).order_by(SubsidyProgram.id)
-    )
+    program = programs.program_for_service_period(session, today)
     if program is None or programs.assignment_on(session, program.id, tenant.id, today) is not None:
         return
     eligible, _ = programs.is_eligible(program, tenant)
-    rates = programs.rates_on(session, program.id, today)
-    pct = programs.regions.lookup(tenant.region_code[:5]).fiscal_independence_pct
-    tier = programs.tier_for_pct(rates, pct) if eligible else None
+    if not eligible:  # this includes a region code the official data does not know
+        return
+    pct = regions.lookup(tenant.region_code[:5]).fiscal_independence_pct
+    tier = programs.tier_for_pct(programs.rates_on(session, program.id, today), pct)
     if tier is None:
         return
     session.add(
-        programs.TierAssignment(
+        TierAssignment(
             program_id=program.id,
             tenant_id=tenant.id,
             tier=tier,
             valid_from=today,
             fiscal_independence_pct=pct,
-            evidence=f"{programs.regions.FISCAL_INDEPENDENCE_NOTE}: {pct}",
+            evidence=f"{regions.FISCAL_INDEPENDENCE_NOTE}: {pct}",
             created_by="system",
         )
     )
