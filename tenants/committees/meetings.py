@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saas.tenancy.context import TenantRef
-from tenants.committees.models import Meeting
+from tenants.committees.models import Committee, Meeting
 from tenants.committees.services import audit_committee, committee_or_404, member_or_404, seat_of_principal
 from tenants.errors import NotFound
 
@@ -29,7 +29,10 @@ def meetings(session: Session, cycle_id: int, committee_id: int) -> list[Meeting
 
 
 def meeting_or_404(session: Session, cycle_id: int, committee_id: int, meeting_id: int) -> Meeting:
-    committee = committee_or_404(session, cycle_id, committee_id)
+    return _meeting_of(session, committee_or_404(session, cycle_id, committee_id), meeting_id)
+
+
+def _meeting_of(session: Session, committee: Committee, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.committee_id != committee.id:
         raise NotFound(f"There is no meeting {meeting_id} of this committee.")
@@ -61,11 +64,11 @@ def do_update_meeting(
     **changes: Any,
 ) -> Meeting:
     """Change the date, place or agenda, or record minutes and decisions."""
-    meeting = meeting_or_404(session, cycle_id, committee_id, meeting_id)
+    committee = committee_or_404(session, cycle_id, committee_id)
+    meeting = _meeting_of(session, committee, meeting_id)
     for name, value in changes.items():
         setattr(meeting, name, value if name not in ("agenda", "decisions") else list(value))
     session.flush()
-    committee = committee_or_404(session, cycle_id, committee_id)
     data = {"meeting_id": meeting.id, "changed": sorted(changes)}
     audit_committee(session, tenant, actor, "committee.meeting.update", committee, data)
     session.commit()
@@ -87,7 +90,7 @@ def do_record_attendance(
     """Record one member's attendance. A member (`as_staff` False) records only their own
     seat, found by their credential; raises `NotAMember` when they hold none."""
     committee = committee_or_404(session, cycle_id, committee_id, lock=True)
-    meeting = meeting_or_404(session, cycle_id, committee_id, meeting_id)
+    meeting = _meeting_of(session, committee, meeting_id)
     if as_staff:
         if member_id is None:
             raise NotFound("Name the member_id whose attendance to record.")
