@@ -21,26 +21,26 @@ from saas.registry.models import Tenant
 from saas.settings import Settings
 
 
-def offered_providers(session: Session, tenant_id: int | None) -> list[IdentityProvider]:
+def offered_providers(session: Session, settings: Settings, tenant_id: int | None) -> list[IdentityProvider]:
     """What a portal offers: the national IdP to everyone, and the tenant's own approved IdPs.
     Development IdPs are offered only in development."""
-    rows = session.scalars(
+    query = (
         select(IdentityProvider)
         .where(IdentityProvider.status == ProviderStatus.APPROVED)
         .where(IdentityProvider.tenant_id.is_(None) | (IdentityProvider.tenant_id == tenant_id))
-        .order_by(IdentityProvider.tenant_id.nulls_first(), IdentityProvider.id)
-    ).all()
-    return list(rows)
+    )
+    if settings.environment != "development":
+        query = query.where(IdentityProvider.is_development.is_(False))
+    query = query.order_by(IdentityProvider.tenant_id.nulls_first(), IdentityProvider.id)
+    return list(session.scalars(query))
 
 
 def provider_for_portal(
     session: Session, settings: Settings, key: str, tenant_id: int | None
 ) -> IdentityProvider:
-    provider = session.scalar(select(IdentityProvider).where(IdentityProvider.key == key))
-    if provider is None or provider not in offered_providers(session, tenant_id):
+    provider = next((p for p in offered_providers(session, settings, tenant_id) if p.key == key), None)
+    if provider is None:
         raise ProviderNotOffered("this identity provider is not offered here")
-    if provider.is_development and settings.environment != "development":
-        raise ProviderNotOffered("the development identity provider is disabled outside development")
     return provider
 
 

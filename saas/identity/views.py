@@ -165,12 +165,9 @@ def choose_provider() -> Response:
     """The page where a person picks an IdP: the national one and, at a portal that has its
     own, the municipality's."""
     return_to = _safe_return_to(request.args.get("return_to"))
-    providers = offered_providers(db_session(), _tenant_of_return_to(return_to))
-    settings = _settings()
+    providers = offered_providers(db_session(), _settings(), _tenant_of_return_to(return_to))
     items = []
     for provider in providers:
-        if provider.is_development and settings.environment != "development":
-            continue
         label = html.escape(provider.display_name) + (
             " (development only)" if provider.is_development else ""
         )

@@ -102,3 +102,33 @@ def test_a_newcomer_signs_in_as_each_demo_role_without_an_external_idp(developme
 
     browser, _ = sign_in_as(base, "alpha", "national", "resident")
     assert browser.http.get(f"{base}/api/v1/tenants", timeout=10).status_code == 403
+
+
+def test_a_registered_development_idp_is_offered_only_in_development(engine, settings, alpha):
+    from saas.identity.errors import ProviderNotOffered
+    from saas.identity.models import IdentityProvider, ProviderStatus
+    from saas.identity.services import offered_providers, provider_for_portal
+    from saas.tenancy.binding import session_without_tenant
+
+    with session_without_tenant(engine) as session:
+        session.add(
+            IdentityProvider(
+                key="dev-offer-check",
+                display_name="dev",
+                tenant_id=alpha.id,
+                issuer="http://127.0.0.1:9/dev-idp/offer-check",
+                metadata_url="http://127.0.0.1:9/dev-idp/offer-check/.well-known/openid-configuration",
+                client_id="chamyeo-hub",
+                client_secret_encrypted="unused",
+                status=ProviderStatus.APPROVED,
+                is_development=True,
+            )
+        )
+        session.flush()
+        assert "dev-offer-check" not in {p.key for p in offered_providers(session, settings, alpha.id)}
+        with pytest.raises(ProviderNotOffered):
+            provider_for_portal(session, settings, "dev-offer-check", alpha.id)
+        dev = replace(settings, environment="development")
+        assert "dev-offer-check" in {p.key for p in offered_providers(session, dev, alpha.id)}
+        assert provider_for_portal(session, dev, "dev-offer-check", alpha.id).key == "dev-offer-check"
+        session.rollback()
