@@ -280,7 +280,7 @@ def applicants(session: Session, committee: Committee) -> list[Applicant]:
     )
 
 
-def _entries(session: Session, committee: Committee) -> list[lottery.Entry]:
+def _entries(committee: Committee, people: list[Applicant]) -> list[lottery.Entry]:
     return [
         lottery.Entry(
             a.id,
@@ -289,7 +289,7 @@ def _entries(session: Session, committee: Committee) -> list[lottery.Entry]:
             a.dong_code,
             a.reserved_key,
         )
-        for a in applicants(session, committee)
+        for a in people
         if a.consent
     ]
 
@@ -321,11 +321,12 @@ def do_draw(
     if committee.selection == "appointed":
         raise Conflict("Members of this committee are appointed, not drawn.")
     seed = seed or secrets.token_hex(16)
-    published = lottery.record(seed, _entries(session, committee), _quotas(session, committee))
+    people = applicants(session, committee)
+    published = lottery.record(seed, _entries(committee, people), _quotas(session, committee))
     published["drawn_at"] = datetime.now(UTC).isoformat()
     starts_on = committee.term_starts_on or date.today()
     committee.term_starts_on = starts_on
-    by_id = {a.id: a for a in applicants(session, committee)}
+    by_id = {a.id: a for a in people}
     for seat in published["seats"]:
         person = by_id[seat["applicant_id"]]
         session.add(
@@ -378,9 +379,8 @@ def verify_draw(
     rerun = lottery.rerun(
         {**published, "seed": seed or published["seed"], "applicants": entries or published["applicants"]}
     )
-    rerun["applicants_match"] = (
-        lottery.snapshot_hash(_entries(session, committee)) == published["snapshot_hash"]
-    )
+    stored = _entries(committee, applicants(session, committee))
+    rerun["applicants_match"] = lottery.snapshot_hash(stored) == published["snapshot_hash"]
     return rerun
 
 
