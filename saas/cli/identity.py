@@ -31,6 +31,7 @@ def add(
     """Register an upstream IdP (as the ministry: approved at once unless --pending)."""
     from saas.identity.admin import ProviderRefused, do_register_provider
     from saas.identity.sealing import SecretBox
+    from saas.identity.upstream import callback_url
     from saas.registry.models import Tenant
     from saas.tenancy.binding import session_without_tenant
 
@@ -62,9 +63,8 @@ def add(
             )
         except ProviderRefused as error:
             raise click.ClickException(str(error)) from None
-        click.echo(
-            f"{provider.key}\t{provider.status.value}\tcallback {settings.hub_url}/identity/callback/{key}"
-        )
+        callback = callback_url(settings.hub_url, provider)
+        click.echo(f"{provider.key}\t{provider.status.value}\tcallback {callback}")
 
 
 @identity.command("list")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from saas.identity.admin import do_register_provider
 from saas.identity.dev_idp import (
+    CLIENT_ID,
     MUNICIPAL_ROLE_MAPPING,
     NATIONAL,
     NATIONAL_ROLE_MAPPING,
@@ -51,7 +52,7 @@ def register_development_idps(session: Session, settings: Settings, slugs: Itera
                 key=key,
                 display_name=f"개발용 로그인 · Development sign-in ({realm})",
                 issuer=issuer,
-                client_id="chamyeo-hub",
+                client_id=CLIENT_ID,
                 client_secret=client_secret(settings),
                 tenant_id=tenant_id,
                 role_claim="roles",
