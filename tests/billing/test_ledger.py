@@ -194,3 +194,33 @@ def test_verify_names_the_first_tampered_entry(engine, make_program):
             "content does not match its hash",
         )
         session.rollback()
+
+
+def test_verify_and_export_read_the_lines_in_one_query_not_one_per_entry(engine, make_program):
+    from sqlalchemy import event
+
+    from saas.billing.services import reports
+
+    program = make_program(10**9)
+    _assign_directly(engine, program, [901, 902, 903, 904, 905])
+    for tenant_id in (901, 902, 903, 904, 905):
+        _reserve(engine, program, tenant_id)
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with session_without_tenant(engine) as session:
+            statements.clear()
+            report = ledger.verify(session, program.id)
+            verify_statements = len(statements)
+            statements.clear()
+            rows = reports.export_rows(session, program.id, None, None)
+            export_statements = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert report.ok and report.entries == 6  # the opening entry and five reservations
+    assert len(rows) == 12
+    assert verify_statements <= 2 and export_statements <= 2

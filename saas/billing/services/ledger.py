@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from saas.billing.models import LedgerEntry, LedgerLine, SubsidyProgram
 
@@ -237,7 +237,10 @@ def verify(session: Session, program_id: int) -> VerifyReport:
     seen: dict[int, list[tuple[str, int | None, int]]] = {}
     count = 0
     entries = session.scalars(
-        select(LedgerEntry).where(LedgerEntry.program_id == program_id).order_by(LedgerEntry.id)
+        select(LedgerEntry)
+        .where(LedgerEntry.program_id == program_id)
+        .order_by(LedgerEntry.id)
+        .options(selectinload(LedgerEntry.lines))
     )
     for entry in entries:
         count += 1

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from saas.billing.models import BillingAlert, BillingInvoice, LedgerEntry, SubsidyProgram
 from saas.billing.services import ledger
@@ -85,7 +85,12 @@ def export_rows(
     session: Session, program_id: int, period_from: date | None, period_to: date | None
 ) -> list[dict[str, Any]]:
     """One row per ledger line, in entry order; nothing in it depends on when it is exported."""
-    statement = select(LedgerEntry).where(LedgerEntry.program_id == program_id).order_by(LedgerEntry.id)
+    statement = (
+        select(LedgerEntry)
+        .where(LedgerEntry.program_id == program_id)
+        .order_by(LedgerEntry.id)
+        .options(selectinload(LedgerEntry.lines))
+    )
     rows = []
     for entry in session.scalars(statement):
         day = entry.occurred_at.date()
