@@ -77,10 +77,7 @@ def do_register_tenant(
             f"region: {government.full_name_ko} ({government.sgg_code}) is a {government.unit_type}, "
             "not a basic local government (시·군·자치구); use the code of the government it belongs to"
         )
-    try:
-        chosen = get_template(template)
-    except TemplateNotFound as error:
-        raise ProvisioningRefused(f"template: {error}") from None
+    chosen = _template_or_refuse(template, None)
     if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise TenantConflict(f"a tenant named {slug!r} already exists")
     domain_names = _validated_domains(session, list(domains))
@@ -200,17 +197,20 @@ def do_delete_tenant_irreversibly(session: Session, slug: str, *, confirm: str, 
 
 
 def provisioning_steps(session: Session, tenant: Tenant) -> list[dict[str, Any]]:
-    rows = session.scalars(select(ProvisioningStep).where(ProvisioningStep.tenant_id == tenant.id))
-    by_name = {row.step: row for row in rows}
     from provisioning.steps import STEP_NAMES
 
+    rows = session.scalars(select(ProvisioningStep).where(ProvisioningStep.tenant_id == tenant.id))
+    by_name = {row.step: row for row in rows}
+    pending = {"status": "pending", "attempts": 0, "duration_ms": None, "error": None}
     return [
-        {
+        {"step": name, **pending}
+        if (row := by_name.get(name)) is None
+        else {
             "step": name,
-            "status": by_name[name].status if name in by_name else "pending",
-            "attempts": by_name[name].attempts if name in by_name else 0,
-            "duration_ms": by_name[name].duration_ms if name in by_name else None,
-            "error": by_name[name].error if name in by_name else None,
+            "status": row.status,
+            "attempts": row.attempts,
+            "duration_ms": row.duration_ms,
+            "error": row.error,
         }
         for name in STEP_NAMES
     ]
