@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
-from flask import Blueprint, Response, current_app, g, jsonify, redirect, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask_smorest import abort
 
 from saas.identity import flows
@@ -237,10 +237,6 @@ def backchannel_logout() -> Response:
 
 
 def principal_session(tenant_id: int) -> PortalSession | None:
-    """The portal session of this request's cookie (used by saas.auth)."""
-    cached = g.get("portal_session", False)
-    if cached is not False:
-        return cached
-    found = portal_session_for_cookie(db_session(), tenant_id, request.cookies.get(PORTAL_COOKIE))
-    g.portal_session = found
-    return found
+    """The portal session of this request's cookie (used by saas.auth, which keeps the
+    principal it builds from it for the rest of the request)."""
+    return portal_session_for_cookie(db_session(), tenant_id, request.cookies.get(PORTAL_COOKIE))
