@@ -190,7 +190,7 @@ def activate(ctx: StepContext, session: Session) -> None:
 
 Step = Callable[[StepContext, Session], None]
 
-# In order. Later issues insert "register_federation" and "open_billing" before "activate".
+# In order; "activate" stays last, since it is what makes the portal serve.
 STEPS: tuple[tuple[str, Step], ...] = (
     ("create_schema", create_schema),
     ("apply_template", apply_template),
