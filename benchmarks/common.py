@@ -19,15 +19,18 @@ DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/7"
 
 
+def _server_url(database: str) -> str:
+    """Database `database` on the server of $DATABASE_URL (default: the machine's)."""
+    server = make_url(os.environ.get("DATABASE_URL", DEFAULT_SERVER)).set(drivername="postgresql")
+    return server.set(database=database).render_as_string(hide_password=False)
+
+
 def fresh_database(name: str) -> str:
     """Drop and create database `name` on the server of $DATABASE_URL (default: the machine's)."""
-    server = make_url(os.environ.get("DATABASE_URL", DEFAULT_SERVER)).set(drivername="postgresql")
-    with psycopg.connect(
-        server.set(database="postgres").render_as_string(hide_password=False), autocommit=True
-    ) as c:
+    with psycopg.connect(_server_url("postgres"), autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         c.execute(f'CREATE DATABASE "{name}"')
-    return server.set(database=name).render_as_string(hide_password=False)
+    return _server_url(name)
 
 
 def redis_url() -> str:
@@ -41,11 +44,7 @@ def settings_for(database_url: str):  # noqa: ANN201
 
 
 def machine() -> str:
-    with psycopg.connect(
-        make_url(os.environ.get("DATABASE_URL", DEFAULT_SERVER))
-        .set(drivername="postgresql", database="postgres")
-        .render_as_string(hide_password=False)
-    ) as c:
+    with psycopg.connect(_server_url("postgres")) as c:
         server = c.execute("SHOW server_version").fetchone()[0]
     cpu = next(
         (
