@@ -22,7 +22,7 @@ from saas.identity.errors import ProviderNotOffered, SignInRefused
 from saas.identity.keys import published_keys
 from saas.identity.logout import accept_logout_token
 from saas.identity.models import HubSession, IdentityProvider
-from saas.identity.portals import portal_client
+from saas.identity.portals import client_id_for, portal_client
 from saas.identity.provider import HubUser, access_token_owner, create_server
 from saas.identity.sealing import SecretBox
 from saas.identity.services import (
@@ -34,7 +34,7 @@ from saas.identity.services import (
 from saas.identity.sessions import HUB_COOKIE, hub_session_for_cookie
 from saas.identity.tokens import decode_signed
 from saas.settings import Settings
-from saas.tenancy.context import db_session
+from saas.tenancy.context import db_session, slug_for_domain
 
 bp = Blueprint("identity_hub", __name__)
 server: Any = None
@@ -336,7 +336,7 @@ def _portal_for_post_logout(target: str) -> Any:
     settings = _settings()
     # A post-logout URI ends in /auth/signed-out under a portal origin; find that portal.
     for slug in _candidate_slugs(split.hostname or "", path, settings):
-        portal = portal_client(session, settings, f"portal.{slug}")
+        portal = portal_client(session, settings, client_id_for(slug))
         if portal is not None and target.split("?", 1)[0] in portal.post_logout_redirect_uris:
             return portal
     return None
@@ -348,8 +348,6 @@ def _candidate_slugs(host: str, path: str, settings: Settings) -> list[str]:
         slugs.append(host[: -len(settings.platform_domain) - 1])
     if path.startswith("/t/"):
         slugs.append(path.split("/")[2])
-    from saas.tenancy.context import slug_for_domain
-
     by_domain = slug_for_domain(host)
     if by_domain:
         slugs.append(by_domain)
