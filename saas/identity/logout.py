@@ -11,7 +11,6 @@ from typing import Any
 
 import requests
 from joserfc import jwt
-from joserfc.jwk import KeySet
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -20,18 +19,18 @@ from saas.identity.keys import SIGNING_ALG, signing_key
 from saas.identity.models import ConsumedLogoutToken
 from saas.identity.portals import PortalClient
 from saas.identity.sealing import SecretBox
-from saas.identity.tokens import BACKCHANNEL_LOGOUT_EVENT, check_logout_token, decode_signed
+from saas.identity.tokens import BACKCHANNEL_LOGOUT_EVENT, check_logout_token
 
 log = logging.getLogger(__name__)
 HTTP_TIMEOUT = 3
 
 
-def accept_logout_token(
-    session: Session, token: str, keys: KeySet, *, issuer: str, audience: str
+def accept_logout_claims(
+    session: Session, claims: dict[str, Any], *, issuer: str, audience: str
 ) -> dict[str, Any]:
-    """The claims of a valid logout token seen for the first time (its jti is recorded in the
-    caller's transaction); SignInRefused for a bad signature, a nonce, a replayed jti…"""
-    claims = decode_signed(token, keys)
+    """The claims of a logout token whose signature the caller verified, when valid and seen
+    for the first time (its jti is recorded in the caller's transaction); SignInRefused for a
+    wrong issuer or audience, a nonce, a replayed jti…"""
     check_logout_token(claims, issuer=issuer, audience=audience)
     recorded = session.execute(
         insert(ConsumedLogoutToken)

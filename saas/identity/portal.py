@@ -20,7 +20,7 @@ from flask_smorest import abort
 from saas.identity import flows
 from saas.identity.errors import SignInRefused
 from saas.identity.keys import published_keys
-from saas.identity.logout import accept_logout_token
+from saas.identity.logout import accept_logout_claims
 from saas.identity.models import PortalSession
 from saas.identity.portals import PortalClient, client_id_for, portal_client
 from saas.identity.sealing import SecretBox
@@ -217,10 +217,9 @@ def backchannel_logout() -> Response:
     session = db_session()
     settings = _settings()
     try:
-        claims = accept_logout_token(
+        claims = accept_logout_claims(
             session,
-            request.form.get("logout_token", ""),
-            published_keys(session, SecretBox(settings)),
+            decode_signed(request.form.get("logout_token", ""), published_keys(session, SecretBox(settings))),
             issuer=settings.hub_url,
             audience=portal.client_id,
         )

@@ -26,6 +26,8 @@ from saas.identity.tokens import check_id_token, decode_signed
 
 HTTP_TIMEOUT = 5
 JWKS_TTL_SECONDS = 300
+# A token naming an unknown key refetches the JWKS at most this often: anyone can post one.
+JWKS_MIN_REFRESH_SECONDS = 10
 REQUIRED_METADATA = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
 
 
@@ -55,8 +57,8 @@ def metadata(session: Session, provider: IdentityProvider) -> dict[str, Any]:
 
 
 class _JwksCache:
-    """Public keys per jwks_uri, refetched after a TTL or when a token names an unknown kid
-    (the IdP rotated its keys)."""
+    """Public keys per jwks_uri, refetched after a TTL or when a token does not verify (the IdP
+    rotated its keys), though not more often than JWKS_MIN_REFRESH_SECONDS."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -65,7 +67,8 @@ class _JwksCache:
     def get(self, uri: str, *, refresh: bool = False) -> KeySet:
         with self._lock:
             hit = self._items.get(uri)
-            if hit is not None and not refresh and time.monotonic() - hit[0] < JWKS_TTL_SECONDS:
+            fresh_for = JWKS_MIN_REFRESH_SECONDS if refresh else JWKS_TTL_SECONDS
+            if hit is not None and time.monotonic() - hit[0] < fresh_for:
                 return hit[1]
         try:
             response = requests.get(uri, timeout=HTTP_TIMEOUT)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from saas.identity import flows, upstream
 from saas.identity.errors import ProviderNotOffered, SignInRefused
 from saas.identity.keys import published_keys
-from saas.identity.logout import accept_logout_token
+from saas.identity.logout import accept_logout_claims
 from saas.identity.models import HubSession, IdentityProvider
 from saas.identity.portals import client_id_for, portal_client
 from saas.identity.provider import HubUser, access_token_owner, create_server
@@ -236,10 +236,9 @@ def upstream_backchannel_logout(key: str) -> Response:
         abort(404, message="Unknown identity provider.")
     try:
         document = upstream.metadata(session, provider)
-        claims = accept_logout_token(
+        claims = accept_logout_claims(
             session,
-            request.form.get("logout_token", ""),
-            upstream.jwks_cache.get(document["jwks_uri"]),
+            upstream.verify_signed_by(request.form.get("logout_token", ""), document["jwks_uri"]),
             issuer=provider.issuer,
             audience=provider.client_id,
         )
