@@ -277,13 +277,8 @@ def end_session() -> Response:
         except SignInRefused:
             abort(400, message="The id_token_hint was not issued by this hub.")
     if target is not None:
-        portal = portal_client(
-            session,
-            settings,
-            hint_claims.get("aud")
-            if isinstance(hint_claims.get("aud"), str)
-            else (hint_claims.get("aud") or [None])[0],
-        )
+        aud = hint_claims.get("aud")
+        portal = portal_client(session, settings, aud[0] if isinstance(aud, list) and aud else aud)
         if portal is None or target not in portal.post_logout_redirect_uris:
             abort(400, message="post_logout_redirect_uri is not registered for this portal.")
         if state:
