@@ -12,6 +12,9 @@ Speed comes from structure, not approximations (a tie decided in floating point 
 - voters with identical utilities form a group; groups holding the same budget form a
   *class*, so a project sees its supporters as a few (class, utility, head count) entries;
   voters with nothing left drop out, since they pay nothing and never change a price;
+- which class each group is in is a numpy array: tallying a project's supporters by class
+  and moving the buyers of a project to their new classes are array operations (counts and
+  class numbers only; money stays in exact Python integers);
 - a project's rho is recomputed only when its last known rho, a lower bound since budgets
   only shrink, could still beat the best project of the round.
 
@@ -30,6 +33,8 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import numpy as np
+
 from tenants.counting.election import Election
 from tenants.counting.outcome import REJECTED, SELECTED, Reason
 from tenants.counting.satisfaction import VoterGroups
@@ -37,7 +42,8 @@ from tenants.counting.tiebreak import TieKey
 
 NEVER = math.inf
 ZERO = Fraction(0)
-BROKE = -1  # the class of voters with nothing left, now and for larger k
+BROKE = 0  # the class of voters with nothing left, now and for larger k
+FIRST = 1  # the class every voter starts in
 
 
 @dataclass
@@ -47,16 +53,18 @@ class Prepared:
     counts: list[int]
     unit: dict[str, Fraction]
     uniform: dict[str, bool]  # all supporters weigh the same (any approval ballot)
-    sort_factor: dict[tuple[str, int], int]  # budget * factor orders by budget / utility
     cost: dict[str, Fraction]
     key: dict[str, tuple]
     free: list[str]  # cost 0 and wanted: funded before MES starts (as pabutools)
     candidates: list[str]  # cost > 0 and at least one supporter
     unsupported: list[str]
-    supporters: dict[str, list[int]]  # groups supporting each candidate
-    # Parallel to `supporters` for projects that are not uniform: each group's utility is
-    # unit[project] * weight (an integer).
-    weights: dict[str, list[int]]
+    supporters: dict[str, np.ndarray]  # groups supporting each candidate
+    heads: dict[str, np.ndarray]  # parallel to `supporters`: each group's voter count
+    # Each supporting group's utility is unit[project] * weight (an integer): weight_codes,
+    # parallel to `supporters`, index weight_values (absent when uniform: weight 1).
+    weight_codes: dict[str, np.ndarray]
+    weight_values: dict[str, np.ndarray]  # exact integers (dtype object)
+    sort_factors: dict[str, np.ndarray]  # budget * factor orders classes by budget / utility
     initial_rho: dict[str, Fraction]
     base: Fraction  # B / n
     denominator: int  # the first D: makes every cost and the base endowment whole
@@ -74,7 +82,6 @@ def prepare(election: Election, groups: VoterGroups, key_of: TieKey) -> Prepared
     free, candidates, unsupported = [], [], []
     unit: dict[str, Fraction] = {}
     weight_of: dict[tuple[str, object], int] = {}
-    sort_factor: dict[tuple[str, int], int] = {}
     uniform: dict[str, bool] = {}
     initial_rho: dict[str, Fraction] = {}
     for p in election.projects:
@@ -95,24 +102,32 @@ def prepare(election: Election, groups: VoterGroups, key_of: TieKey) -> Prepared
             unit[p] = Fraction(scale[p]) / lcd
             for r in tally:
                 weight_of[(p, r)] = int(r * lcd)
-            top = math.lcm(*(weight_of[(p, r)] for r in tally))
-            for r in tally:
-                sort_factor[(p, weight_of[(p, r)])] = top // weight_of[(p, r)]
         total = sum(weight_of[(p, r)] * m for r, m in tally.items()) * unit[p]
         initial_rho[p] = cost[p] / total
     utility_of = [dict(raw) for raw in groups.raw]
-    weights = {
-        p: [weight_of[(p, utility_of[g][p])] for g in supporters[p]]
-        for p in candidates if not uniform[p]
-    }
+    weight_values: dict[str, np.ndarray] = {}
+    weight_codes: dict[str, np.ndarray] = {}
+    sort_factors: dict[str, np.ndarray] = {}
+    for p in candidates:
+        values = [1] if uniform[p] else sorted({weight_of[(p, r)] for r in by_raw[p]})
+        top = math.lcm(*values)
+        weight_values[p] = np.array(values, dtype=object)
+        sort_factors[p] = np.array([top // w for w in values], dtype=object)
+        if not uniform[p]:
+            code = {w: i for i, w in enumerate(values)}
+            weight_codes[p] = np.array(
+                [code[weight_of[(p, utility_of[g][p])]] for g in supporters[p]], dtype=np.int64)
+    head_count = np.array(counts, dtype=np.float64)  # bincount weights: exact below 2**53
     free.sort(key=key_of)
     n = election.voter_count
     base = Fraction(election.budget) / n if n else ZERO
     denominator = math.lcm(base.denominator, *(c.denominator for c in cost.values()))
     return Prepared(
-        counts, unit, uniform, sort_factor, cost,
+        counts, unit, uniform, cost,
         {p: key_of(p) for p in election.projects}, free, candidates, unsupported,
-        {p: supporters[p] for p in candidates}, weights, initial_rho, base, denominator,
+        {p: np.array(supporters[p], dtype=np.int64) for p in candidates},
+        {p: head_count[supporters[p]] for p in candidates}, weight_codes, weight_values,
+        sort_factors, initial_rho, base, denominator,
     )
 
 
@@ -150,6 +165,49 @@ def either_holds(k: int, until: float | int, second: tuple) -> float | int:
     return NEVER if first_true <= until else until
 
 
+
+class Budgets:
+    """Every class's budget in units of 1/den, as value + slope * (j - k) at endowment
+    B/n + j: exact integers in numpy object arrays indexed by class number, so that
+    rescaling, paying and moving to another k are array operations."""
+
+    def __init__(self, value: int, slope: int) -> None:
+        self.value = np.zeros(64, dtype=object)  # zeros of dtype object are the int 0
+        self.slope = np.zeros(64, dtype=object)
+        self.value[FIRST], self.slope[FIRST] = value, slope
+        self.size = FIRST + 1  # the number the next new class gets
+
+    def add(self, values: np.ndarray, slopes: np.ndarray) -> np.ndarray:
+        """New classes holding these budgets: their numbers."""
+        end = self.size + len(values)
+        if end > len(self.value):
+            capacity = max(end, 2 * len(self.value))
+            for name in ("value", "slope"):
+                grown = np.zeros(capacity, dtype=object)
+                grown[:self.size] = getattr(self, name)[:self.size]
+                setattr(self, name, grown)
+        self.value[self.size:end] = values
+        self.slope[self.size:end] = slopes
+        numbers = np.arange(self.size, end, dtype=np.int64)
+        self.size = end
+        return numbers
+
+    def scale(self, factor: int, slopes: bool) -> None:
+        self.value[:self.size] *= factor
+        if slopes:
+            self.slope[:self.size] *= factor
+
+    def shift(self, steps: int) -> None:
+        self.value[:self.size] += self.slope[:self.size] * steps
+
+    def copy(self) -> Budgets:
+        other = Budgets.__new__(Budgets)
+        other.value = self.value[:self.size].copy()
+        other.slope = self.slope[:self.size].copy()
+        other.size = self.size
+        return other
+
+
 def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             previous: Run | None = None) -> Run:
     """One MES pass with endowment B/n + k. With `track`, also find `next_k`.
@@ -158,19 +216,17 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
     round whose decision may change: the rounds before it decide as before, and their state,
     affine in k, is moved to this k instead of being recomputed.
     """
-    cost, key, unit, uniform = prep.cost, prep.key, prep.unit, prep.uniform
-    counts, supporters, weights, sort_factor = (
-        prep.counts, prep.supporters, prep.weights, prep.sort_factor)
+    cost, key, unit = prep.cost, prep.key, prep.unit
+    supporters, heads = prep.supporters, prep.heads
+    weight_codes, weight_values, sort_factors = (
+        prep.weight_codes, prep.weight_values, prep.sort_factors)
     snapshots: list[tuple] = []  # state at the start of each round (tracking only)
     round_fails: list[float | int] = []  # per round: first k where a decision may change
     if previous is None:
         den = prep.denominator
-        # Class budgets in units of 1/den: value at this k and slope in k (0 unless tracking).
-        value: dict[int, int] = {0: int((prep.base + k) * den)}
-        slope: dict[int, int] = {0: den if track else 0}
-        population: dict[int, int] = {0: len(counts)}
-        next_class = 1
-        cls = [0] * len(counts)
+        # Slopes stay 0 unless tracking.
+        budgets = Budgets(int((prep.base + k) * den), den if track else 0)
+        cls = np.full(len(prep.counts), FIRST, dtype=np.int64)  # each group's class
         bound = {p: (prep.initial_rho[p], ZERO) for p in prep.candidates}
         alive = set(prep.candidates)
         dropped: set[str] = set()  # unaffordable: out, but tracked runs check they stay out
@@ -184,105 +240,120 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         at = previous.round_fails.index(k)
         snapshots = previous.snapshots[:at]
         round_fails = previous.round_fails[:at]
-        (den, value, slope, population, next_class, cls, bound, alive, dropped, short_until,
-         order, reasons, round_no, taken_at) = copy_state(previous.snapshots[at])
+        (den, budgets, cls, bound, alive, dropped, short_until, order, reasons, round_no,
+         taken_at) = copy_state(previous.snapshots[at])
         shift = k - taken_at  # a snapshot may come from a run before `previous`
-        for kk in value:
-            value[kk] += slope[kk] * shift
+        budgets.shift(shift)
         bound = {p: (v + s * shift, s) for p, (v, s) in bound.items()}
         # A project found unaffordable at the snapshot's k may be affordable at this k: back
         # into the running (its bound stays valid; if still unaffordable it drops again).
         alive |= dropped
         dropped = set()
     next_k: float | int = min(round_fails, default=NEVER)
+    # Floating-point copies of the bounds, only to order the search (the exact bound decides).
+    approx = {p: float(v) for p, (v, _s) in bound.items()}
 
     def whole_cost(p: str) -> int:
         c = cost[p]
         return c.numerator * (den // c.denominator)
 
-    def price(p: str):
-        """(affordable, rho or its lower bound, its slope, poor count, entries, A, R, A slope)."""
-        cd = whole_cost(p)
-        if uniform[p]:
-            entries = sorted((value[kk], kk, 1, m) for kk, m in classes_of(p).items())
-        else:
-            entries = [(value[kk], kk, w, m) for (kk, w), m in classes_of(p).items()]
-            entries.sort(key=lambda e: e[0] * sort_factor[(p, e[2])])
-        if not entries:  # every supporter is broke, for good
-            return None
-        weight = sum(w * m for _, _, w, m in entries)
-        paid = paid_slope = 0
-        poor = 0  # the first `poor` entries pay all they hold
-        last = len(entries) - 1
-        while True:
-            b, kk, w, m = entries[poor]
-            if (cd - paid) * w <= b * weight:
-                affordable = True
-                break
-            if poor == last:  # unaffordable: the bound splits before the richest class
-                affordable = False
-                break
-            poor += 1
-            paid += m * b
-            if track:
-                paid_slope += m * slope[kk]
-            weight -= w * m
-        left = cd - paid
-        scale = den * weight * unit[p]
-        return (affordable, left / scale, Fraction(-paid_slope) / scale, poor, entries,
-                left, weight, -paid_slope)
+    tallies: dict[str, tuple] = {}  # classes_of, valid until the next purchase
 
-    tallies: dict[str, dict] = {}  # classes_of, valid until the next purchase
-
-    def classes_of(p: str) -> dict:
-        """Head count of p's supporters by class (by class and weight if not uniform)."""
+    def classes_of(p: str) -> tuple:
+        """p's supporters with money left, by class: class numbers, weight codes (None when
+        uniform) and head counts, as arrays."""
         if p in tallies:
             return tallies[p]
-        tally: dict = {}
-        tallies[p] = tally
-        get = tally.get
-        if uniform[p]:
-            for g in supporters[p]:
-                c = cls[g]
-                tally[c] = get(c, 0) + counts[g]
+        codes = weight_codes.get(p)
+        if codes is None:
+            by_class = np.bincount(cls[supporters[p]], weights=heads[p])
+            found = np.flatnonzero(by_class[FIRST:]) + FIRST  # BROKE left out
+            tally = (found, None, by_class[found].astype(np.int64))
         else:
-            for g, w in zip(supporters[p], weights[p], strict=True):
-                c = (cls[g], w)
-                tally[c] = get(c, 0) + counts[g]
-        tally.pop(BROKE, None)
-        if not uniform[p]:
-            for c in [c for c in tally if c[0] == BROKE]:
-                del tally[c]
+            n = len(weight_values[p])
+            by_key = np.bincount(cls[supporters[p]] * n + codes, weights=heads[p])
+            found = np.flatnonzero(by_key[FIRST * n:]) + FIRST * n
+            tally = (found // n, found % n, by_key[found].astype(np.int64))
+        tallies[p] = tally
         return tally
 
     def money(p: str) -> tuple[int, int]:
-        held = held_slope = 0
-        for entry, m in classes_of(p).items():
-            kk = entry if uniform[p] else entry[0]
-            held += m * value[kk]
-            held_slope += m * slope[kk]
-        return held, held_slope
+        ids, _codes, heads_of = classes_of(p)
+        if not ids.size:
+            return 0, 0
+        m = heads_of.astype(object)
+        return int((m * budgets.value[ids]).sum()), int((m * budgets.slope[ids]).sum())
+
+    def price(p: str):
+        """(affordable, rho or its lower bound, its slope, poor count, entries, A, R, A slope).
+
+        Entries are p's supporters by class (numbers, weight codes, head counts, budgets);
+        when some pay all they hold, sorted by budget per utility, those first."""
+        cd = whole_cost(p)
+        ids, codes, m = classes_of(p)
+        if not ids.size:  # every supporter is broke, for good
+            return None
+        b = budgets.value[ids]
+        if codes is None:
+            w = None
+            weight = int(m.sum())
+            by_need = b
+        else:
+            w = weight_values[p][codes]
+            weight = int((w * m).sum())
+            by_need = b * sort_factors[p][codes]
+        poorest = int(np.argmin(by_need))
+        if cd * (1 if w is None else w[poorest]) <= b[poorest] * weight:
+            # Even the poorest can pay rho * u: nobody pays all they hold.
+            scale = den * weight * unit[p]
+            return (True, cd / scale, ZERO, 0, (ids, codes, m, b), cd, weight, 0)
+        ranked = np.argsort(by_need, kind="stable")
+        ids, m, b = ids[ranked], m[ranked], b[ranked]
+        if codes is not None:
+            codes, w = codes[ranked], w[ranked]
+        held = m.astype(object) * b
+        weights_of = m if w is None else w * m
+        paid_before = np.cumsum(held) - held
+        weight_from = weight - (np.cumsum(weights_of) - weights_of)
+        # The first class that can pay rho * u when all before it pay what they hold.
+        pays_share = (cd - paid_before) * (1 if w is None else w) <= b * weight_from
+        hits = np.flatnonzero(pays_share)
+        affordable = bool(hits.size)
+        # Unaffordable: the bound splits before the richest class.
+        poor = int(hits[0]) if affordable else len(ids) - 1
+        paid, weight = int(paid_before[poor]), int(weight_from[poor])
+        paid_slope = 0
+        if track and poor:
+            paid_slope = int((m[:poor].astype(object) * budgets.slope[ids[:poor]]).sum())
+        left = cd - paid
+        scale = den * weight * unit[p]
+        return (affordable, left / scale, Fraction(-paid_slope) / scale, poor,
+                (ids, codes, m, b), left, weight, -paid_slope)
 
     while True:
         if track:
             snapshots.append(copy_state((
-                den, value, slope, population, next_class, cls, bound, alive, dropped,
-                short_until, order, reasons, round_no, k)))
+                den, budgets, cls, bound, alive, dropped, short_until, order, reasons,
+                round_no, k)))
             round_fail: float | int = NEVER
         if not alive:
             break
         round_no += 1
         best = None
         best_rho = ZERO
+        best_approx = 0.0
         priced: dict[str, tuple] = {}
-        for p in sorted(alive, key=lambda q: (bound[q][0], key[q])):
+        for p in sorted(alive, key=lambda q: (approx[q], key[q])):
             if best is not None and bound[p][0] > best_rho:
-                break
+                if approx[p] > best_approx:
+                    break  # so are all after it: rounding to float keeps the order
+                continue
             result = price(p)
             if result is None or not result[0]:
                 alive.discard(p)
                 if result is not None:
                     bound[p] = result[1:3]
+                    approx[p] = float(result[1])
                     dropped.add(p)
                 held = Fraction(money(p)[0], den)
                 reasons[p] = Reason(
@@ -294,8 +365,9 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             priced[p] = result
             rho = result[1]
             bound[p] = result[1:3]
+            approx[p] = float(rho)
             if best is None or rho < best_rho or (rho == best_rho and key[p] < key[best]):
-                best, best_rho = p, rho
+                best, best_rho, best_approx = p, rho, approx[p]
         if best is None:
             break
         _, rho, rho_slope, poor, entries, left, weight, left_slope = priced[best]
@@ -306,6 +378,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             f"round {round_no}: cheapest for its supporters, {rho} per unit of utility",
             {"round": round_no, "price_per_utility": rho},
         )
+        ids, codes, _m, held_by = entries
         if track:
             for q in alive:
                 fail = holds_until(k, bound[q][0] - rho, bound[q][1] - rho_slope,
@@ -313,9 +386,10 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
                 round_fail = min(round_fail, fail)
             # Those who pay all they have must stay short of their share (the others only
             # get richer relative to it as k grows: their condition cannot fail).
-            for b, kk, w, _m in entries[:poor]:
-                fail = holds_until(k, left * w - b * weight, left_slope * w - slope[kk] * weight,
-                                   True)
+            for j in range(poor):
+                w = 1 if codes is None else weight_values[best][codes[j]]
+                fail = holds_until(k, left * w - held_by[j] * weight,
+                                   left_slope * w - budgets.slope[ids[j]] * weight, True)
                 round_fail = min(round_fail, fail)
             for q in dropped:
                 # Not chosen while unaffordable or while its bound stays above the winner's.
@@ -340,40 +414,29 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         grow = weight // math.gcd(left, left_slope, weight)
         if grow > 1:
             den *= grow
-            for kk in value:
-                value[kk] *= grow
-                slope[kk] *= grow
+            budgets.scale(grow, slopes=track)
             left *= grow
             left_slope *= grow
-        moved: dict[tuple[int, int], int] = {}  # (class, weight) -> new class
-        made: dict[tuple[int, int], int] = {}  # new (value, slope) -> class: equal budgets merge
-        for j, (_b, kk, w, _m) in enumerate(entries):
-            if j < poor:
-                budget = (0, 0)
-            else:
-                budget = (value[kk] - left * w // weight, slope[kk] - left_slope * w // weight)
-            if budget == (0, 0):
-                moved[(kk, w)] = BROKE
-                continue
-            new = made.get(budget)
-            if new is None:
-                new = made[budget] = next_class
-                next_class += 1
-                value[new], slope[new] = budget
-                population[new] = 0
-            moved[(kk, w)] = new
-        weights_best = None if uniform[best] else weights[best]
-        for i, g in enumerate(supporters[best]):
-            old = cls[g]
-            if old == BROKE:
-                continue
-            new = moved[(old, 1 if weights_best is None else weights_best[i])]
-            cls[g] = new
-            population[old] -= 1
-            if population[old] == 0:
-                del population[old], value[old], slope[old]
-            if new != BROKE:
-                population[new] += 1
+        rich = ids[poor:]
+        if codes is None:
+            n = 1
+            keys = rich
+            new_value = budgets.value[rich] - left // weight
+            new_slope = budgets.slope[rich] - left_slope // weight
+        else:
+            n = len(weight_values[best])
+            keys = rich * n + codes[poor:]
+            w = weight_values[best][codes[poor:]]
+            new_value = budgets.value[rich] - w * left // weight
+            new_slope = budgets.slope[rich] - w * left_slope // weight
+        # Those who pay all they hold (the poor, and the rich left with exactly nothing) go
+        # to BROKE, the lookup's default; the others each move to a class of their own.
+        lookup = np.zeros(budgets.size * n, dtype=np.int64)
+        kept = np.flatnonzero((new_value != 0) | (new_slope != 0))
+        lookup[keys[kept]] = budgets.add(new_value[kept], new_slope[kept])
+        buyers = supporters[best]
+        was = cls[buyers]
+        cls[buyers] = lookup[was if codes is None else was * n + weight_codes[best]]
     if track:
         for q in dropped:  # the run ends because nothing left is affordable: must stay so
             held, held_slope = money(q)
@@ -385,8 +448,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
 
 
 def copy_state(state: tuple) -> tuple:
-    (den, value, slope, population, next_class, cls, bound, alive, dropped, short_until,
-     order, reasons, round_no, k) = state
-    return (den, dict(value), dict(slope), dict(population), next_class, list(cls),
-            dict(bound), set(alive), set(dropped), dict(short_until), list(order),
-            dict(reasons), round_no, k)
+    (den, budgets, cls, bound, alive, dropped, short_until, order, reasons, round_no,
+     k) = state
+    return (den, budgets.copy(), cls.copy(), dict(bound), set(alive), set(dropped),
+            dict(short_until), list(order), dict(reasons), round_no, k)
