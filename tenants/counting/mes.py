@@ -23,7 +23,8 @@ NONE = "none"
 ADD1 = "add1"
 ADD1_FULL = "add1-full"
 COMPLETIONS = (NONE, ADD1, ADD1_FULL)
-UNTRACKED_STRIDE = 8
+UNTRACKED_STRIDE = 8  # plain unit steps after a tracked run that could not jump
+MAX_UNTRACKED_STRIDE = 64
 
 
 def equal_shares(
@@ -60,9 +61,11 @@ def equal_shares(
     elif completion == NONE:
         run = run_mes(prep, 0)
     else:
+        # Steps run without reasons for rejections; the outcome's run is explained at the end.
         last_within_budget: Run | None = None
-        run = run_mes(prep, 0, track=True)
+        run = run_mes(prep, 0, track=True, explain=False)
         untracked = 0  # unit steps still to take without tracking
+        stride = UNTRACKED_STRIDE
         while True:
             if run.total_cost > budget:
                 # Over budget: the last affordable outcome stands (k = 0 never overspends).
@@ -78,17 +81,23 @@ def equal_shares(
                     raise RuntimeError(f"MES tracking did not advance at k={run.k}")
                 if run.next_k == run.k + 1:
                     # Decisions change at every unit here (city-wide files): tracking costs
-                    # more than it saves, so take a few plain unit steps, each an exact run
-                    # checked like any other, then track again.
-                    untracked = UNTRACKED_STRIDE
+                    # more than it saves, so take plain unit steps, each an exact run checked
+                    # like any other, then track again; twice as many each time tracking
+                    # finds no jump.
+                    untracked = stride
+                    stride = min(2 * stride, MAX_UNTRACKED_STRIDE)
+                else:
+                    stride = UNTRACKED_STRIDE
             last_within_budget = run
             if untracked:
                 untracked -= 1
-                run = run_mes(prep, run.k + 1, track=not untracked)
+                run = run_mes(prep, run.k + 1, track=not untracked, explain=False)
             else:
-                run = run_mes(prep, run.next_k, track=True, previous=run)
+                run = run_mes(prep, run.next_k, track=True, previous=run, explain=False)
             runs += 1
         k = run.k
+        run = run_mes(prep, k)
+        runs += 1
     outcome = Outcome(run.order, run.total_cost, dict(run.reasons), {
         "rule": "mes", "completion": completion, "endowment": prep.base + k,
         "endowment_increments": k, "mes_runs": runs,

@@ -5,16 +5,18 @@ buy at the lowest price per unit of utility, rho, is bought: supporter i pays
 min(budget_i, rho * u_i). Ties go to the tie-breaking chain. Rounds stop when no remaining
 project can be paid for by its supporters.
 
-Speed comes from structure, not approximations (a tie decided in floating point can flip):
+Speed comes from structure; every decision is exact (a tie decided in floating point can
+flip):
 
 - money is kept as integers over one common denominator D, enlarged only when a purchase
-  needs it, so comparisons and sorts are integer operations, not fraction arithmetic;
+  needs it, and worked out only for the classes a decision reads (`mes_budgets`); a float
+  copy of every budget orders the classes and settles the comparisons that are clear by
+  more than its error bound, and the close ones are decided on the exact values;
 - voters with identical utilities form a group; groups holding the same budget form a
   *class*, so a project sees its supporters as a few (class, utility, head count) entries;
   voters with nothing left drop out, since they pay nothing and never change a price;
 - which class each group is in is a numpy array: tallying a project's supporters by class
-  and moving the buyers of a project to their new classes are array operations (counts and
-  class numbers only; money stays in exact Python integers);
+  and moving the buyers of a project to their new classes are array operations;
 - a project's rho is recomputed only when its last known rho, a lower bound since budgets
   only shrink, could still beat the best project of the round.
 
@@ -36,14 +38,13 @@ from fractions import Fraction
 import numpy as np
 
 from tenants.counting.election import Election
+from tenants.counting.mes_budgets import BROKE, FIRST, Budgets
 from tenants.counting.outcome import REJECTED, SELECTED, Reason
 from tenants.counting.satisfaction import VoterGroups
 from tenants.counting.tiebreak import TieKey
 
 NEVER = math.inf
 ZERO = Fraction(0)
-BROKE = 0  # the class of voters with nothing left, now and for larger k
-FIRST = 1  # the class every voter starts in
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Prepared:
     # parallel to `supporters`, index weight_values (absent when uniform: weight 1).
     weight_codes: dict[str, np.ndarray]
     weight_values: dict[str, np.ndarray]  # exact integers (dtype object)
+    weight_floats: dict[str, np.ndarray]
     sort_factors: dict[str, np.ndarray]  # budget * factor orders classes by budget / utility
     initial_rho: dict[str, Fraction]
     base: Fraction  # B / n
@@ -106,12 +108,14 @@ def prepare(election: Election, groups: VoterGroups, key_of: TieKey) -> Prepared
         initial_rho[p] = cost[p] / total
     utility_of = [dict(raw) for raw in groups.raw]
     weight_values: dict[str, np.ndarray] = {}
+    weight_floats: dict[str, np.ndarray] = {}
     weight_codes: dict[str, np.ndarray] = {}
     sort_factors: dict[str, np.ndarray] = {}
     for p in candidates:
         values = [1] if uniform[p] else sorted({weight_of[(p, r)] for r in by_raw[p]})
         top = math.lcm(*values)
         weight_values[p] = np.array(values, dtype=object)
+        weight_floats[p] = np.array(values, dtype=np.float64)
         sort_factors[p] = np.array([top // w for w in values], dtype=object)
         if not uniform[p]:
             code = {w: i for i, w in enumerate(values)}
@@ -127,7 +131,7 @@ def prepare(election: Election, groups: VoterGroups, key_of: TieKey) -> Prepared
         {p: key_of(p) for p in election.projects}, free, candidates, unsupported,
         {p: np.array(supporters[p], dtype=np.int64) for p in candidates},
         {p: head_count[supporters[p]] for p in candidates}, weight_codes, weight_values,
-        sort_factors, initial_rho, base, denominator,
+        weight_floats, sort_factors, initial_rho, base, denominator,
     )
 
 
@@ -166,66 +170,24 @@ def either_holds(k: int, until: float | int, second: tuple) -> float | int:
 
 
 
-class Budgets:
-    """Every class's budget in units of 1/den, as value + slope * (j - k) at endowment
-    B/n + j: exact integers in numpy object arrays indexed by class number, so that
-    rescaling, paying and moving to another k are array operations."""
-
-    def __init__(self, value: int, slope: int) -> None:
-        self.value = np.zeros(64, dtype=object)  # zeros of dtype object are the int 0
-        self.slope = np.zeros(64, dtype=object)
-        self.value[FIRST], self.slope[FIRST] = value, slope
-        self.size = FIRST + 1  # the number the next new class gets
-
-    def add(self, values: np.ndarray, slopes: np.ndarray) -> np.ndarray:
-        """New classes holding these budgets: their numbers."""
-        end = self.size + len(values)
-        if end > len(self.value):
-            capacity = max(end, 2 * len(self.value))
-            for name in ("value", "slope"):
-                grown = np.zeros(capacity, dtype=object)
-                grown[:self.size] = getattr(self, name)[:self.size]
-                setattr(self, name, grown)
-        self.value[self.size:end] = values
-        self.slope[self.size:end] = slopes
-        numbers = np.arange(self.size, end, dtype=np.int64)
-        self.size = end
-        return numbers
-
-    def scale(self, factor: int, slopes: bool) -> None:
-        self.value[:self.size] *= factor
-        if slopes:
-            self.slope[:self.size] *= factor
-
-    def shift(self, steps: int) -> None:
-        self.value[:self.size] += self.slope[:self.size] * steps
-
-    def copy(self) -> Budgets:
-        other = Budgets.__new__(Budgets)
-        other.value = self.value[:self.size].copy()
-        other.slope = self.slope[:self.size].copy()
-        other.size = self.size
-        return other
-
-
 def run_mes(prep: Prepared, k: int = 0, track: bool = False,
-            previous: Run | None = None) -> Run:
+            previous: Run | None = None, explain: bool = True) -> Run:
     """One MES pass with endowment B/n + k. With `track`, also find `next_k`.
 
     `previous`, a tracked run whose `next_k` is this k, lets the pass resume at the first
     round whose decision may change: the rounds before it decide as before, and their state,
-    affine in k, is moved to this k instead of being recomputed.
+    affine in k, is moved to this k instead of being recomputed. Without `explain`, rejected
+    projects get no reason (a reason states their supporters' money, which costs a sum).
     """
     cost, key, unit = prep.cost, prep.key, prep.unit
     supporters, heads = prep.supporters, prep.heads
-    weight_codes, weight_values, sort_factors = (
-        prep.weight_codes, prep.weight_values, prep.sort_factors)
+    weight_codes, weight_values, weight_floats, sort_factors = (
+        prep.weight_codes, prep.weight_values, prep.weight_floats, prep.sort_factors)
     snapshots: list[tuple] = []  # state at the start of each round (tracking only)
     round_fails: list[float | int] = []  # per round: first k where a decision may change
     if previous is None:
-        den = prep.denominator
         # Slopes stay 0 unless tracking.
-        budgets = Budgets(int((prep.base + k) * den), den if track else 0)
+        budgets = Budgets(prep.denominator, prep.base + k, prep.denominator if track else 0)
         cls = np.full(len(prep.counts), FIRST, dtype=np.int64)  # each group's class
         bound = {p: (prep.initial_rho[p], ZERO) for p in prep.candidates}
         alive = set(prep.candidates)
@@ -240,7 +202,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         at = previous.round_fails.index(k)
         snapshots = previous.snapshots[:at]
         round_fails = previous.round_fails[:at]
-        (den, budgets, cls, bound, alive, dropped, short_until, order, reasons, round_no,
+        (budgets, cls, bound, alive, dropped, short_until, order, reasons, round_no,
          taken_at) = copy_state(previous.snapshots[at])
         shift = k - taken_at  # a snapshot may come from a run before `previous`
         budgets.shift(shift)
@@ -255,86 +217,133 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
 
     def whole_cost(p: str) -> int:
         c = cost[p]
-        return c.numerator * (den // c.denominator)
+        return c.numerator * (budgets.den // c.denominator)
 
     tallies: dict[str, tuple] = {}  # classes_of, valid until the next purchase
 
     def classes_of(p: str) -> tuple:
         """p's supporters with money left, by class: class numbers, weight codes (None when
-        uniform) and head counts, as arrays."""
+        uniform) and head counts (as integers and as floats), as arrays."""
         if p in tallies:
             return tallies[p]
         codes = weight_codes.get(p)
         if codes is None:
             by_class = np.bincount(cls[supporters[p]], weights=heads[p])
             found = np.flatnonzero(by_class[FIRST:]) + FIRST  # BROKE left out
-            tally = (found, None, by_class[found].astype(np.int64))
+            heads_f = by_class[found]
+            tally = (found, None, heads_f.astype(np.int64), heads_f)
         else:
             n = len(weight_values[p])
             by_key = np.bincount(cls[supporters[p]] * n + codes, weights=heads[p])
             found = np.flatnonzero(by_key[FIRST * n:]) + FIRST * n
-            tally = (found // n, found % n, by_key[found].astype(np.int64))
+            heads_f = by_key[found]
+            tally = (found // n, found % n, heads_f.astype(np.int64), heads_f)
         tallies[p] = tally
         return tally
 
     def money(p: str) -> tuple[int, int]:
-        ids, _codes, heads_of = classes_of(p)
+        ids, _codes, heads_of, _ = classes_of(p)
         if not ids.size:
             return 0, 0
         m = heads_of.astype(object)
-        return int((m * budgets.value[ids]).sum()), int((m * budgets.slope[ids]).sum())
+        values, slopes = budgets.exact(ids, slopes=track)
+        return int((m * values).sum()), int((m * slopes).sum()) if track else 0
 
-    def price(p: str):
+    def priced(p: str, affordable: bool, poor: int, entries: tuple, left: int, weight: int,
+               left_slope: int) -> tuple:
         """(affordable, rho or its lower bound, its slope, poor count, entries, A, R, A slope).
 
-        Entries are p's supporters by class (numbers, weight codes, head counts, budgets);
-        when some pay all they hold, sorted by budget per utility, those first."""
-        cd = whole_cost(p)
-        ids, codes, m = classes_of(p)
+        Entries: p's supporters by class (numbers, weight codes, head counts), those who pay
+        all they hold first, with their exact budgets and slopes."""
+        scale = budgets.den * weight * unit[p]
+        return (affordable, left / scale, Fraction(left_slope) / scale, poor, entries, left,
+                weight, left_slope)
+
+    def price(p: str):
+        """Price p from the float budgets, checked exactly; None if no supporter has money
+        left; (False, None) if it is clearly unaffordable in a pass that needs no bound."""
+        ids, codes, m, heads_f = classes_of(p)
         if not ids.size:  # every supporter is broke, for good
             return None
-        b = budgets.value[ids]
+        held_f = budgets.approx[ids]
+        if codes is None:
+            ranked = np.argsort(held_f, kind="stable")
+            w_f = 1.0
+            weights_f = heads_f = heads_f[ranked]
+        else:
+            w_f = weight_floats[p][codes]
+            ranked = np.argsort(held_f / w_f, kind="stable")
+            codes, w_f, heads_f = codes[ranked], w_f[ranked], heads_f[ranked]
+            weights_f = heads_f * w_f
+        ids, m, held_f = ids[ranked], m[ranked], held_f[ranked]
+        money_f = heads_f * held_f
+        paid_before = np.cumsum(money_f) - money_f
+        weight_from = weights_f.sum() - (np.cumsum(weights_f) - weights_f)
+        cost_f = float(cost[p])
+        pays_share = (cost_f - paid_before) * w_f <= held_f * weight_from
+        poor = int(pays_share.argmax())
+        if not pays_share[poor]:
+            if not track and money_f.sum() + budgets.margin * heads_f.sum() < cost_f:
+                return (False, None)  # the bound is not needed: no run resumes from this one
+            return exact_price(p)
+        values, slopes = budgets.exact(ids[:poor], slopes=track)
+        heads_poor = m[:poor].astype(object)
+        paid = int((heads_poor * values).sum()) if poor else 0
+        if codes is None:
+            w = w_poor = w_rich = 1
+            weight = int(m[poor:].sum())
+        else:
+            w = weight_values[p][codes]
+            w_poor, w_rich = w[:poor], w_f[poor:]
+            weight = int((w[poor:] * m[poor:]).sum())
+        left = whole_cost(p) - paid
+        # The split holds exactly if the poor cannot pay rho * u and the others can; the
+        # float copy settles the others but for those within its error of rho.
+        if poor and not np.all(values * weight < left * w_poor):
+            return exact_price(p)
+        rho_f = left / (budgets.den * weight)
+        near = np.flatnonzero(held_f[poor:] < rho_f * (1 + 1e-12) * w_rich + budgets.margin)
+        if near.size:
+            near += poor
+            rich, _ = budgets.exact(ids[near], slopes=False)
+            if not np.all(rich * weight >= left * (1 if codes is None else w[near])):
+                return exact_price(p)
+        left_slope = -int((heads_poor * slopes).sum()) if track and poor else 0
+        return priced(p, True, poor, (ids, codes, m, values, slopes), left, weight, left_slope)
+
+    def exact_price(p: str):
+        """Price p on exact budgets alone (close calls, and bounds for tracking)."""
+        cd = whole_cost(p)
+        ids, codes, m, _ = classes_of(p)
+        b, b_slopes = budgets.exact(ids)
         if codes is None:
             w = None
-            weight = int(m.sum())
             by_need = b
         else:
             w = weight_values[p][codes]
-            weight = int((w * m).sum())
             by_need = b * sort_factors[p][codes]
-        poorest = int(np.argmin(by_need))
-        if cd * (1 if w is None else w[poorest]) <= b[poorest] * weight:
-            # Even the poorest can pay rho * u: nobody pays all they hold.
-            scale = den * weight * unit[p]
-            return (True, cd / scale, ZERO, 0, (ids, codes, m, b), cd, weight, 0)
         ranked = np.argsort(by_need, kind="stable")
-        ids, m, b = ids[ranked], m[ranked], b[ranked]
+        ids, m, b, b_slopes = ids[ranked], m[ranked], b[ranked], b_slopes[ranked]
         if codes is not None:
             codes, w = codes[ranked], w[ranked]
         held = m.astype(object) * b
-        weights_of = m if w is None else w * m
+        weights_of = m.astype(object) if w is None else w * m
         paid_before = np.cumsum(held) - held
-        weight_from = weight - (np.cumsum(weights_of) - weights_of)
+        weight_from = int(weights_of.sum()) - (np.cumsum(weights_of) - weights_of)
         # The first class that can pay rho * u when all before it pay what they hold.
-        pays_share = (cd - paid_before) * (1 if w is None else w) <= b * weight_from
-        hits = np.flatnonzero(pays_share)
+        hits = np.flatnonzero((cd - paid_before) * (1 if w is None else w) <= b * weight_from)
         affordable = bool(hits.size)
         # Unaffordable: the bound splits before the richest class.
         poor = int(hits[0]) if affordable else len(ids) - 1
         paid, weight = int(paid_before[poor]), int(weight_from[poor])
-        paid_slope = 0
-        if track and poor:
-            paid_slope = int((m[:poor].astype(object) * budgets.slope[ids[:poor]]).sum())
-        left = cd - paid
-        scale = den * weight * unit[p]
-        return (affordable, left / scale, Fraction(-paid_slope) / scale, poor,
-                (ids, codes, m, b), left, weight, -paid_slope)
+        left_slope = -int((m[:poor].astype(object) * b_slopes[:poor]).sum()) if poor else 0
+        entries = (ids, codes, m, b[:poor], b_slopes[:poor])
+        return priced(p, affordable, poor, entries, cd - paid, weight, left_slope)
 
     while True:
         if track:
             snapshots.append(copy_state((
-                den, budgets, cls, bound, alive, dropped, short_until, order, reasons,
-                round_no, k)))
+                budgets, cls, bound, alive, dropped, short_until, order, reasons, round_no, k)))
             round_fail: float | int = NEVER
         if not alive:
             break
@@ -342,7 +351,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         best = None
         best_rho = ZERO
         best_approx = 0.0
-        priced: dict[str, tuple] = {}
+        offers: dict[str, tuple] = {}
         for p in sorted(alive, key=lambda q: (approx[q], key[q])):
             if best is not None and bound[p][0] > best_rho:
                 if approx[p] > best_approx:
@@ -352,17 +361,20 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             if result is None or not result[0]:
                 alive.discard(p)
                 if result is not None:
-                    bound[p] = result[1:3]
-                    approx[p] = float(result[1])
                     dropped.add(p)
-                held = Fraction(money(p)[0], den)
-                reasons[p] = Reason(
-                    REJECTED,
-                    f"in round {round_no} its supporters had {held} left, it costs {cost[p]}",
-                    {"round": round_no, "supporters_money": held, "cost": cost[p]},
-                )
+                    if result[1] is not None:
+                        bound[p] = result[1:3]
+                        approx[p] = float(result[1])
+                if explain:
+                    held = Fraction(money(p)[0], budgets.den)
+                    reasons[p] = Reason(
+                        REJECTED,
+                        f"in round {round_no} its supporters had {held} left, "
+                        f"it costs {cost[p]}",
+                        {"round": round_no, "supporters_money": held, "cost": cost[p]},
+                    )
                 continue
-            priced[p] = result
+            offers[p] = result
             rho = result[1]
             bound[p] = result[1:3]
             approx[p] = float(rho)
@@ -370,7 +382,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
                 best, best_rho, best_approx = p, rho, approx[p]
         if best is None:
             break
-        _, rho, rho_slope, poor, entries, left, weight, left_slope = priced[best]
+        _, rho, rho_slope, poor, entries, left, weight, left_slope = offers[best]
         alive.discard(best)
         order.append(best)
         reasons[best] = Reason(
@@ -378,7 +390,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             f"round {round_no}: cheapest for its supporters, {rho} per unit of utility",
             {"round": round_no, "price_per_utility": rho},
         )
-        ids, codes, _m, held_by = entries
+        ids, codes, _m, poor_values, poor_slopes = entries
         if track:
             for q in alive:
                 fail = holds_until(k, bound[q][0] - rho, bound[q][1] - rho_slope,
@@ -388,8 +400,8 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             # get richer relative to it as k grows: their condition cannot fail).
             for j in range(poor):
                 w = 1 if codes is None else weight_values[best][codes[j]]
-                fail = holds_until(k, left * w - held_by[j] * weight,
-                                   left_slope * w - budgets.slope[ids[j]] * weight, True)
+                fail = holds_until(k, left * w - poor_values[j] * weight,
+                                   left_slope * w - poor_slopes[j] * weight, True)
                 round_fail = min(round_fail, fail)
             for q in dropped:
                 # Not chosen while unaffordable or while its bound stays above the winner's.
@@ -409,31 +421,28 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             round_fails.append(round_fail)
             next_k = min(next_k, round_fail)
         tallies.clear()
-        # Payments: rich supporters pay left * w / weight each, in units of 1/den. Enlarge den
-        # so that this (and its slope) is whole.
+        # Payments: rich supporters pay share * w each, share = left / weight in units of
+        # 1/den. Enlarge den so that this (and its slope) is whole.
         grow = weight // math.gcd(left, left_slope, weight)
-        if grow > 1:
-            den *= grow
-            budgets.scale(grow, slopes=track)
-            left *= grow
-            left_slope *= grow
         rich = ids[poor:]
         if codes is None:
             n = 1
             keys = rich
-            new_value = budgets.value[rich] - left // weight
-            new_slope = budgets.slope[rich] - left_slope // weight
+            w, w_f = None, None
         else:
             n = len(weight_values[best])
             keys = rich * n + codes[poor:]
-            w = weight_values[best][codes[poor:]]
-            new_value = budgets.value[rich] - w * left // weight
-            new_slope = budgets.slope[rich] - w * left_slope // weight
-        # Those who pay all they hold (the poor, and the rich left with exactly nothing) go
-        # to BROKE, the lookup's default; the others each move to a class of their own.
+            w, w_f = weight_values[best][codes[poor:]], weight_floats[best][codes[poor:]]
+        # Each rich class moves to a class of its own; the poor, and the rich left with
+        # exactly nothing, go to BROKE, the lookup's default.
         lookup = np.zeros(budgets.size * n, dtype=np.int64)
-        kept = np.flatnonzero((new_value != 0) | (new_slope != 0))
-        lookup[keys[kept]] = budgets.add(new_value[kept], new_slope[kept])
+        born = budgets.pay(grow, left * grow // weight, left_slope * grow // weight, rich, w, w_f)
+        maybe_empty = np.flatnonzero(budgets.approx[born] <= budgets.margin)
+        if maybe_empty.size:
+            values, slopes = budgets.exact(born[maybe_empty])
+            empty = maybe_empty[np.equal(values, 0) & np.equal(slopes, 0)]
+            born[empty] = BROKE
+        lookup[keys] = born
         buyers = supporters[best]
         was = cls[buyers]
         cls[buyers] = lookup[was if codes is None else was * n + weight_codes[best]]
@@ -448,7 +457,6 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
 
 
 def copy_state(state: tuple) -> tuple:
-    (den, budgets, cls, bound, alive, dropped, short_until, order, reasons, round_no,
-     k) = state
-    return (den, budgets.copy(), cls.copy(), dict(bound), set(alive), set(dropped),
+    budgets, cls, bound, alive, dropped, short_until, order, reasons, round_no, k = state
+    return (budgets.copy(), cls.copy(), dict(bound), set(alive), set(dropped),
             dict(short_until), list(order), dict(reasons), round_no, k)
