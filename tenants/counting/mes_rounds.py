@@ -44,6 +44,9 @@ from tenants.counting.satisfaction import VoterGroups
 from tenants.counting.tiebreak import TieKey
 
 NEVER = math.inf
+FLOAT_SLACK = 1e-10  # relative: covers float rounding in sums of up to millions of terms
+DROP, CLOSE = "drop", "close"  # what float bounds on a price can say besides the bounds
+TALLY_RATIO = 4  # tally supporters by class while there are at most this many classes per group
 ZERO = Fraction(0)
 
 
@@ -53,6 +56,7 @@ class Prepared:
 
     counts: list[int]
     unit: dict[str, Fraction]
+    unit_f: dict[str, float]
     uniform: dict[str, bool]  # all supporters weigh the same (any approval ballot)
     cost: dict[str, Fraction]
     key: dict[str, tuple]
@@ -61,6 +65,7 @@ class Prepared:
     unsupported: list[str]
     supporters: dict[str, np.ndarray]  # groups supporting each candidate
     heads: dict[str, np.ndarray]  # parallel to `supporters`: each group's voter count
+    heads_f: dict[str, np.ndarray]  # the same as floats
     # Each supporting group's utility is unit[project] * weight (an integer): weight_codes,
     # parallel to `supporters`, index weight_values (absent when uniform: weight 1).
     weight_codes: dict[str, np.ndarray]
@@ -121,16 +126,18 @@ def prepare(election: Election, groups: VoterGroups, key_of: TieKey) -> Prepared
             code = {w: i for i, w in enumerate(values)}
             weight_codes[p] = np.array(
                 [code[weight_of[(p, utility_of[g][p])]] for g in supporters[p]], dtype=np.int64)
-    head_count = np.array(counts, dtype=np.float64)  # bincount weights: exact below 2**53
+    head_count = np.array(counts, dtype=np.int64)
     free.sort(key=key_of)
     n = election.voter_count
     base = Fraction(election.budget) / n if n else ZERO
     denominator = math.lcm(base.denominator, *(c.denominator for c in cost.values()))
     return Prepared(
-        counts, unit, uniform, cost,
+        counts, unit, {p: float(u) for p, u in unit.items()}, uniform, cost,
         {p: key_of(p) for p in election.projects}, free, candidates, unsupported,
         {p: np.array(supporters[p], dtype=np.int64) for p in candidates},
-        {p: head_count[supporters[p]] for p in candidates}, weight_codes, weight_values,
+        {p: head_count[supporters[p]] for p in candidates},
+        {p: head_count[supporters[p]].astype(np.float64) for p in candidates},
+        weight_codes, weight_values,
         weight_floats, sort_factors, initial_rho, base, denominator,
     )
 
@@ -144,6 +151,11 @@ class Run:
     k: int = 0
     snapshots: list = field(default_factory=list)
     round_fails: list = field(default_factory=list)
+
+
+def below(x) -> float:
+    """A float no larger than x."""
+    return math.nextafter(float(x), -math.inf)
 
 
 def holds_until(k: int, val, slp, strict: bool) -> float | int:
@@ -179,8 +191,8 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
     affine in k, is moved to this k instead of being recomputed. Without `explain`, rejected
     projects get no reason (a reason states their supporters' money, which costs a sum).
     """
-    cost, key, unit = prep.cost, prep.key, prep.unit
-    supporters, heads = prep.supporters, prep.heads
+    cost, key, unit, unit_f = prep.cost, prep.key, prep.unit, prep.unit_f
+    supporters, heads, heads_float = prep.supporters, prep.heads, prep.heads_f
     weight_codes, weight_values, weight_floats, sort_factors = (
         prep.weight_codes, prep.weight_values, prep.weight_floats, prep.sort_factors)
     snapshots: list[tuple] = []  # state at the start of each round (tracking only)
@@ -212,8 +224,8 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         alive |= dropped
         dropped = set()
     next_k: float | int = min(round_fails, default=NEVER)
-    # Floating-point copies of the bounds, only to order the search (the exact bound decides).
-    approx = {p: float(v) for p, (v, _s) in bound.items()}
+    # Float lower bounds on every project's rho: they order the search and stop it.
+    approx = {p: below(v) for p, (v, _s) in bound.items()}
 
     def whole_cost(p: str) -> int:
         c = cost[p]
@@ -222,22 +234,29 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
     tallies: dict[str, tuple] = {}  # classes_of, valid until the next purchase
 
     def classes_of(p: str) -> tuple:
-        """p's supporters with money left, by class: class numbers, weight codes (None when
-        uniform) and head counts (as integers and as floats), as arrays."""
+        """p's supporters with money left: classes, weight codes (None when uniform) and
+        head counts (as integers and as floats), as arrays. Groups in the same class are
+        tallied together while there are few classes for the supporters; once there are
+        many (most classes hold a group or two after some rounds), tallying over every
+        class number costs more than it saves and each group is an entry of its own."""
         if p in tallies:
             return tallies[p]
+        ids = cls[supporters[p]]
         codes = weight_codes.get(p)
-        if codes is None:
-            by_class = np.bincount(cls[supporters[p]], weights=heads[p])
-            found = np.flatnonzero(by_class[FIRST:]) + FIRST  # BROKE left out
-            heads_f = by_class[found]
-            tally = (found, None, heads_f.astype(np.int64), heads_f)
-        else:
-            n = len(weight_values[p])
-            by_key = np.bincount(cls[supporters[p]] * n + codes, weights=heads[p])
-            found = np.flatnonzero(by_key[FIRST * n:]) + FIRST * n
+        if budgets.size <= TALLY_RATIO * len(ids):
+            n = 1 if codes is None else len(weight_values[p])
+            by_key = np.bincount(ids if codes is None else ids * n + codes, weights=heads_float[p])
+            found = np.flatnonzero(by_key[FIRST * n:]) + FIRST * n  # BROKE left out
             heads_f = by_key[found]
-            tally = (found // n, found % n, heads_f.astype(np.int64), heads_f)
+            tally = (found // n if n > 1 else found, None if codes is None else found % n,
+                     heads_f.astype(np.int64), heads_f)
+        else:
+            live = ids != BROKE
+            if live.all():
+                tally = (ids, codes, heads[p], heads_float[p])
+            else:
+                tally = (ids[live], None if codes is None else codes[live], heads[p][live],
+                         heads_float[p][live])
         tallies[p] = tally
         return tally
 
@@ -267,12 +286,12 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             return None
         held_f = budgets.approx[ids]
         if codes is None:
-            ranked = np.argsort(held_f, kind="stable")
+            ranked = np.argsort(held_f)
             w_f = 1.0
             weights_f = heads_f = heads_f[ranked]
         else:
             w_f = weight_floats[p][codes]
-            ranked = np.argsort(held_f / w_f, kind="stable")
+            ranked = np.argsort(held_f / w_f)
             codes, w_f, heads_f = codes[ranked], w_f[ranked], heads_f[ranked]
             weights_f = heads_f * w_f
         ids, m, held_f = ids[ranked], m[ranked], held_f[ranked]
@@ -311,6 +330,43 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         left_slope = -int((heads_poor * slopes).sum()) if track and poor else 0
         return priced(p, True, poor, (ids, codes, m, values, slopes), left, weight, left_slope)
 
+    def estimate(p: str):
+        """Float bounds (lo, hi) on p's rho, each rigorous: lo from the any-split bound with
+        the float copies' error taken off, hi checked by its supporters being able to pay
+        the cost at that price. None if no supporter has money left; DROP if p is clearly
+        unaffordable; CLOSE if the floats cannot tell."""
+        ids, codes, _m, heads_f = classes_of(p)
+        if not ids.size:
+            return None
+        held_f = budgets.approx[ids]
+        w_f = 1.0 if codes is None else weight_floats[p][codes]
+        ranked = np.argsort(held_f if codes is None else held_f / w_f)
+        held_s, heads_s = held_f[ranked], heads_f[ranked]
+        w_s = 1.0 if codes is None else w_f[ranked]
+        weights_s = heads_s if codes is None else heads_s * w_s
+        money_s = heads_s * held_s
+        paid_before = np.cumsum(money_s) - money_s
+        weight_from = weights_s.sum() - (np.cumsum(weights_s) - weights_s)
+        cost_f = float(cost[p])
+        total = paid_before[-1] + money_s[-1]
+        slack = budgets.margin * heads_f.sum() + FLOAT_SLACK * (cost_f + total)
+        if total + slack < cost_f:
+            return DROP
+        pays_share = (cost_f - paid_before) * w_s <= held_s * weight_from
+        poor = int(pays_share.argmax())
+        if total - slack < cost_f or not pays_share[poor]:
+            return CLOSE
+        paid = paid_before[poor]
+        per_rho = weight_from[poor] * unit_f[p]
+        err = budgets.margin * heads_s[:poor].sum() + FLOAT_SLACK * (cost_f + paid)
+        lo = (cost_f - paid - err) / per_rho * (1 - FLOAT_SLACK)
+        hi = 2 * (cost_f - paid) / per_rho - lo
+        # Paying min(budget, hi * utility) each, supporters raise at least the cost: rho <= hi.
+        raised = (heads_f * np.minimum(held_f - budgets.margin, hi * unit_f[p] * w_f)).sum()
+        if raised * (1 - FLOAT_SLACK) < cost_f * (1 + FLOAT_SLACK):
+            return CLOSE
+        return lo, hi
+
     def exact_price(p: str):
         """Price p on exact budgets alone (close calls, and bounds for tracking)."""
         cd = whole_cost(p)
@@ -340,6 +396,70 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         entries = (ids, codes, m, b[:poor], b_slopes[:poor])
         return priced(p, affordable, poor, entries, cd - paid, weight, left_slope)
 
+    def reject(p: str, round_no: int, offer: tuple | None) -> None:
+        """p is out: unaffordable (offer: what pricing it found) or its supporters broke."""
+        alive.discard(p)
+        if offer is not None:
+            dropped.add(p)
+            if offer[1] is not None:
+                bound[p] = offer[1:3]
+                approx[p] = below(offer[1])
+        if explain:
+            held = Fraction(money(p)[0], budgets.den)
+            reasons[p] = Reason(
+                REJECTED, f"in round {round_no} its supporters had {held} left, it costs {cost[p]}",
+                {"round": round_no, "supporters_money": held, "cost": cost[p]},
+            )
+
+    def choose_exactly(round_no: int) -> tuple:
+        """The round's winner and its offer, every candidate priced exactly (tracked runs
+        need each price as an affine bound)."""
+        best, best_rho, offers = None, ZERO, {}
+        for p in sorted(alive, key=lambda q: (approx[q], key[q])):
+            if best is not None and bound[p][0] > best_rho:
+                if approx[p] > best_rho:
+                    break  # so are all after it
+                continue
+            offer = price(p)
+            if offer is None or not offer[0]:
+                reject(p, round_no, offer)
+                continue
+            offers[p] = offer
+            rho = offer[1]
+            bound[p] = offer[1:3]
+            approx[p] = below(rho)
+            if best is None or rho < best_rho or (rho == best_rho and key[p] < key[best]):
+                best, best_rho = p, rho
+        return best, offers.get(best)
+
+    def choose_screened(round_no: int) -> tuple:
+        """The round's winner and its offer, from float bounds on each candidate's rho: only
+        the projects whose bounds reach the lowest upper bound are priced exactly."""
+        best_hi: Fraction | float = math.inf  # the lowest upper bound on a rho so far
+        reach: dict[str, tuple] = {}  # candidate -> (lower bound, upper bound, exact offer)
+        for p in sorted(alive, key=lambda q: (approx[q], key[q])):
+            if approx[p] > best_hi:
+                break  # so are all after it
+            found = estimate(p)
+            if found is CLOSE:
+                offer = price(p)
+                if offer is None or not offer[0]:
+                    reject(p, round_no, offer)
+                    continue
+                lo = hi = offer[1]
+                approx[p] = below(lo)
+            elif found is None or found is DROP:
+                reject(p, round_no, None if found is None else (False, None))
+                continue
+            else:
+                (lo, hi), offer = found, None
+                approx[p] = lo
+            reach[p] = (lo, hi, offer)
+            best_hi = min(best_hi, hi)
+        offers = {p: offer or price(p) for p, (lo, _hi, offer) in reach.items() if lo <= best_hi}
+        best = min(offers, key=lambda p: (offers[p][1], key[p]), default=None)
+        return best, offers.get(best)
+
     while True:
         if track:
             snapshots.append(copy_state((
@@ -348,41 +468,10 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         if not alive:
             break
         round_no += 1
-        best = None
-        best_rho = ZERO
-        best_approx = 0.0
-        offers: dict[str, tuple] = {}
-        for p in sorted(alive, key=lambda q: (approx[q], key[q])):
-            if best is not None and bound[p][0] > best_rho:
-                if approx[p] > best_approx:
-                    break  # so are all after it: rounding to float keeps the order
-                continue
-            result = price(p)
-            if result is None or not result[0]:
-                alive.discard(p)
-                if result is not None:
-                    dropped.add(p)
-                    if result[1] is not None:
-                        bound[p] = result[1:3]
-                        approx[p] = float(result[1])
-                if explain:
-                    held = Fraction(money(p)[0], budgets.den)
-                    reasons[p] = Reason(
-                        REJECTED,
-                        f"in round {round_no} its supporters had {held} left, "
-                        f"it costs {cost[p]}",
-                        {"round": round_no, "supporters_money": held, "cost": cost[p]},
-                    )
-                continue
-            offers[p] = result
-            rho = result[1]
-            bound[p] = result[1:3]
-            approx[p] = float(rho)
-            if best is None or rho < best_rho or (rho == best_rho and key[p] < key[best]):
-                best, best_rho, best_approx = p, rho, approx[p]
+        best, offer = (choose_exactly if track else choose_screened)(round_no)
         if best is None:
             break
-        _, rho, rho_slope, poor, entries, left, weight, left_slope = offers[best]
+        _, rho, rho_slope, poor, entries, left, weight, left_slope = offer
         alive.discard(best)
         order.append(best)
         reasons[best] = Reason(
@@ -433,9 +522,17 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             n = len(weight_values[best])
             keys = rich * n + codes[poor:]
             w, w_f = weight_values[best][codes[poor:]], weight_floats[best][codes[poor:]]
-        # Each rich class moves to a class of its own; the poor, and the rich left with
-        # exactly nothing, go to BROKE, the lookup's default.
+        # Each rich (class, weight) moves to a class of its own; the poor, and the rich left
+        # with exactly nothing, go to BROKE, the lookup's default. Entries may repeat a
+        # (class, weight): `first` keeps one of each.
         lookup = np.zeros(budgets.size * n, dtype=np.int64)
+        at = np.arange(len(keys))
+        lookup[keys] = at
+        first = np.flatnonzero(lookup[keys] == at)
+        if len(first) < len(keys):
+            keys, rich = keys[first], rich[first]
+            if w is not None:
+                w, w_f = w[first], w_f[first]
         born = budgets.pay(grow, left * grow // weight, left_slope * grow // weight, rich, w, w_f)
         maybe_empty = np.flatnonzero(budgets.approx[born] <= budgets.margin)
         if maybe_empty.size:
