@@ -8,8 +8,8 @@ One run: a scratch database, a tenant provisioned through the real steps, a cycl
 projects, gunicorn serving the app on loopback (workers with threads, as in production), and
 several client processes, each on one keep-alive connection, that check voters in with their
 on-site ballot (distinct people; every response's status is checked, none is retried).
-Baseline in the same run: the same clients hitting /healthz (one database round trip), so
-the ratio shows what a ballot costs.
+Baseline in the same run, in rounds alternating with the ballots: the same clients hitting
+/healthz (one database round trip), so the ratio shows what a ballot costs.
 Afterwards the database must hold exactly as many ballots and voter marks as were accepted.
 Then 100,000 ballots are loaded in bulk and the cycle is counted through the API.
 """
@@ -136,11 +136,32 @@ def _get_health(args: tuple[str, int]) -> tuple[int, int, float]:
     return ok, count - ok, time.perf_counter() - started
 
 
-def _run_clients(fn, jobs: list) -> tuple[int, int, float]:
+def _run_clients(pool: ProcessPoolExecutor, fn, jobs: list) -> tuple[int, int, float]:
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=len(jobs)) as pool:
-        results = list(pool.map(fn, jobs))
+    results = list(pool.map(fn, jobs))
     return sum(r[0] for r in results), sum(r[1] for r in results), time.perf_counter() - started
+
+
+def _alternate(
+    options: argparse.Namespace, health_url: str, cycle_url: str, token: str, ids: list[int]
+) -> tuple[tuple[int, int, float], tuple[int, int, float]]:
+    """Baseline and ballots in alternating rounds, so that load from elsewhere on the machine
+    weighs on both alike; returns the totals (ok, failed, seconds) of each."""
+    per_round = options.ballots // options.clients // options.rounds
+    health = [0, 0, 0.0]
+    ballots = [0, 0, 0.0]
+    with ProcessPoolExecutor(max_workers=options.clients) as pool:
+        list(pool.map(_get_health, [(health_url, 1)] * options.clients))  # start the client processes
+        for r in range(options.rounds):
+            totals = _run_clients(pool, _get_health, [(health_url, per_round)] * options.clients)
+            health = [a + b for a, b in zip(health, totals, strict=True)]
+            jobs = [
+                (cycle_url, token, (c * options.rounds + r) * per_round, per_round, ids)
+                for c in range(options.clients)
+            ]
+            totals = _run_clients(pool, _post_ballots, jobs)
+            ballots = [a + b for a, b in zip(ballots, totals, strict=True)]
+    return (health[0], health[1], health[2]), (ballots[0], ballots[1], ballots[2])
 
 
 def main() -> None:
@@ -151,6 +172,7 @@ def main() -> None:
     # As production runs gunicorn (infra/Procfile, `chamyeo up`): threads, hence keep-alive.
     parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--count-ballots", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=4, help="alternations of baseline and ballots")
     options = parser.parse_args()
 
     from saas.settings import Settings
@@ -229,14 +251,9 @@ def main() -> None:
         for key in keys[: keys.index("voting") + 1]:
             requests.post(f"{cycle_url}/phase", headers=staff, json={"to": key}).raise_for_status()
 
-        per_client = options.ballots // options.clients
-        ok_h, bad_h, secs_h = _run_clients(
-            _get_health, [(f"{base_url}/healthz", per_client)] * options.clients
+        (ok_h, bad_h, secs_h), (accepted, refused, seconds) = _alternate(
+            options, f"{base_url}/healthz", cycle_url, tokens["officer"], ids
         )
-        jobs = [
-            (cycle_url, tokens["officer"], c * per_client, per_client, ids) for c in range(options.clients)
-        ]
-        accepted, refused, seconds = _run_clients(_post_ballots, jobs)
 
         from saas.tenancy.binding import tenant_session
         from tenants.voting.models import Ballot, VoterMark
@@ -246,7 +263,8 @@ def main() -> None:
             marks = session.scalar(select(func.count()).select_from(VoterMark))
         print(
             f"machine: {os.cpu_count()} cores; gunicorn workers: {options.web_workers} "
-            f"x {options.web_threads} threads; client processes: {options.clients} (http.client, keep-alive)"
+            f"x {options.web_threads} threads; client processes: {options.clients} "
+            f"(http.client, keep-alive); {options.rounds} rounds of baseline, then ballots"
         )
         print(
             f"baseline GET /healthz: {ok_h} ok, {bad_h} failed in {secs_h:.2f} s = {ok_h / secs_h:.0f} req/s"
