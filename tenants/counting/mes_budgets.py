@@ -50,7 +50,7 @@ class Budgets:
         """A purchase: den grows by `grow`; each class in `parents` pays `weights` (1 when
         None) times `share` and moves to a new class of its own. Returns their numbers."""
         self.dens.append(self.dens[-1] * grow)
-        scales = self._scales_to_den()
+        scales = self._scales = np.append(self._scales_to_den(len(self.dens) - 1) * grow, 1)
         start, end = self.size, self.size + len(parents)
         self._reserve(end)
         new = slice(start, end)
@@ -71,10 +71,12 @@ class Budgets:
         scale = self._scales_to_den()[self.born[ids]]
         return self.value[ids] * scale, self.slope[ids] * scale if slopes else None
 
-    def _scales_to_den(self) -> np.ndarray:
-        """den // dens[r] for every round r so far."""
-        if len(self._scales) != len(self.dens):
-            self._scales = np.array([self.den // d for d in self.dens], dtype=object)
+    def _scales_to_den(self, rounds: int | None = None) -> np.ndarray:
+        """dens[rounds - 1] // dens[r] for every round r before `rounds` (all by default)."""
+        rounds = len(self.dens) if rounds is None else rounds
+        if len(self._scales) != rounds:
+            last = self.dens[rounds - 1]
+            self._scales = np.array([last // d for d in self.dens[:rounds]], dtype=object)
         return self._scales
 
     def shift(self, steps: int) -> None:

@@ -192,6 +192,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
     projects get no reason (a reason states their supporters' money, which costs a sum).
     """
     cost, key, unit, unit_f = prep.cost, prep.key, prep.unit, prep.unit_f
+    rank = {p: i for i, p in enumerate(sorted(prep.candidates, key=key.__getitem__))}
     supporters, heads, heads_float = prep.supporters, prep.heads, prep.heads_f
     weight_codes, weight_values, weight_floats, sort_factors = (
         prep.weight_codes, prep.weight_values, prep.weight_floats, prep.sort_factors)
@@ -360,7 +361,9 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         per_rho = weight_from[poor] * unit_f[p]
         err = budgets.margin * heads_s[:poor].sum() + FLOAT_SLACK * (cost_f + paid)
         lo = (cost_f - paid - err) / per_rho * (1 - FLOAT_SLACK)
-        hi = 2 * (cost_f - paid) / per_rho - lo
+        # Wide enough for the check below to pass with every budget taken `margin` lower.
+        gap = (budgets.margin * heads_s.sum() + FLOAT_SLACK * (cost_f + total)) / per_rho
+        hi = (cost_f - paid) / per_rho + 2 * gap
         # Paying min(budget, hi * utility) each, supporters raise at least the cost: rho <= hi.
         raised = (heads_f * np.minimum(held_f - budgets.margin, hi * unit_f[p] * w_f)).sum()
         if raised * (1 - FLOAT_SLACK) < cost_f * (1 + FLOAT_SLACK):
@@ -415,7 +418,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         """The round's winner and its offer, every candidate priced exactly (tracked runs
         need each price as an affine bound)."""
         best, best_rho, offers = None, ZERO, {}
-        for p in sorted(alive, key=lambda q: (approx[q], key[q])):
+        for p in sorted(alive, key=lambda q: (approx[q], rank[q])):
             if best is not None and bound[p][0] > best_rho:
                 if approx[p] > best_rho:
                     break  # so are all after it
@@ -437,7 +440,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         the projects whose bounds reach the lowest upper bound are priced exactly."""
         best_hi: Fraction | float = math.inf  # the lowest upper bound on a rho so far
         reach: dict[str, tuple] = {}  # candidate -> (lower bound, upper bound, exact offer)
-        for p in sorted(alive, key=lambda q: (approx[q], key[q])):
+        for p in sorted(alive, key=lambda q: (approx[q], rank[q])):
             if approx[p] > best_hi:
                 break  # so are all after it
             found = estimate(p)
@@ -460,6 +463,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         best = min(offers, key=lambda p: (offers[p][1], key[p]), default=None)
         return best, offers.get(best)
 
+    lookup = np.zeros(0, dtype=np.int64)  # (class, weight code) -> new class, per purchase
     while True:
         if track:
             snapshots.append(copy_state((
@@ -524,8 +528,9 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             w, w_f = weight_values[best][codes[poor:]], weight_floats[best][codes[poor:]]
         # Each rich (class, weight) moves to a class of its own; the poor, and the rich left
         # with exactly nothing, go to BROKE, the lookup's default. Entries may repeat a
-        # (class, weight): `first` keeps one of each.
-        lookup = np.zeros(budgets.size * n, dtype=np.int64)
+        # (class, weight): `first` keeps one of each. The lookup is all BROKE between rounds.
+        if len(lookup) < budgets.size * n:
+            lookup = np.zeros(2 * budgets.size * n, dtype=np.int64)
         at = np.arange(len(keys))
         lookup[keys] = at
         first = np.flatnonzero(lookup[keys] == at)
@@ -543,6 +548,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         buyers = supporters[best]
         was = cls[buyers]
         cls[buyers] = lookup[was if codes is None else was * n + weight_codes[best]]
+        lookup[keys] = BROKE
     if track:
         for q in dropped:  # the run ends because nothing left is affordable: must stay so
             held, held_slope = money(q)
