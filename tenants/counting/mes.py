@@ -4,8 +4,9 @@ pabutools computes them; the rounds themselves are in `mes_rounds`.
 add1 raises every voter's endowment by one unit until the outcome is exhaustive or would go
 over budget. Re-running MES for every unit is what makes pabutools take minutes; instead each
 run is tracked and reports the next endowment at which any of its decisions can change, and
-the loop jumps there. The outcome's total cost is not monotone in the endowment, so a
-bisection over it would be wrong.
+the loop jumps there; where decisions change at nearly every unit (city-wide files), plain
+exact passes, much cheaper than tracked ones, take the unit steps in between. The outcome's
+total cost is not monotone in the endowment, so a bisection over it would be wrong.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ ADD1_FULL = "add1-full"
 COMPLETIONS = (NONE, ADD1, ADD1_FULL)
 UNTRACKED_STRIDE = 8  # plain unit steps after a tracked run that could not jump
 MAX_UNTRACKED_STRIDE = 64
+# A tracked pass costs about as much as this many plain ones: a shorter jump is not worth
+# tracking for.
+WORTHWHILE_JUMP = 4
 
 
 def equal_shares(
@@ -79,11 +83,11 @@ def equal_shares(
                     break  # no endowment changes this outcome any more
                 if run.next_k <= run.k:  # would loop for ever: a bug, never an outcome
                     raise RuntimeError(f"MES tracking did not advance at k={run.k}")
-                if run.next_k == run.k + 1:
-                    # Decisions change at every unit here (city-wide files): tracking costs
-                    # more than it saves, so take plain unit steps, each an exact run checked
-                    # like any other, then track again; twice as many each time tracking
-                    # finds no jump.
+                if run.next_k - run.k <= WORTHWHILE_JUMP:
+                    # Decisions change at (nearly) every unit here (city-wide files):
+                    # tracking costs more than it saves, so take plain unit steps, each an
+                    # exact run checked like any other, then track again; twice as many each
+                    # time tracking finds no worthwhile jump.
                     untracked = stride
                     stride = min(2 * stride, MAX_UNTRACKED_STRIDE)
                 else:

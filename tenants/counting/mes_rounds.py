@@ -8,17 +8,19 @@ project can be paid for by its supporters.
 Speed comes from structure; every decision is exact (a tie decided in floating point can
 flip):
 
-- money is kept as integers over one common denominator D, enlarged only when a purchase
-  needs it, and worked out only for the classes a decision reads (`mes_budgets`); a float
-  copy of every budget orders the classes and settles the comparisons that are clear by
-  more than its error bound, and the close ones are decided on the exact values;
+- money is kept as integers over a common denominator D, enlarged only when a purchase needs
+  it; each class keeps its budget in units of 1/D of the round it was born in, so a larger
+  D costs nothing until a budget is read (`mes_budgets`);
+- a float copy of every budget orders the classes and settles the comparisons that are clear
+  by more than its error bound; the close ones are decided on the exact values. Passes that
+  need no tracking bound each candidate's rho in floats and price exactly only the projects
+  whose bounds reach the best one's;
 - voters with identical utilities form a group; groups holding the same budget form a
-  *class*, so a project sees its supporters as a few (class, utility, head count) entries;
-  voters with nothing left drop out, since they pay nothing and never change a price;
-- which class each group is in is a numpy array: tallying a project's supporters by class
-  and moving the buyers of a project to their new classes are array operations;
-- a project's rho is recomputed only when its last known rho, a lower bound since budgets
-  only shrink, could still beat the best project of the round.
+  *class*; voters with nothing left drop out, since they pay nothing and never change a
+  price. Which class each group is in is a numpy array: tallying a project's supporters and
+  moving the buyers of a project to their new classes are array operations;
+- a project's rho is recomputed only when a lower bound on it (its last known rho: budgets
+  only shrink) could still beat the best project of the round.
 
 Tracking (for the add1 completions): with the endowment written B/n + k, every budget is an
 affine function of k as long as each purchase splits its supporters the same way (who pays
