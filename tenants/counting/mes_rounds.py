@@ -461,7 +461,12 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
                 approx[p] = lo
             reach[p] = (lo, hi, offer)
             best_hi = min(best_hi, hi)
-        offers = {p: offer or price(p) for p, (lo, _hi, offer) in reach.items() if lo <= best_hi}
+        offers = {}
+        for p, (lo, _hi, offer) in reach.items():
+            if lo <= best_hi:
+                offers[p] = offer or price(p)
+                if offers[p] is None or not offers[p][0]:  # the float bounds said otherwise
+                    raise RuntimeError(f"MES: float bounds found {p!r} affordable, exact not")
         best = min(offers, key=lambda p: (offers[p][1], key[p]), default=None)
         return best, offers.get(best)
 
