@@ -28,7 +28,7 @@ UNTRACKED_STRIDE = 8  # plain unit steps after a tracked run that could not jump
 MAX_UNTRACKED_STRIDE = 64
 # A tracked pass costs about as much as this many plain ones: a shorter jump is not worth
 # tracking for.
-WORTHWHILE_JUMP = 4
+WORTHWHILE_JUMP = 2
 
 
 def equal_shares(
