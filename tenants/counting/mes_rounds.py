@@ -82,12 +82,7 @@ class Prepared:
 def prepare(election: Election, groups: VoterGroups, key_of: TieKey) -> Prepared:
     counts, scale = groups.counts, groups.scale
     cost = {p: Fraction(pr.cost) for p, pr in election.projects.items()}
-    supporters: dict[str, list[int]] = {p: [] for p in election.projects}
-    by_raw: dict[str, dict] = {p: {} for p in election.projects}
-    for g, pairs in enumerate(groups.raw):
-        for p, r in pairs:
-            supporters[p].append(g)
-            by_raw[p][r] = by_raw[p].get(r, 0) + counts[g]
+    supporters, by_raw = supporters_of(election, groups)
     free, candidates, unsupported = [], [], []
     unit: dict[str, Fraction] = {}
     weight_of: dict[tuple[str, object], int] = {}
@@ -113,7 +108,8 @@ def prepare(election: Election, groups: VoterGroups, key_of: TieKey) -> Prepared
                 weight_of[(p, r)] = int(r * lcd)
         total = sum(weight_of[(p, r)] * m for r, m in tally.items()) * unit[p]
         initial_rho[p] = cost[p] / total
-    utility_of = [dict(raw) for raw in groups.raw]
+    # Each group's utilities by project, needed only when some project weighs them unequally.
+    utility_of = ([dict(raw) for raw in groups.raw] if not all(uniform.values()) else [])
     weight_values: dict[str, np.ndarray] = {}
     weight_floats: dict[str, np.ndarray] = {}
     weight_codes: dict[str, np.ndarray] = {}
@@ -127,7 +123,8 @@ def prepare(election: Election, groups: VoterGroups, key_of: TieKey) -> Prepared
         if not uniform[p]:
             code = {w: i for i, w in enumerate(values)}
             weight_codes[p] = np.array(
-                [code[weight_of[(p, utility_of[g][p])]] for g in supporters[p]], dtype=np.int64)
+                [code[weight_of[(p, utility_of[g][p])]] for g in supporters[p].tolist()],
+                dtype=np.int64)
     head_count = np.array(counts, dtype=np.int64)
     free.sort(key=key_of)
     n = election.voter_count
@@ -136,12 +133,37 @@ def prepare(election: Election, groups: VoterGroups, key_of: TieKey) -> Prepared
     return Prepared(
         counts, unit, {p: float(u) for p, u in unit.items()}, uniform, cost,
         {p: key_of(p) for p in election.projects}, free, candidates, unsupported,
-        {p: np.array(supporters[p], dtype=np.int64) for p in candidates},
+        {p: supporters[p] for p in candidates},
         {p: head_count[supporters[p]] for p in candidates},
         {p: head_count[supporters[p]].astype(np.float64) for p in candidates},
         weight_codes, weight_values,
         weight_floats, sort_factors, initial_rho, base, denominator,
     )
+
+
+def supporters_of(election: Election, groups: VoterGroups) -> tuple[dict, dict]:
+    """Each project's supporting groups (ascending array) and its voters by raw utility
+    ({raw: head count}), from every (group, project, raw) pair sorted as arrays."""
+    projects = list(election.projects)
+    number = {p: i for i, p in enumerate(projects)}
+    lengths = np.fromiter(map(len, groups.raw), dtype=np.int64, count=len(groups.raw))
+    total = int(lengths.sum())
+    ids = [p for pairs in groups.raw for p, _ in pairs]
+    utilities = [r for pairs in groups.raw for _, r in pairs]
+    raws = {r: code for code, r in enumerate(dict.fromkeys(utilities))}  # raw -> its code
+    project_of = np.fromiter(map(number.__getitem__, ids), dtype=np.int64, count=total)
+    raw_of = np.fromiter(map(raws.__getitem__, utilities), dtype=np.int64, count=total)
+    group_of = np.repeat(np.arange(len(groups.raw), dtype=np.int64), lengths)
+    ranked = np.argsort(project_of, kind="stable")  # groups stay ascending within a project
+    starts = np.searchsorted(project_of[ranked], np.arange(len(projects) + 1))
+    supporters = {p: group_of[ranked[starts[i]:starts[i + 1]]] for i, p in enumerate(projects)}
+    heads = np.bincount(project_of * len(raws) + raw_of,
+                        weights=np.array(groups.counts, dtype=np.float64)[group_of],
+                        minlength=len(projects) * len(raws)).reshape(len(projects), len(raws))
+    raw_values = list(raws)
+    by_raw = {p: {raw_values[j]: int(heads[i, j]) for j in np.flatnonzero(heads[i])}
+              for i, p in enumerate(projects)}
+    return supporters, by_raw
 
 
 @dataclass
