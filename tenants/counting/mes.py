@@ -15,7 +15,8 @@ from fractions import Fraction
 
 from tenants.counting.election import Election
 from tenants.counting.greedy import greedy
-from tenants.counting.mes_rounds import NEVER, ZERO, Prepared, Run, prepare, run_mes
+from tenants.counting.mes_prepare import ZERO, Prepared, prepare
+from tenants.counting.mes_rounds import NEVER, Run, run_mes
 from tenants.counting.outcome import REJECTED, SELECTED, Outcome, Reason
 from tenants.counting.satisfaction import voter_groups
 from tenants.counting.tiebreak import DEFAULT_CHAIN, tie_key
