@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from tenants.counting.election import Election
+from tenants.counting.gc_pause import cyclic_gc_paused
 from tenants.counting.greedy import NO_SKIP, SKIP, greedy
 from tenants.counting.mes import ADD1_FULL, COMPLETIONS, NONE, equal_shares
 from tenants.counting.outcome import Outcome
@@ -70,6 +71,11 @@ def spec_from_meta(meta: dict[str, str]) -> RuleSpec:
 
 def count(election: Election, spec: RuleSpec, groups: VoterGroups | None = None) -> Outcome:
     spec.check()
+    with cyclic_gc_paused():
+        return _count(election, spec, groups)
+
+
+def _count(election: Election, spec: RuleSpec, groups: VoterGroups | None) -> Outcome:
     if spec.rule == "mes":
         return equal_shares(
             election, spec.sat, spec.tie_break, completion=spec.completion,
