@@ -26,6 +26,7 @@ class Prepared:
     uniform: dict[str, bool]  # all supporters weigh the same (any approval ballot)
     cost: dict[str, Fraction]
     key: dict[str, tuple]
+    rank: dict[str, int]  # each candidate's place in tie-breaking order
     free: list[str]  # cost 0 and wanted: funded before MES starts (as pabutools)
     candidates: list[str]  # cost > 0 and at least one supporter
     unsupported: list[str]
@@ -96,7 +97,9 @@ def prepare(election: Election, groups: VoterGroups, key_of: TieKey) -> Prepared
     denominator = math.lcm(base.denominator, *(c.denominator for c in cost.values()))
     return Prepared(
         counts, unit, {p: float(u) for p, u in unit.items()}, uniform, cost,
-        {p: key_of(p) for p in election.projects}, free, candidates, unsupported,
+        {p: key_of(p) for p in election.projects},
+        {p: i for i, p in enumerate(sorted(candidates, key=key_of))},
+        free, candidates, unsupported,
         {p: supporters[p] for p in candidates},
         {p: head_count[supporters[p]] for p in candidates},
         {p: head_count[supporters[p]].astype(np.float64) for p in candidates},

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
@@ -47,6 +48,21 @@ NEVER = math.inf
 FLOAT_SLACK = 1e-10  # relative: covers float rounding in sums of up to millions of terms
 DROP, CLOSE = "drop", "close"  # what float bounds on a price can say besides the bounds
 TALLY_RATIO = 4  # tally supporters by class while there are at most this many classes per group
+
+
+class FloatSplit(NamedTuple):
+    """A project's supporters with money left, by float budget per unit of utility."""
+
+    ids: np.ndarray  # classes (or groups), poorest first
+    codes: np.ndarray | None  # weight codes; None when every supporter weighs the same
+    heads: np.ndarray  # voters per entry, as integers
+    heads_f: np.ndarray  # and as floats
+    held_f: np.ndarray  # each entry's budget, a float in currency
+    w_f: np.ndarray | float  # each entry's weight as a float (1.0 when uniform)
+    paid_before: np.ndarray  # what all poorer entries hold
+    weight_from: np.ndarray  # the weight of this entry and all richer ones
+    pays_share: np.ndarray  # would pay rho * u if all poorer ones pay all they hold
+    total: float  # all the supporters hold
 
 
 @dataclass
@@ -99,7 +115,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
     projects get no reason (a reason states their supporters' money, which costs a sum).
     """
     cost, key, unit, unit_f = prep.cost, prep.key, prep.unit, prep.unit_f
-    rank = {p: i for i, p in enumerate(sorted(prep.candidates, key=key.__getitem__))}
+    rank = prep.rank
     supporters, heads, heads_float = prep.supporters, prep.heads, prep.heads_f
     weight_codes, weight_values, weight_floats, sort_factors = (
         prep.weight_codes, prep.weight_values, prep.weight_floats, prep.sort_factors)
@@ -186,31 +202,46 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         return (affordable, left / scale, Fraction(left_slope) / scale, poor, entries, left,
                 weight, left_slope)
 
+    splits: dict[str, FloatSplit | None] = {}  # float_split, valid until the next purchase
+
+    def float_split(p: str) -> FloatSplit | None:
+        """p's supporters with money left, sorted by float budget per unit of utility, and who
+        would pay all they hold (None if nobody has money left). Estimating and pricing the
+        same project in a round share it."""
+        if p in splits:
+            return splits[p]
+        ids, codes, m, heads_f = classes_of(p)
+        split = None
+        if ids.size:
+            held_f = budgets.approx[ids]
+            if codes is None:
+                ranked = np.argsort(held_f)
+                w_f = 1.0
+            else:
+                w_all = weight_floats[p][codes]
+                ranked = np.argsort(held_f / w_all)
+                codes, w_f = codes[ranked], w_all[ranked]
+            ids, m, heads_f, held_f = ids[ranked], m[ranked], heads_f[ranked], held_f[ranked]
+            weights_f = heads_f if codes is None else heads_f * w_f
+            money_f = heads_f * held_f
+            paid_before = np.cumsum(money_f) - money_f
+            weight_from = weights_f.sum() - (np.cumsum(weights_f) - weights_f)
+            pays_share = (float(cost[p]) - paid_before) * w_f <= held_f * weight_from
+            split = FloatSplit(ids, codes, m, heads_f, held_f, w_f, paid_before, weight_from,
+                               pays_share, float(paid_before[-1] + money_f[-1]))
+        splits[p] = split
+        return split
+
     def price(p: str):
         """Price p from the float budgets, checked exactly; None if no supporter has money
         left; (False, None) if it is clearly unaffordable in a pass that needs no bound."""
-        ids, codes, m, heads_f = classes_of(p)
-        if not ids.size:  # every supporter is broke, for good
+        split = float_split(p)
+        if split is None:  # every supporter is broke, for good
             return None
-        held_f = budgets.approx[ids]
-        if codes is None:
-            ranked = np.argsort(held_f)
-            w_f = 1.0
-            weights_f = heads_f = heads_f[ranked]
-        else:
-            w_f = weight_floats[p][codes]
-            ranked = np.argsort(held_f / w_f)
-            codes, w_f, heads_f = codes[ranked], w_f[ranked], heads_f[ranked]
-            weights_f = heads_f * w_f
-        ids, m, held_f = ids[ranked], m[ranked], held_f[ranked]
-        money_f = heads_f * held_f
-        paid_before = np.cumsum(money_f) - money_f
-        weight_from = weights_f.sum() - (np.cumsum(weights_f) - weights_f)
-        cost_f = float(cost[p])
-        pays_share = (cost_f - paid_before) * w_f <= held_f * weight_from
+        ids, codes, m, heads_f, held_f, w_f, _, _, pays_share, total = split
         poor = int(pays_share.argmax())
         if not pays_share[poor]:
-            if not track and money_f.sum() + budgets.margin * heads_f.sum() < cost_f:
+            if not track and total + budgets.margin * heads_f.sum() < float(cost[p]):
                 return (False, None)  # the bound is not needed: no run resumes from this one
             return exact_price(p)
         values, slopes = budgets.exact(ids[:poor], slopes=track)
@@ -243,33 +274,23 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         the float copies' error taken off, hi checked by its supporters being able to pay
         the cost at that price. None if no supporter has money left; DROP if p is clearly
         unaffordable; CLOSE if the floats cannot tell."""
-        ids, codes, _m, heads_f = classes_of(p)
-        if not ids.size:
+        split = float_split(p)
+        if split is None:
             return None
-        held_f = budgets.approx[ids]
-        w_f = 1.0 if codes is None else weight_floats[p][codes]
-        ranked = np.argsort(held_f if codes is None else held_f / w_f)
-        held_s, heads_s = held_f[ranked], heads_f[ranked]
-        w_s = 1.0 if codes is None else w_f[ranked]
-        weights_s = heads_s if codes is None else heads_s * w_s
-        money_s = heads_s * held_s
-        paid_before = np.cumsum(money_s) - money_s
-        weight_from = weights_s.sum() - (np.cumsum(weights_s) - weights_s)
+        _, _, _, heads_f, held_f, w_f, paid_before, weight_from, pays_share, total = split
         cost_f = float(cost[p])
-        total = paid_before[-1] + money_s[-1]
         slack = budgets.margin * heads_f.sum() + FLOAT_SLACK * (cost_f + total)
         if total + slack < cost_f:
             return DROP
-        pays_share = (cost_f - paid_before) * w_s <= held_s * weight_from
         poor = int(pays_share.argmax())
         if total - slack < cost_f or not pays_share[poor]:
             return CLOSE
         paid = paid_before[poor]
         per_rho = weight_from[poor] * unit_f[p]
-        err = budgets.margin * heads_s[:poor].sum() + FLOAT_SLACK * (cost_f + paid)
+        err = budgets.margin * heads_f[:poor].sum() + FLOAT_SLACK * (cost_f + paid)
         lo = (cost_f - paid - err) / per_rho * (1 - FLOAT_SLACK)
         # Wide enough for the check below to pass with every budget taken `margin` lower.
-        gap = (budgets.margin * heads_s.sum() + FLOAT_SLACK * (cost_f + total)) / per_rho
+        gap = (budgets.margin * heads_f.sum() + FLOAT_SLACK * (cost_f + total)) / per_rho
         hi = (cost_f - paid) / per_rho + 2 * gap
         # Paying min(budget, hi * utility) each, supporters raise at least the cost: rho <= hi.
         raised = (heads_f * np.minimum(held_f - budgets.margin, hi * unit_f[p] * w_f)).sum()
@@ -426,6 +447,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             round_fails.append(round_fail)
             next_k = min(next_k, round_fail)
         tallies.clear()
+        splits.clear()
         # Payments: rich supporters pay share * w each, share = left / weight in units of
         # 1/den. Enlarge den so that this (and its slope) is whole.
         grow = weight // math.gcd(left, left_slope, weight)
