@@ -212,3 +212,34 @@ def test_paper_batches_count_only_when_two_entries_agree(approval_cycle, make_te
     with tenant_session(engine, tenant.slug) as session:
         paper = session.scalars(select(Ballot.paper_number).where(Ballot.channel == "paper")).all()
     assert sorted(paper) == [101, 102]
+
+
+def test_a_ballot_is_stored_in_its_own_tenant_only(new_cycle, engine):
+    """The ballot's read and write run as single statements on the session's connection: they
+    still go to the tenant's schema. Two tenants whose cycles and projects share ids."""
+    cycles = []
+    for _ in range(2):
+        cycle = new_cycle(template="neighbourhood", region="41110")
+        cycle.projects = [cycle.add_project("A", 10_000_000, envelope=f"dong-{DONG}")]
+        cycle.advance_to("voting")
+        cycles.append(cycle)
+    first, second = cycles
+    assert first.id == second.id  # the same cycle id in each schema
+    walk_in = {**ADULT, "identity_document": "800101-1234567", "channel": "onsite",
+               "choices": [{"project_id": first.projects[0]["id"]}]}
+    response = first.client.post(f"{first.url}/check-ins", headers=first.tenant.auth("officer"),
+                                 json=walk_in)
+    assert response.status_code == 201, response.get_json()
+
+    def stored(cycle):
+        with tenant_session(engine, cycle.tenant.slug) as session:
+            return (session.scalar(select(func.count()).select_from(Ballot)),
+                    session.scalar(select(func.count()).select_from(VoterMark)))
+
+    assert stored(first) == (1, 1)
+    assert stored(second) == (0, 0)
+    # The same person on the other tenant's roll: a roll of its own, so not "already voted".
+    again = second.client.post(f"{second.url}/check-ins", headers=second.tenant.auth("officer"),
+                               json={**walk_in, "choices": [{"project_id": second.projects[0]["id"]}]})
+    assert again.status_code == 201, again.get_json()
+    assert stored(first) == (1, 1) and stored(second) == (1, 1)
