@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from saas.accounts.models import Role, RoleGrant
 from saas.accounts.tokens import token_for_secret
-from saas.tenancy.context import current_tenant, db_session
+from saas.tenancy.context import current_tenant, db_autocommit, db_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 _UNSET = object()
@@ -46,7 +46,7 @@ def _token_principal(header: str) -> Principal:
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         abort(401, message="Use 'Authorization: Bearer <token>'.")
-    token = token_for_secret(db_session(), secret.strip())
+    token = token_for_secret(db_autocommit(), secret.strip())  # needs no transaction
     if token is None:
         abort(401, message="The token is unknown or revoked.")
     return Principal(f"token:{token.id}", token.name, frozenset({token.role}), token.tenant_id)

@@ -7,6 +7,7 @@ import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from saas.accounts.models import ApiToken, Role
@@ -61,11 +62,11 @@ _LIVE_TOKEN = select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.tenant_
 )
 
 
-def token_for_secret(session: Session, secret: str) -> Row[int, str, Role, int | None] | None:
+def token_for_secret(connection: Connection, secret: str) -> Row[int, str, Role, int | None] | None:
     """The unrevoked token with this secret, as (id, name, role, tenant_id); None if unknown."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    return session.connection().execute(_LIVE_TOKEN, {"secret_hash": _hash(secret)}).first()
+    return connection.execute(_LIVE_TOKEN, {"secret_hash": _hash(secret)}).first()
 
 
 def revoke_token(session: Session, token_id: int, *, actor: str) -> bool:

@@ -65,7 +65,7 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
             wanted += [(f"{slug}/{role.value}", role, tenant_id) for role in TENANT_ROLES]
         for name, role, tenant_id in wanted:
             secret = known.get(name)
-            if secret is None or token_for_secret(session, secret) is None:
+            if secret is None or token_for_secret(session.connection(), secret) is None:
                 _, known[name] = create_token(
                     session, name=f"demo {name}", role=role, tenant_id=tenant_id, actor="demo"
                 )

@@ -58,6 +58,17 @@ def open_session(engine: Engine, slug: str | None) -> Session:
     )
 
 
+def open_autocommit_connection(engine: Engine, slug: str | None) -> Connection:
+    """A pooled connection bound like `open_session`'s, on which every statement is its own
+    transaction: for a read that needs none and for a write made of one statement, it saves
+    the BEGIN and COMMIT round trips. The caller closes it."""
+    schema = schema_for(slug) if slug is not None else UNBOUND_SCHEMA
+    connection = bound_engine(engine, schema).connect()
+    if slug is not None:
+        connection.info.setdefault(_SCHEMAS_SEEN, set()).add(schema)
+    return connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
 @contextmanager
 def tenant_session(engine: Engine, slug: str) -> Iterator[Session]:
     """`open_session` for a block: closed (rolled back unless committed) on exit."""
@@ -94,6 +105,19 @@ def install_connection_recycling(engine: Engine, tenants_per_connection: int) ->
 def schemas_seen(connection: Connection) -> frozenset[str]:
     """The tenant schemas this pooled connection has served (for tests and diagnostics)."""
     return frozenset(connection.info.get(_SCHEMAS_SEEN, ()))
+
+
+_LOCK_MODES = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE"})
+
+
+def lock_tenant_table(session: Session, table: Any, mode: str) -> None:
+    """`LOCK TABLE` one of the session's tenant tables until its transaction ends (SQLAlchemy
+    has no construct for it, and a textual statement is not schema-translated)."""
+    if mode not in _LOCK_MODES:
+        raise ValueError(f"unknown lock mode {mode!r}")
+    schema = session.info["tenant_schema"]
+    quote = session.get_bind().dialect.identifier_preparer.quote_identifier
+    session.execute(text(f"LOCK TABLE {quote(schema)}.{quote(table.name)} IN {mode} MODE"))
 
 
 @contextmanager

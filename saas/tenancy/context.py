@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app, g
 from flask_smorest import abort
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from saas.extensions import db
@@ -135,7 +136,22 @@ def db_session() -> Session:
     return session
 
 
+def db_autocommit() -> Connection:
+    """This request's connection for statements that stand alone, each committing on its own
+    (see `binding.open_autocommit_connection`): the token lookup, a check-in. Bound to the
+    request's tenant like `db_session()`; writes that span statements belong in the session."""
+    tenant = g.get("tenant")
+    slug = tenant.slug if tenant is not None else None
+    opened = g.setdefault("db_autocommit", {})
+    connection = opened.get(slug)
+    if connection is None:  # one per binding, should it be used before the tenant is entered
+        connection = opened[slug] = binding.open_autocommit_connection(db.engine, slug)
+    return connection
+
+
 def close_request_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+    for connection in g.pop("db_autocommit", {}).values():
+        connection.close()

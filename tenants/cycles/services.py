@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saas.audit import services as audit
+from saas.tenancy.binding import lock_tenant_table
 from saas.tenancy.context import TenantRef
 from tenants.cycles.models import CLOSED, DRAFT, VOTING, Cycle, CyclePhase, Envelope
 from tenants.errors import Conflict, Invalid, NotFound
@@ -139,6 +140,13 @@ def do_advance_phase(
     from tenants.proposals.models import Project
 
     cycle = cycle_or_404(session, cycle_id, lock=True)
+    if cycle.status == VOTING:
+        # A ballot checks that voting is open in the statement that stores it. Ballots under
+        # way finish before voting closes, later ones wait for this change and then see it:
+        # no ballot lands after voting closed (nor after the count).
+        from tenants.voting.models import VoterMark
+
+        lock_tenant_table(session, VoterMark.__table__, "SHARE")
     keys = [phase.key for phase in cycle.phases]
     order = [DRAFT, *keys, CLOSED]
     if cycle.status == CLOSED:

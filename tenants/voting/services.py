@@ -12,16 +12,18 @@ import hmac
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, Select, and_, any_, bindparam, delete, func, select, true
+from sqlalchemy import BigInteger, Boolean, Integer, Select, bindparam, delete, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from saas.audit import services as audit
 from saas.tenancy.context import TenantRef
-from tenants.cycles.models import VOTING, Cycle, Envelope
+from tenants.cycles.models import VOTING, Cycle
 from tenants.cycles.services import cycle_or_404, require_phase
-from tenants.errors import Conflict, Invalid, NotFound
+from tenants.errors import Conflict, Invalid, NotFound, PortalError
 from tenants.proposals.models import Project
+from tenants.voting import sheets
 from tenants.voting.models import Ballot, BallotChoice, PaperBatch, PaperEntry, VoterMark
 from tenants.voting.rules import check_eligibility, validate_ballot
 
@@ -40,90 +42,33 @@ def _projects(session: Session, cycle: Cycle) -> dict[int, Project]:
     return {p.id: p for p in session.scalars(select(Project).where(Project.cycle_id == cycle.id))}
 
 
-def _ballot_context(
-    session: Session, cycle_id: int, district_code: str | None, ids: list[int]
-) -> tuple[Cycle, list[Envelope], dict[int, Project]]:
-    """The cycle, its projects `ids`, and those of their envelopes the voter is entitled to
-    (citywide and district ones, and the voter's own dong): one statement, whatever the ballot.
-
-    The objects are built from the rows to check the ballot with; they are never added to
-    the session. Raises NotFound for an unknown cycle."""
-    rows = session.connection().execute(_BALLOT_CONTEXT, {"cycle_id": cycle_id, "ids": ids}).all()
-    if not rows:
-        raise NotFound(f"There is no cycle {cycle_id}.")
-    first = rows[0]
-    cycle = Cycle(
-        id=cycle_id,
-        status=first.status,
-        fiscal_year=first.fiscal_year,
-        voting_opened_at=first.voting_opened_at,
-        ballot=first.ballot,
-        eligibility=first.eligibility,
-    )
-    envelopes: dict[int, Envelope] = {}
-    projects: dict[int, Project] = {}
-    for row in rows:
-        if row.project_id is None:  # no project asked for, or none of them in this cycle
-            continue
-        projects[row.project_id] = Project(
-            id=row.project_id, code=row.code, cost=row.cost, envelope_id=row.envelope_id
-        )
-        if row.scope != "dong" or (district_code and row.area_code == district_code):
-            envelopes[row.envelope_id] = Envelope(
-                id=row.envelope_id, scope=row.scope, name_en=row.name_en, budget=row.budget
-            )
-    return cycle, list(envelopes.values()), projects
-
-
-# A ballot's statements are built once, not per ballot (building one costs about as much as
-# running it), take their values as bind parameters (arrays, not expanded IN lists) and run
-# on the session's connection: they load no ORM objects, and skipping the ORM's execution
-# layer halves what they cost.
-_BALLOT_CONTEXT = (
-    select(
-        Cycle.status,
-        Cycle.fiscal_year,
-        Cycle.voting_opened_at,
-        Cycle.ballot,
-        Cycle.eligibility,
-        Project.id.label("project_id"),
-        Project.code,
-        Project.cost,
-        Project.envelope_id,
-        Envelope.scope,
-        Envelope.area_code,
-        Envelope.name_en,
-        Envelope.budget,
-    )
-    .select_from(Cycle)
-    .outerjoin(
-        Project,
-        and_(Project.cycle_id == Cycle.id, Project.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))),
-    )
-    .outerjoin(Envelope, Envelope.id == Project.envelope_id)
-    .where(Cycle.id == bindparam("cycle_id"))
-)
+_MARK_COLUMNS = ("person_key", "channel", "basis", "birth_year", "district_code", "marked_by")
 
 
 def _mark_and_ballot_statement() -> Select:
     """Strike the person off and, if that struck them off (`with_ballot` true), store the
-    ballot and its choices: one statement, one round trip. The voter mark's primary key is
-    the arbiter: a person already marked inserts nothing here, neither mark nor ballot."""
+    ballot and its choices: one statement, one round trip, atomic on its own.
+
+    Nothing is written unless the cycle is, as the statement runs, in the voting that the
+    ballot was checked for (`in_voting`: same `voting_opened_at`). The voter mark's primary
+    key is the arbiter: a person already marked inserts nothing here, neither mark nor ballot.
+    Built once, not per ballot (building one costs about as much as running it); values are
+    bind parameters (arrays, not expanded IN lists)."""
+    in_voting = (
+        select(Cycle.id)
+        .where(
+            Cycle.id == bindparam("cycle_id"),
+            Cycle.status == VOTING,
+            Cycle.voting_opened_at == bindparam("voting_opened_at"),
+        )
+        .cte("in_voting")
+    )
+    table = VoterMark.__table__
     mark = (
         insert(VoterMark)
-        .values(
-            {
-                column: bindparam(column)
-                for column in (
-                    "cycle_id",
-                    "person_key",
-                    "channel",
-                    "basis",
-                    "birth_year",
-                    "district_code",
-                    "marked_by",
-                )
-            }
+        .from_select(
+            ["cycle_id", *_MARK_COLUMNS],
+            select(in_voting.c.id, *(bindparam(c, type_=table.c[c].type) for c in _MARK_COLUMNS)),
         )
         .on_conflict_do_nothing()
         .returning(VoterMark.cycle_id, VoterMark.channel)
@@ -154,6 +99,7 @@ def _mark_and_ballot_statement() -> Select:
         ),
     )
     return select(
+        select(func.count()).select_from(in_voting).scalar_subquery().label("in_voting"),
         select(func.count()).select_from(mark).scalar_subquery().label("marked"),
         select(ballot.c.id).scalar_subquery().label("ballot_id"),
     ).add_cte(choices.cte("choices"))
@@ -163,7 +109,7 @@ _MARK_AND_BALLOT = _mark_and_ballot_statement()
 
 
 def _strike_off_and_store(
-    session: Session,
+    connection: Connection,
     cycle: Cycle,
     chosen: dict[int, list[tuple[Project, int]]] | None,
     *,
@@ -173,40 +119,33 @@ def _strike_off_and_store(
     birth_year: int,
     district_code: str | None,
     marked_by: str,
-) -> int | None:
+) -> tuple[bool, bool, int | None]:
     """Mark the person and store `chosen` (None: a paper ballot, entered later) in one
-    statement. Returns the ballot's id; raises Conflict (after rolling back) if the person
-    was already marked on any channel."""
+    statement. Returns whether the cycle was still in that voting, whether the person was
+    struck off (not marked before, on any channel), and the ballot's id."""
     picks = [
         (project.id, envelope_id, value)
         for envelope_id, picked in (chosen or {}).items()
         for project, value in picked
     ]
-    marked, ballot_id = (
-        session.connection()
-        .execute(
-            _MARK_AND_BALLOT,
-            {
-                "cycle_id": cycle.id,
-                "person_key": person_key,
-                "channel": channel,
-                "basis": basis,
-                "birth_year": birth_year,
-                "district_code": district_code,
-                "marked_by": marked_by,
-                "with_ballot": chosen is not None,
-                "project_ids": [p for p, _, _ in picks],
-                "envelope_ids": [e for _, e, _ in picks],
-                "values": [v for _, _, v in picks],
-            },
-        )
-        .one()
-    )
-    if not marked:
-        session.rollback()
-        previous = has_voted(session, cycle.id, person_key)
-        raise Conflict(f"This person has already voted in this cycle ({previous or 'another channel'}).")
-    return ballot_id
+    in_voting, marked, ballot_id = connection.execute(
+        _MARK_AND_BALLOT,
+        {
+            "cycle_id": cycle.id,
+            "voting_opened_at": cycle.voting_opened_at,
+            "person_key": person_key,
+            "channel": channel,
+            "basis": basis,
+            "birth_year": birth_year,
+            "district_code": district_code,
+            "marked_by": marked_by,
+            "with_ballot": chosen is not None,
+            "project_ids": [p for p, _, _ in picks],
+            "envelope_ids": [e for _, e, _ in picks],
+            "values": [v for _, _, v in picks],
+        },
+    ).one()
+    return bool(in_voting), bool(marked), ballot_id
 
 
 def _store_ballot(
@@ -235,7 +174,7 @@ def _store_ballot(
 
 
 def do_vote(
-    session: Session,
+    connection: Connection,
     cycle_id: int,
     *,
     person_key: str,
@@ -243,37 +182,62 @@ def do_vote(
     voter: dict[str, Any],
     choices: list[dict[str, Any]] | None,
     marked_by: str,
+    sheet: sheets.BallotSheet | None = None,
 ) -> int | None:
-    """Strike the person off and (with `choices`) store their ballot, in one transaction;
-    returns the ballot's id (the receipt), None for a paper ballot.
+    """Strike the person off and (with `choices`) store their ballot; returns the ballot's id
+    (the receipt), None for a paper ballot.
+
+    `connection` is in autocommit (`db_autocommit()`): the write is one statement, atomic on
+    its own, committed as it runs. `sheet` is the cycle's ballot sheet if the caller has it.
 
     `channel` is online (the person votes), onsite (an officer checks the person in and the
     ballot is entered on site), or paper (an officer checks the person in; the paper ballot
-    is entered later in a batch, so `choices` is None). Raises Conflict if the person already
-    voted on any channel, Invalid if they may not vote or the ballot breaks a rule."""
+    is entered later in a batch, so `choices` is None). Raises Conflict if voting is not open
+    or the person already voted on any channel, Invalid if they may not vote or the ballot
+    breaks a rule."""
     district_code = voter.get("district_code")
-    wanted = [c["project_id"] for c in choices] if choices is not None else []
-    cycle, envelopes, projects = _ballot_context(session, cycle_id, district_code, wanted)
-    require_phase(cycle, VOTING, action="Voting")
-    check_eligibility(cycle, basis=voter["basis"], birth_year=voter["birth_year"])
-    chosen = validate_ballot(cycle, envelopes, projects, choices) if choices is not None else None
-    ballot_id = _strike_off_and_store(
-        session,
-        cycle,
-        chosen,
-        person_key=person_key,
-        channel=channel,
-        basis=voter["basis"],
-        birth_year=voter["birth_year"],
-        district_code=district_code,
-        marked_by=marked_by,
-    )
-    session.commit()
+    sheet, fresh = sheet or sheets.sheet(connection, cycle_id), False
+    while True:
+        # A kept sheet may be of a voting that is no longer the cycle's: neither a refusal
+        # nor a write stands on it until the sheet, read afresh, says the same.
+        cycle = sheet.cycle
+        try:
+            require_phase(cycle, VOTING, action="Voting")
+            check_eligibility(cycle, basis=voter["basis"], birth_year=voter["birth_year"])
+            chosen = (
+                validate_ballot(cycle, sheet.entitled(district_code), sheet.projects, choices)
+                if choices is not None
+                else None
+            )
+        except PortalError:
+            if fresh:
+                raise
+            sheet, fresh = sheets.reread(connection, cycle_id), True
+            continue
+        in_voting, marked, ballot_id = _strike_off_and_store(
+            connection,
+            cycle,
+            chosen,
+            person_key=person_key,
+            channel=channel,
+            basis=voter["basis"],
+            birth_year=voter["birth_year"],
+            district_code=district_code,
+            marked_by=marked_by,
+        )
+        if in_voting:
+            break
+        if fresh:
+            raise Conflict("Voting closed while the ballot was being cast.")
+        sheet, fresh = sheets.reread(connection, cycle_id), True
+    if not marked:
+        previous = has_voted(connection, cycle_id, person_key)
+        raise Conflict(f"This person has already voted in this cycle ({previous or 'another channel'}).")
     return ballot_id
 
 
-def has_voted(session: Session, cycle_id: int, person_key: str) -> str | None:
-    return session.scalar(
+def has_voted(executor: Session | Connection, cycle_id: int, person_key: str) -> str | None:
+    return executor.scalar(
         select(VoterMark.channel).where(VoterMark.cycle_id == cycle_id, VoterMark.person_key == person_key)
     )
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from saas.accounts.models import Role
 from saas.auth import actor, current_principal, require_tenant_role
-from saas.tenancy.context import current_tenant, db_session
+from saas.tenancy.context import current_tenant, db_autocommit, db_session
 from saas.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
 from tenants.proposals.models import Project
-from tenants.voting import planning, services
+from tenants.voting import planning, services, sheets
 from tenants.voting.models import PaperBatch
 from tenants.voting.rules import entitled_envelopes
 from tenants.voting.schemas import (
@@ -58,20 +58,23 @@ def _my_key() -> str:
     return services.voter_key(_secret(), actor())
 
 
-def _require_national_identity_if_asked(cycle_id: int) -> None:
-    """A cycle whose eligibility says `online_requires_national_idp` takes online votes only
-    from people signed in through the national IdP: API tokens (even of role resident) and
-    sign-ins through a municipality's own IdP are refused (issue 6, point 3)."""
-    cycle = cycle_or_404(db_session(), cycle_id)
+def _online_sheet(cycle_id: int) -> sheets.BallotSheet:
+    """The cycle's ballot sheet, for an online vote by the caller. A cycle whose eligibility
+    says `online_requires_national_idp` takes online votes only from people signed in through
+    the national IdP: API tokens (even of role resident) and sign-ins through a municipality's
+    own IdP are refused (issue 6, point 3)."""
     principal = current_principal()
-    if cycle.eligibility.get("online_requires_national_idp") and (
-        principal is None or principal.national_identity is None
-    ):
-        abort(
-            403,
-            message="This cycle takes online votes only from residents signed in through "
-            "the national identity provider.",
-        )
+    sheet = sheets.sheet(db_autocommit(), cycle_id)
+    national = principal is not None and principal.national_identity is not None
+    if not national and sheet.cycle.eligibility.get("online_requires_national_idp"):
+        sheet = sheets.reread(db_autocommit(), cycle_id)  # a refusal never stands on a kept sheet
+        if sheet.cycle.eligibility.get("online_requires_national_idp"):
+            abort(
+                403,
+                message="This cycle takes online votes only from residents signed in through "
+                "the national identity provider.",
+            )
+    return sheet
 
 
 @blp.route("/ballot")
@@ -126,16 +129,17 @@ class Votes(MethodView):
     @require_tenant_role(Role.RESIDENT)
     def post(self, body: dict[str, Any], cycle_id: int) -> dict[str, Any]:
         """Vote online (once per cycle, across every channel)."""
-        _require_national_identity_if_asked(cycle_id)
+        sheet = _online_sheet(cycle_id)
         choices = body.pop("choices")
         receipt = services.do_vote(
-            db_session(),
+            db_autocommit(),
             cycle_id,
             person_key=_my_key(),
             channel="online",
             voter=body,
             choices=choices,
             marked_by=actor(),
+            sheet=sheet,
         )
         return {"channel": "online", "receipt": receipt}
 
@@ -154,7 +158,7 @@ class CheckIns(MethodView):
         )
         channel, choices = body.pop("channel"), body.pop("choices", None)
         receipt = services.do_vote(
-            db_session(),
+            db_autocommit(),
             cycle_id,
             person_key=key,
             channel=channel,

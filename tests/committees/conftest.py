@@ -92,7 +92,7 @@ def committee_portal(app, engine, make_tenant) -> Portal:
             session, name="second resident", role=Role.RESIDENT, tenant_id=tenant.id, actor="test"
         )
         for role, secret in {**tenant.tokens, **secrets}.items():
-            actors[role] = f"token:{token_for_secret(session, secret).id}"
+            actors[role] = f"token:{token_for_secret(session.connection(), secret).id}"
     return Portal(tenant, app.test_client(), actors, secrets)
 
 

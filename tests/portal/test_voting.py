@@ -1,12 +1,16 @@
 """Voting on every channel: rules, one ballot per person across channels (also under
 concurrency), on-site check-in, paper double entry and reconciliation."""
 
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, literal, select, text, update
 
+from saas.audit import services as audit_services
 from saas.tenancy.binding import tenant_session
+from tenants.cycles.models import Cycle
+from tenants.proposals.models import Project
 from tenants.voting.models import Ballot, VoterMark
 
 DONG = "4111156000"  # 수원시 장안구 파장동
@@ -215,31 +219,153 @@ def test_paper_batches_count_only_when_two_entries_agree(approval_cycle, make_te
 
 
 def test_a_ballot_is_stored_in_its_own_tenant_only(new_cycle, engine):
-    """The ballot's read and write run as single statements on the session's connection: they
-    still go to the tenant's schema. Two tenants whose cycles and projects share ids."""
+    """A check-in reads its cycle's ballot sheet (kept per process) and writes in a single
+    statement on an autocommit connection: both stay in the tenant's schema. Two tenants whose
+    cycles and projects share ids; the second has one project more."""
     cycles = []
-    for _ in range(2):
+    for extra in ((), ("B",)):
         cycle = new_cycle(template="neighbourhood", region="41110")
-        cycle.projects = [cycle.add_project("A", 10_000_000, envelope=f"dong-{DONG}")]
+        cycle.projects = [
+            cycle.add_project(code, 10_000_000, envelope=f"dong-{DONG}") for code in ("A", *extra)
+        ]
         cycle.advance_to("voting")
         cycles.append(cycle)
     first, second = cycles
     assert first.id == second.id  # the same cycle id in each schema
-    walk_in = {**ADULT, "identity_document": "800101-1234567", "channel": "onsite",
-               "choices": [{"project_id": first.projects[0]["id"]}]}
-    response = first.client.post(f"{first.url}/check-ins", headers=first.tenant.auth("officer"),
-                                 json=walk_in)
+    assert first.projects[0]["id"] == second.projects[0]["id"]
+    response = first.client.post(
+        f"{first.url}/check-ins",
+        headers=first.tenant.auth("officer"),
+        json=_walk_in(first, "800101-1234567", first.projects[0]["id"]),
+    )
     assert response.status_code == 201, response.get_json()
 
     def stored(cycle):
         with tenant_session(engine, cycle.tenant.slug) as session:
-            return (session.scalar(select(func.count()).select_from(Ballot)),
-                    session.scalar(select(func.count()).select_from(VoterMark)))
+            return (
+                session.scalar(select(func.count()).select_from(Ballot)),
+                session.scalar(select(func.count()).select_from(VoterMark)),
+            )
 
     assert stored(first) == (1, 1)
     assert stored(second) == (0, 0)
-    # The same person on the other tenant's roll: a roll of its own, so not "already voted".
-    again = second.client.post(f"{second.url}/check-ins", headers=second.tenant.auth("officer"),
-                               json={**walk_in, "choices": [{"project_id": second.projects[0]["id"]}]})
+    # The same person on the other tenant's roll: a roll of its own, so not "already voted";
+    # and its ballot is checked against its own sheet, where project B exists.
+    again = second.client.post(
+        f"{second.url}/check-ins",
+        headers=second.tenant.auth("officer"),
+        json=_walk_in(second, "800101-1234567", second.projects[1]["id"]),
+    )
     assert again.status_code == 201, again.get_json()
     assert stored(first) == (1, 1) and stored(second) == (1, 1)
+    elsewhere = first.client.post(
+        f"{first.url}/check-ins",
+        headers=first.tenant.auth("officer"),
+        json=_walk_in(first, "800101-7654321", second.projects[1]["id"]),
+    )
+    assert elsewhere.status_code == 422 and "not on your ballot" in elsewhere.get_json()["message"]
+
+
+def _walk_in(cycle, document: str, project_id: int) -> dict:
+    choices = [{"project_id": project_id}]
+    return {**ADULT, "identity_document": document, "channel": "onsite", "choices": choices}
+
+
+def _wait_for_lock_waiters(engine, count: int, request: Future) -> None:
+    """Until `count` database sessions wait for a lock; fails if `request` ends first."""
+    deadline = time.monotonic() + 20
+    with engine.connect() as connection:
+        while time.monotonic() < deadline and not request.done():
+            waiting = connection.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            ).scalar()
+            connection.rollback()
+            if waiting >= count:
+                return
+            time.sleep(0.02)
+    finished = request.result().status_code if request.done() else "still running"
+    raise AssertionError(f"fewer than {count} sessions came to wait on a lock (the request: {finished})")
+
+
+def test_no_ballot_lands_after_voting_closes(approval_cycle, app, engine):
+    """A check-in checks that voting is open in the statement that stores the ballot, and
+    closing voting waits for ballots under way: a ballot racing the close either lands before
+    it or is refused after it."""
+    cycle, tenant = approval_cycle, approval_cycle.tenant
+    ids = [p["id"] for p in cycle.projects]
+    keys = [p["key"] for p in cycle.data["phases"]]
+    after_voting = keys[keys.index("voting") + 1]
+    # A first ballot: this process now keeps the cycle's ballot sheet, read while in voting.
+    first = cycle.client.post(
+        f"{cycle.url}/check-ins",
+        headers=tenant.auth("officer"),
+        json=_walk_in(cycle, "800101-1000001", ids[0]),
+    )
+    assert first.status_code == 201
+
+    # Hold the audit chain's lock, so the phase change stops inside its transaction, after
+    # it has taken its locks but before it commits.
+    unlock = text("SELECT pg_advisory_unlock(:key)")
+    with engine.connect() as holder, ThreadPoolExecutor(max_workers=2) as pool:
+        holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": audit_services._CHAIN_LOCK_KEY})
+        try:
+            closing = pool.submit(
+                lambda: app.test_client().post(
+                    f"{cycle.url}/phase", json={"to": after_voting}, headers=tenant.auth("staff")
+                )
+            )
+            _wait_for_lock_waiters(engine, 1, closing)
+            racing = pool.submit(
+                lambda: app.test_client().post(
+                    f"{cycle.url}/check-ins",
+                    headers=tenant.auth("officer"),
+                    json=_walk_in(cycle, "800101-1000002", ids[1]),
+                )
+            )
+            _wait_for_lock_waiters(engine, 2, racing)  # the ballot waits for the close
+        finally:  # let the phase change go on, whatever happened
+            holder.execute(unlock, {"key": audit_services._CHAIN_LOCK_KEY})
+            holder.commit()
+        assert closing.result().status_code == 200
+        refused = racing.result()
+    assert refused.status_code == 409, refused.get_json()
+    assert "voting phase" in refused.get_json()["message"]
+    with tenant_session(engine, tenant.slug) as session:
+        assert session.scalar(select(func.count()).select_from(Ballot)) == 1
+        assert session.scalar(select(func.count()).select_from(VoterMark)) == 1
+
+
+def test_a_kept_ballot_sheet_is_read_again_when_the_cycle_is_not_that_voting(approval_cycle, engine):
+    """Ballot sheets are kept per process while a cycle is in voting. Should the cycle no
+    longer be the one whose sheet was kept (the same schema and id, made anew: here its
+    project list and opening changed behind the API's back), the write finds out and the
+    ballot is checked against the sheet read afresh."""
+    cycle, tenant = approval_cycle, approval_cycle.tenant
+    ids = [p["id"] for p in cycle.projects]
+    assert (
+        cycle.client.post(
+            f"{cycle.url}/check-ins",
+            headers=tenant.auth("officer"),
+            json=_walk_in(cycle, "800101-2000001", ids[0]),
+        ).status_code
+        == 201
+    )
+    with tenant_session(engine, tenant.slug) as session:
+        session.execute(update(Cycle).where(Cycle.id == cycle.id).values(voting_opened_at=func.now()))
+        new_project = session.scalar(
+            insert(Project)
+            .from_select(
+                [c for c in Project.__table__.c.keys() if c not in ("id", "code")] + ["code"],
+                select(
+                    *[c for c in Project.__table__.c if c.key not in ("id", "code")], literal("NEW")
+                ).where(Project.id == ids[0]),
+            )
+            .returning(Project.id)
+        )
+        session.commit()
+    response = cycle.client.post(
+        f"{cycle.url}/check-ins",
+        headers=tenant.auth("officer"),
+        json=_walk_in(cycle, "800101-2000002", new_project),
+    )
+    assert response.status_code == 201, response.get_json()

@@ -1,0 +1,130 @@
+"""A cycle's ballot sheet: what a ballot is checked against (rules, eligibility, projects and
+their envelopes), read in one statement.
+
+Once voting opens a cycle's sheet is frozen (every change is refused with 409, and phases only
+move forward), so each process keeps the sheets of cycles in voting and checks ballots against
+them without reading them again. A kept sheet is only ever used together with a write that
+checks, in the same statement, that the cycle is still in the voting it was read in (same
+`voting_opened_at`); when that check fails the sheet is read afresh (`reread`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+
+from tenants.cycles.models import VOTING, Cycle, Envelope
+from tenants.errors import NotFound
+from tenants.proposals.models import Project
+
+
+@dataclass(frozen=True)
+class BallotSheet:
+    """Transient objects built from rows; never added to a session, never changed."""
+
+    cycle: Cycle
+    projects: dict[int, Project]
+    envelopes: dict[int, Envelope]  # those that hold a project
+
+    def entitled(self, district_code: str | None) -> list[Envelope]:
+        """Citywide and district envelopes for everyone; a dong's envelope for its residents
+        (as `rules.entitled_envelopes`, over the envelopes that hold a project)."""
+        return [
+            e
+            for e in self.envelopes.values()
+            if e.scope != "dong" or (district_code and e.area_code == district_code)
+        ]
+
+
+# Built once: building a statement costs about as much as running it.
+_SHEET = (
+    select(
+        Cycle.status,
+        Cycle.fiscal_year,
+        Cycle.voting_opened_at,
+        Cycle.ballot,
+        Cycle.eligibility,
+        Project.id.label("project_id"),
+        Project.code,
+        Project.cost,
+        Project.envelope_id,
+        Envelope.scope,
+        Envelope.area_code,
+        Envelope.name_en,
+        Envelope.budget,
+    )
+    .select_from(Cycle)
+    .outerjoin(Project, Project.cycle_id == Cycle.id)
+    .outerjoin(Envelope, Envelope.id == Project.envelope_id)
+    .where(Cycle.id == bindparam("cycle_id"))
+)
+
+# (tenant schema, cycle id) → sheet of a cycle in voting. A process holds a few cycles at a
+# time; the bound only keeps a long-lived process from growing without limit.
+_KEPT: dict[tuple[str, int], BallotSheet] = {}
+_MAX_KEPT = 256
+
+
+def _schema(connection: Connection) -> str:
+    return connection.get_execution_options()["schema_translate_map"][None]
+
+
+def _read(connection: Connection, cycle_id: int) -> BallotSheet:
+    rows = connection.execute(_SHEET, {"cycle_id": cycle_id}).all()
+    if not rows:
+        raise NotFound(f"There is no cycle {cycle_id}.")
+    first = rows[0]
+    cycle = Cycle(
+        id=cycle_id,
+        status=first.status,
+        fiscal_year=first.fiscal_year,
+        voting_opened_at=first.voting_opened_at,
+        ballot=first.ballot,
+        eligibility=first.eligibility,
+    )
+    projects: dict[int, Project] = {}
+    envelopes: dict[int, Envelope] = {}
+    for row in rows:
+        if row.project_id is None:  # a cycle with no project yet
+            continue
+        projects[row.project_id] = Project(
+            id=row.project_id, code=row.code, cost=row.cost, envelope_id=row.envelope_id
+        )
+        envelopes.setdefault(
+            row.envelope_id,
+            Envelope(
+                id=row.envelope_id,
+                scope=row.scope,
+                area_code=row.area_code,
+                name_en=row.name_en,
+                budget=row.budget,
+            ),
+        )
+    return BallotSheet(cycle, projects, envelopes)
+
+
+def sheet(connection: Connection, cycle_id: int) -> BallotSheet:
+    """The sheet of cycle `cycle_id` in the connection's tenant: kept while it is in voting.
+    Raises NotFound for an unknown cycle."""
+    key = (_schema(connection), cycle_id)
+    kept = _KEPT.get(key)
+    if kept is not None:
+        return kept
+    return _keep(key, _read(connection, cycle_id))
+
+
+def reread(connection: Connection, cycle_id: int) -> BallotSheet:
+    """Forget the kept sheet (a write found the cycle no longer in that voting) and read it."""
+    key = (_schema(connection), cycle_id)
+    _KEPT.pop(key, None)
+    return _keep(key, _read(connection, cycle_id))
+
+
+def _keep(key: tuple[str, int], read: BallotSheet) -> BallotSheet:
+    if read.cycle.status == VOTING:
+        if len(_KEPT) >= _MAX_KEPT:
+            _KEPT.clear()
+        _KEPT[key] = read
+    return read
