@@ -6,11 +6,12 @@ no schema and bound to `t_<slug>` per unit of work by `saas.tenancy.binding`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import MetaData, create_engine, event, exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -42,6 +43,34 @@ def sqlalchemy_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def install_ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection on checkout if it sat in the pool for `idle_seconds` or more;
+    one that fails is replaced before the caller gets it.
+
+    A ping on every checkout (`pool_pre_ping`) was a round trip in every request. A connection
+    returned moments ago is alive unless the server went away in between; then the statement
+    fails once, and SQLAlchemy invalidates the whole pool (HikariCP makes the same trade with
+    its `aliveBypassWindowMs`)."""
+
+    @event.listens_for(engine, "checkin")
+    def _stamp(dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)  # None: a fresh connection
+        if returned is None or time.monotonic() - returned < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out another.
+            raise exc.DisconnectionError("a pooled connection did not answer its ping") from error
+
+
+_RETURNED_AT = "chamyeo.returned_at"
+
+
 class Database:
     """Owns the engine. Created unbound at import; `init_app` or `configure` attaches it."""
 
@@ -57,9 +86,9 @@ class Database:
             sqlalchemy_url(settings.database_url),
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
-            pool_pre_ping=True,
             pool_recycle=3600,
         )
+        install_ping_after_idle(self._engine, settings.db_ping_after_idle_ms / 1000)
         from saas.tenancy import binding
 
         binding.install_connection_recycling(self._engine, settings.tenants_per_connection)

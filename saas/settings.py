@@ -27,6 +27,8 @@ class Settings:
     # a connection is closed after serving this many distinct tenants (~64 MB).
     tenants_per_connection: int = 500
     db_pool_size: int = 5
+    # A pooled connection idle this long is pinged before use (saas.db.install_ping_after_idle).
+    db_ping_after_idle_ms: int = 1000
     tenant_lookup_ttl_seconds: float = 5.0
     web_workers: int = 2
     stripe_api_key: str | None = field(default=None, repr=False)
@@ -89,6 +91,7 @@ class Settings:
             max_request_bytes=number("MAX_REQUEST_BYTES", defaults.max_request_bytes),
             tenants_per_connection=number("TENANTS_PER_CONNECTION", defaults.tenants_per_connection),
             db_pool_size=number("DB_POOL_SIZE", defaults.db_pool_size),
+            db_ping_after_idle_ms=number("DB_PING_AFTER_IDLE_MS", defaults.db_ping_after_idle_ms),
             web_workers=number("WEB_WORKERS", defaults.web_workers),
             stripe_api_key=text("STRIPE_API_KEY", None),
             stripe_api_base=text("STRIPE_API_BASE", None),
