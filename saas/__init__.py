@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from saas.api.converters import OPENAPI_ID, IdConverter
     from saas.api.errors import refuse_nul_in_url
     from saas.extensions import api, db, queues
+    from saas.no_cookie_session import NoCookieSession
     from saas.settings import Settings
     from saas.tenancy import web as tenancy_web
     from saas.tenancy.context import close_request_session
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         },
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined] - Korean stays readable
+    app.session_interface = NoCookieSession()
     db.init_app(app)
     queues.init_app(app)
     tenancy_web.init_app(app, settings.platform_domain)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from saas.accounts.models import ApiToken, Role
 from saas.audit import services as audit
+from saas.tenancy.binding import DriverStatement
 
 TOKEN_PREFIX = "chy_"
 
@@ -55,18 +57,33 @@ def create_token(
     return token, secret
 
 
-# Every API call looks its token up: the statement is built once (building it per call costs
-# about as much as running it) and reads only what a principal is made of.
-_LIVE_TOKEN = select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.tenant_id).where(
-    ApiToken.secret_hash == bindparam("secret_hash"), ApiToken.revoked_at.is_(None)
+class LiveToken(NamedTuple):
+    """What a principal is made of."""
+
+    id: int
+    name: str
+    role: Role
+    tenant_id: int | None
+
+
+# Every API call looks its token up: the statement is rendered once and run on the driver
+# (see DriverStatement), reading only what a principal is made of.
+_LIVE_TOKEN = DriverStatement(
+    select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.tenant_id).where(
+        ApiToken.secret_hash == bindparam("secret_hash"), ApiToken.revoked_at.is_(None)
+    )
 )
 
 
-def token_for_secret(connection: Connection, secret: str) -> Row[int, str, Role, int | None] | None:
-    """The unrevoked token with this secret, as (id, name, role, tenant_id); None if unknown."""
+def token_for_secret(connection: Connection, secret: str) -> LiveToken | None:
+    """The unrevoked token with this secret; None if unknown."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    return connection.execute(_LIVE_TOKEN, {"secret_hash": _hash(secret)}).first()
+    row = _LIVE_TOKEN.first(connection, {"secret_hash": _hash(secret)})
+    if row is None:
+        return None
+    token_id, name, role, tenant_id = row
+    return LiveToken(token_id, name, Role(role), tenant_id)
 
 
 def revoke_token(session: Session, token_id: int, *, actor: str) -> bool:

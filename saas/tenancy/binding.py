@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from saas.tenancy.slugs import schema_for
 
@@ -56,6 +57,58 @@ def open_session(engine: Engine, slug: str | None) -> Session:
         expire_on_commit=False,
         info={"tenant_slug": slug, "tenant_schema": schema},
     )
+
+
+class DriverStatement:
+    """A statement rendered to SQL once per schema binding and run straight on the driver's
+    connection, for the few statements that every ballot runs: SQLAlchemy's execution layer
+    (cache lookup, schema translation, parameter and result processing) cost about as much as
+    the driver's own work on them. Parameters get their types' bind processing; rows come back
+    as the driver's tuples, so the caller converts what needs converting (enums)."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._rendered: dict[str | None, tuple[str, dict[str, Any], dict[str, Any]]] = {}
+
+    def _render(self, connection: Connection) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        translate = connection.get_execution_options().get("schema_translate_map")
+        key = translate[None] if translate else None
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            dialect = connection.dialect
+            compiled = self.statement.compile(
+                dialect=dialect, schema_translate_map=translate, render_schema_translate=bool(translate)
+            )
+            fixed = {
+                name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required
+            }
+            processors = {}
+            for bind, name in compiled.bind_names.items():
+                process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if process is not None:
+                    processors[name] = process
+            rendered = self._rendered[key] = (compiled.string, fixed, processors)
+        return rendered
+
+    def first(self, connection: Connection, parameters: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Run on `connection` (its schema binding applies) and return the first row."""
+        sql, fixed, processors = self._render(connection)
+        values = {**fixed, **parameters}
+        for name, process in processors.items():
+            values[name] = process(values[name])
+        driver = connection.connection.driver_connection
+        dialect = connection.dialect
+        try:
+            return driver.execute(sql, values).fetchone()
+        except dialect.loaded_dbapi.Error as error:
+            # As SQLAlchemy would: its own exception types, and a lost connection is not
+            # handed out again (this one only; idle ones are pinged before use).
+            lost = dialect.is_disconnect(error, driver, None)
+            if lost:
+                connection.invalidate(error)
+            raise exc.DBAPIError.instance(
+                sql, values, error, dialect.loaded_dbapi.Error, connection_invalidated=lost, dialect=dialect
+            ) from error
 
 
 def open_autocommit_connection(engine: Engine, slug: str | None) -> Connection:

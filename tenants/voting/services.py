@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from saas.audit import services as audit
+from saas.tenancy.binding import DriverStatement
 from saas.tenancy.context import TenantRef
 from tenants.cycles.models import VOTING, Cycle
 from tenants.cycles.services import cycle_or_404, require_phase
@@ -105,7 +106,7 @@ def _mark_and_ballot_statement() -> Select:
     ).add_cte(choices.cte("choices"))
 
 
-_MARK_AND_BALLOT = _mark_and_ballot_statement()
+_MARK_AND_BALLOT = DriverStatement(_mark_and_ballot_statement())
 
 
 def _strike_off_and_store(
@@ -128,8 +129,8 @@ def _strike_off_and_store(
         for envelope_id, picked in (chosen or {}).items()
         for project, value in picked
     ]
-    in_voting, marked, ballot_id = connection.execute(
-        _MARK_AND_BALLOT,
+    in_voting, marked, ballot_id = _MARK_AND_BALLOT.first(
+        connection,
         {
             "cycle_id": cycle.id,
             "voting_opened_at": cycle.voting_opened_at,
@@ -144,7 +145,7 @@ def _strike_off_and_store(
             "envelope_ids": [e for _, e, _ in picks],
             "values": [v for _, _, v in picks],
         },
-    ).one()
+    )
     return bool(in_voting), bool(marked), ballot_id
 
 

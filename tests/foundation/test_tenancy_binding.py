@@ -1,7 +1,7 @@
 """One pooled connection serving two tenants in turn never carries one's binding into the other."""
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import bindparam, create_engine, delete, insert, literal, select, text
 from sqlalchemy.exc import ProgrammingError
 
 from saas.tenancy import binding
@@ -51,6 +51,48 @@ def test_a_write_in_one_tenant_lands_only_in_that_schema(one_connection_engine, 
             {"e": "only@first.kr"},
         )
     assert count == 1
+
+
+def test_an_autocommit_connection_binds_its_tenant_and_leaves_the_pooled_connection_transactional(
+    one_connection_engine, alpha, beta
+):
+    with binding.open_autocommit_connection(one_connection_engine, "alpha") as connection:
+        alpha_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        assert connection.scalar(select(Member.display_name).where(Member.email == "kim@example.kr")) == (
+            "Kim of Alpha"
+        )
+        connection.execute(insert(Member).values(email="kept@alpha.kr", display_name="Kept", role="staff"))
+    # The same pooled connection, in a session again: its writes wait for COMMIT as before.
+    with binding.tenant_session(one_connection_engine, "beta") as session:
+        assert _backend_pid(session) == alpha_pid
+        assert session.scalar(select(Member.display_name).where(Member.email == "kim@example.kr")) == (
+            "Kim of Beta"
+        )
+        session.add(Member(email="dropped@beta.kr", display_name="Dropped", role="staff"))
+        session.flush()
+        session.rollback()
+    with binding.tenant_session(one_connection_engine, "beta") as session:
+        assert session.scalar(select(Member.id).where(Member.email == "dropped@beta.kr")) is None
+    with binding.tenant_session(one_connection_engine, "alpha") as session:  # committed as it ran
+        assert session.scalar(select(Member.id).where(Member.email == "kept@alpha.kr")) is not None
+        assert binding.schemas_seen(session.connection()) == {"t_alpha", "t_beta"}
+        session.execute(delete(Member).where(Member.email == "kept@alpha.kr"))  # alpha is shared
+        session.commit()
+
+
+def test_a_driver_statement_runs_in_the_binding_of_its_connection(engine, alpha, beta):
+    """Rendered once per schema binding and run on the driver: each tenant still reads its own
+    rows, and outside any tenant the statement fails closed, with SQLAlchemy's error type."""
+    statement = binding.DriverStatement(
+        select(Member.display_name, literal(True)).where(Member.email == bindparam("email"))
+    )
+    for slug in ("alpha", "beta", "alpha"):
+        with binding.open_autocommit_connection(engine, slug) as connection:
+            expected = "Kim of Alpha" if slug == "alpha" else "Kim of Beta"
+            assert statement.first(connection, {"email": "kim@example.kr"}) == (expected, True)
+            assert statement.first(connection, {"email": "nobody@example.kr"}) is None
+    with binding.open_autocommit_connection(engine, None) as connection, pytest.raises(ProgrammingError):
+        statement.first(connection, {"email": "kim@example.kr"})
 
 
 def test_tenant_tables_outside_a_tenant_unit_of_work_fail_closed(engine, alpha):
