@@ -56,7 +56,8 @@ def refusals_as_http() -> Iterator[None]:
     except billing_gateway.BillingNotConfigured as error:
         abort(409, message=f"Billing is not connected to Stripe: {error}.")
     except LookupError as error:
-        abort(404, message=str(error).strip("'\""))
+        # The message itself: str() of a KeyError would wrap it in quotes.
+        abort(404, message=str(error.args[0]) if error.args else "Not found.")
 
 
 def _program_or_404(program_id: int) -> SubsidyProgram:
