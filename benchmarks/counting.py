@@ -80,16 +80,17 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{multiprocessing.cpu_count()} cores (`nproc`), {cpu}, Python "
-            f"{platform.python_version()}, {platform.system()} {platform.release()}")
+    return (
+        f"{multiprocessing.cpu_count()} cores (`nproc`), {cpu}, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", nargs="*", help="file names (default: all)")
     parser.add_argument("--rules", nargs="*", help="rule ids (default: all that apply)")
-    parser.add_argument("--timeout", type=float, default=300,
-                        help="seconds pabutools may take per step")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds pabutools may take per step")
     parser.add_argument("--no-pabutools", action="store_true")
     parser.add_argument("--write", type=Path, help="replace the Counting section of this file")
     args = parser.parse_args()
@@ -99,14 +100,17 @@ def main() -> None:
     paths = sorted(folder.glob("*.pb"), key=lambda p: p.stat().st_size)
     if args.files:
         paths = [p for p in paths if p.name in args.files]
-    rows = ["| file | rule | ours (s) | pabutools (s) | pabutools / ours | same outcome |",
-            "|---|---|---:|---:|---:|---|"]
+    rows = [
+        "| file | rule | ours (s) | pabutools (s) | pabutools / ours | same outcome |",
+        "|---|---|---:|---:|---:|---|",
+    ]
     for path in paths:
         start = time.perf_counter()
         election = read_pabulib(path)
         parse = time.perf_counter() - start
-        rule_ids = [r for r in pabutools_rules.rule_ids(election.vote_type)
-                    if not args.rules or r in args.rules]
+        rule_ids = [
+            r for r in pabutools_rules.rule_ids(election.vote_type) if not args.rules or r in args.rules
+        ]
         theirs = {} if args.no_pabutools else run_pabutools(path, rule_ids, args.timeout)
         rows.append(row(path.name, "parse", parse, theirs.get("parse"), None))
         for rule_id in rule_ids:
@@ -127,8 +131,7 @@ def row(name, rule_id, ours, theirs, selected) -> str:
         cut = "" if theirs is None else "did not finish"
         return f"| {name} | {rule_id} | {ours:.3f} | {cut} | | |"
     same = "" if selected is None else ("yes" if theirs[1] == selected else "**NO**")
-    return (f"| {name} | {rule_id} | {ours:.3f} | {theirs[0]:.3f} | "
-            f"{theirs[0] / ours:.1f}× | {same} |")
+    return f"| {name} | {rule_id} | {ours:.3f} | {theirs[0]:.3f} | {theirs[0] / ours:.1f}× | {same} |"
 
 
 def write_section(target: Path, table: str, args) -> None:

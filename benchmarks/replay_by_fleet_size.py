@@ -44,8 +44,10 @@ def probe(url: str) -> str:
             drop_tenant_schema_irreversibly(connection, f"sizeprobe{i}")
         drops.append(time.perf_counter() - started)
     engine.dispose()
-    return (f"{make_url(url).database}: {schemas} tenant schemas, create p50 "
-            f"{statistics.median(creates) * 1000:.1f} ms, drop p50 {statistics.median(drops) * 1000:.1f} ms")
+    return (
+        f"{make_url(url).database}: {schemas} tenant schemas, create p50 "
+        f"{statistics.median(creates) * 1000:.1f} ms, drop p50 {statistics.median(drops) * 1000:.1f} ms"
+    )
 
 
 def main() -> None:
