@@ -18,7 +18,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session
 
-from saas.identity import flows
+from saas.identity import flows, outbound
 from saas.identity.errors import SignInRefused
 from saas.identity.models import IdentityProvider, SignInFlow
 from saas.identity.sealing import SecretBox
@@ -33,6 +33,7 @@ REQUIRED_METADATA = ("issuer", "authorization_endpoint", "token_endpoint", "jwks
 
 def fetch_discovery(metadata_url: str, *, expected_issuer: str | None = None) -> dict[str, Any]:
     """The IdP's discovery document; raises SignInRefused when it is unusable."""
+    outbound.require_public(metadata_url)
     try:
         response = requests.get(metadata_url, timeout=HTTP_TIMEOUT)
         response.raise_for_status()
@@ -70,6 +71,7 @@ class _JwksCache:
             fresh_for = JWKS_MIN_REFRESH_SECONDS if refresh else JWKS_TTL_SECONDS
             if hit is not None and time.monotonic() - hit[0] < fresh_for:
                 return hit[1]
+        outbound.require_public(uri)
         try:
             response = requests.get(uri, timeout=HTTP_TIMEOUT)
             response.raise_for_status()
@@ -151,6 +153,7 @@ def redeem_code(
     if not isinstance(code, str) or not code or len(code) > 2000:
         raise SignInRefused("the authorization response carries no code")
     client = _client(provider, box, flow.redirect_uri)
+    outbound.require_public(document["token_endpoint"])
     try:
         token = client.fetch_token(
             document["token_endpoint"], code=code, code_verifier=flow.code_verifier, timeout=HTTP_TIMEOUT
