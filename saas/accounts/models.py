@@ -38,17 +38,26 @@ class Account(ControlBase):
 
 
 class RoleGrant(ControlBase):
-    """A role held by an account, platform-wide (tenant_id NULL) or inside one tenant."""
+    """A role held by an account, platform-wide (tenant_id NULL) or inside one tenant, as the
+    IdP `provider_id` vouched for it at the person's last sign-in there. Each IdP keeps its
+    own grants: signing in through another IdP of the same scope changes none of them."""
 
     __tablename__ = "role_grants"
     __table_args__ = (
-        UniqueConstraint("account_id", "role", "tenant_id", postgresql_nulls_not_distinct=True),
+        UniqueConstraint(
+            "account_id", "role", "tenant_id", "provider_id", postgresql_nulls_not_distinct=True
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(role_enum)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # The IdP whose claims grant it; its grants go with it. NULL: granted before grants
+    # recorded their IdP, with no audit event naming one (no IdP revokes it).
+    provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("identity_providers.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -54,20 +54,17 @@ def mapped_roles(provider: IdentityProvider, claims: dict[str, Any]) -> set[Role
 
 
 def sync_roles(session: Session, provider: IdentityProvider, account_id: int, claims: dict[str, Any]) -> None:
-    """Make the account's roles in the provider's scope match its claims; audit each change."""
+    """Make the roles this provider grants the account match its claims; audit each change.
+    Grants by other IdPs of the same scope stay as they are."""
     wanted = mapped_roles(provider, claims)
-    scope = allowed_roles(provider)
     grants = session.scalars(
-        select(RoleGrant).where(
-            RoleGrant.account_id == account_id,
-            RoleGrant.tenant_id.is_(None)
-            if provider.tenant_id is None
-            else RoleGrant.tenant_id == provider.tenant_id,
-        )
+        select(RoleGrant).where(RoleGrant.account_id == account_id, RoleGrant.provider_id == provider.id)
     ).all()
-    held = {grant.role: grant for grant in grants if grant.role in scope}
+    held = {grant.role: grant for grant in grants}
     for role in sorted(wanted - held.keys()):
-        session.add(RoleGrant(account_id=account_id, role=role, tenant_id=provider.tenant_id))
+        session.add(
+            RoleGrant(account_id=account_id, role=role, tenant_id=provider.tenant_id, provider_id=provider.id)
+        )
         _audit(session, provider, account_id, "identity.role.grant", role)
     for role in sorted(held.keys() - wanted):
         session.delete(held[role])
