@@ -95,8 +95,8 @@ class SubsidyProgramSchema(ma.Schema):
 
 class LedgerExportQuerySchema(InputSchema):
     format = ma.fields.String(load_default="json", validate=ma.validate.OneOf(["json", "csv"]))
-    period_from = ma.fields.Date()
-    period_to = ma.fields.Date()
+    period_from = ma.fields.Date(metadata={"description": "First day, Korean calendar (Asia/Seoul)"})
+    period_to = ma.fields.Date(metadata={"description": "Last day, Korean calendar (Asia/Seoul)"})
 
 
 class LedgerVerifySchema(ma.Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
@@ -225,3 +226,40 @@ def test_verify_and_export_read_the_lines_in_one_query_not_one_per_entry(engine,
     assert report.ok and report.entries == 6  # the opening entry and five reservations
     assert len(rows) == 12
     assert verify_statements <= 2 and export_statements <= 2
+
+
+def test_the_export_period_is_of_korean_calendar_days_whatever_the_session_time_zone(
+    make_program, db_session
+):
+    from datetime import timedelta
+
+    from saas.billing.services import reports
+    from saas.billing.services.subsidy import SEOUL
+
+    program = make_program(10**6)
+    lines = [ledger.Line("available", -10), ledger.Line("reserved", 10, 1)]
+    entry, _ = ledger.post(
+        db_session, program_id=program.id, idempotency_key=f"tz{program.id}", kind="reservation", lines=lines
+    )
+    db_session.commit()
+    korean_day = entry.occurred_at.astimezone(SEOUL).date()
+    # A session time zone in which the entry falls on another day than in Seoul, now: one of
+    # UTC-12 and UTC+14 always does.
+    zone = next(
+        z
+        for z in ("Etc/GMT+12", "Etc/GMT-14")
+        if entry.occurred_at.astimezone(ZoneInfo(z)).date() != korean_day
+    )
+    other_day = entry.occurred_at.astimezone(ZoneInfo(zone)).date()
+    db_session.execute(text(f"SET TIME ZONE '{zone}'"))
+    db_session.expire_all()  # entries are read again, their times in the session's zone
+
+    def exported(period_from, period_to) -> set[int]:
+        rows = reports.export_rows(db_session, program.id, period_from, period_to)
+        return {row["entry_id"] for row in rows}
+
+    assert entry.id in exported(korean_day, korean_day)
+    assert entry.id not in exported(other_day, other_day)
+    assert entry.id not in exported(korean_day + timedelta(days=1), None)
+    assert entry.id not in exported(None, korean_day - timedelta(days=1))
+    db_session.execute(text("SET TIME ZONE DEFAULT"))

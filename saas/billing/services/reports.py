@@ -8,11 +8,12 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from saas.billing.models import BillingAlert, BillingInvoice, LedgerEntry, SubsidyProgram
 from saas.billing.services import ledger
+from saas.billing.services.subsidy import SEOUL
 from saas.registry.models import Tenant
 
 
@@ -84,18 +85,22 @@ EXPORT_COLUMNS = (
 def export_rows(
     session: Session, program_id: int, period_from: date | None, period_to: date | None
 ) -> list[dict[str, Any]]:
-    """One row per ledger line, in entry order; nothing in it depends on when it is exported."""
+    """One row per ledger line, in entry order; nothing in it depends on when it is exported.
+    The period is of Korean calendar days (as billing months are), whatever the time zone of
+    the server or of the database session."""
     statement = (
         select(LedgerEntry)
         .where(LedgerEntry.program_id == program_id)
         .order_by(LedgerEntry.id)
         .options(selectinload(LedgerEntry.lines))
     )
+    day = cast(func.timezone(SEOUL.key, LedgerEntry.occurred_at), Date)
+    if period_from is not None:
+        statement = statement.where(day >= period_from)
+    if period_to is not None:
+        statement = statement.where(day <= period_to)
     rows = []
     for entry in session.scalars(statement):
-        day = entry.occurred_at.date()
-        if (period_from and day < period_from) or (period_to and day > period_to):
-            continue
         for line in entry.lines:
             rows.append(
                 {
