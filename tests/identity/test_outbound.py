@@ -5,15 +5,16 @@ from dataclasses import replace
 
 import pytest
 
-from saas import create_app
 from saas.identity import outbound
 from saas.identity.errors import SignInRefused
 from saas.identity.upstream import fetch_discovery
 
 
-@pytest.fixture(scope="module")
-def production_app(settings):
-    return create_app(replace(settings, environment="production"))
+@pytest.fixture
+def production_app(app, settings, monkeypatch):
+    """The test app, configured as in production for the duration of a test."""
+    monkeypatch.setitem(app.config, "CHAMYEO_SETTINGS", replace(settings, environment="production"))
+    return app
 
 
 @pytest.mark.parametrize(
