@@ -32,12 +32,18 @@ def _engine() -> Engine:
 
 def preload_for_forked_jobs() -> None:
     """Load, in the worker's parent process, what every provisioning job needs and no job
-    changes: the templates, the municipality list, the migration scripts and the database
-    driver. RQ forks a fresh process per job, so without this each job loads them again.
-    `chamyeo worker` calls it before it forks; the web app, which imports this module to
-    enqueue, does not pay for it. No connection is opened here."""
+    changes: the templates, the municipality list, the migration scripts, the database
+    driver, the billing step's modules and the ORM's mapper configuration. RQ forks a fresh
+    process per job, so without this each job loads them again. `chamyeo worker` calls it
+    before it forks; the web app, which imports this module to enqueue, does not pay for it.
+    No connection is opened here."""
     import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401 - the driver, imported on first use
+    from sqlalchemy.orm import configure_mappers
 
+    # The billing step's modules (the Stripe SDK with requests and urllib3): imported in each
+    # job, they took more of its time than all of its database work.
+    import saas.billing.gateway  # noqa: F401
+    import saas.billing.services.subscriptions  # noqa: F401
     from provisioning.templates import list_templates
     from saas import regions
     from saas.schema.migrate import tenant_head_revision
@@ -45,6 +51,7 @@ def preload_for_forked_jobs() -> None:
     list_templates()
     regions.all_local_governments()
     tenant_head_revision()
+    configure_mappers()  # SQLAlchemy does it on first use: in every job, without this
 
 
 def provision_tenant(slug: str) -> dict[str, object]:
