@@ -37,7 +37,9 @@ def preload_for_forked_jobs() -> None:
     process per job, so without this each job loads them again. `chamyeo worker` calls it
     before it forks; the web app, which imports this module to enqueue, does not pay for it.
     No connection is opened here."""
-    import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401 - the driver, imported on first use
+    # The driver: SQLAlchemy's dialect imports it only when an engine is made, in the job.
+    import psycopg  # noqa: F401
+    import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
     from sqlalchemy.orm import configure_mappers
 
     # The billing step's modules (the Stripe SDK with requests and urllib3): imported in each
@@ -47,6 +49,7 @@ def preload_for_forked_jobs() -> None:
     from provisioning.templates import list_templates
     from saas import regions
     from saas.schema.migrate import tenant_head_revision
+    from saas.settings import Settings  # noqa: F401 - the job's engine reads it
 
     list_templates()
     regions.all_local_governments()
