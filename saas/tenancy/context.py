@@ -129,6 +129,9 @@ def db_session() -> Session:
     """This request's session: bound to the request's tenant, or to no tenant at all."""
     session = g.get("db_session")
     if session is None:
+        # The token lookup's connection goes back to the pool first: a request that works in
+        # its session holds one connection, not two.
+        _close_autocommit()
         tenant = g.get("tenant")
         slug = tenant.slug if tenant is not None else None
         session = binding.open_session(db.engine, slug)
@@ -139,7 +142,8 @@ def db_session() -> Session:
 def db_autocommit() -> Connection:
     """This request's connection for statements that stand alone, each committing on its own
     (see `binding.open_autocommit_connection`): the token lookup, a check-in. Bound to the
-    request's tenant like `db_session()`; writes that span statements belong in the session."""
+    request's tenant like `db_session()`; writes that span statements belong in the session.
+    Opening the session gives it back to the pool; asked for after that, it is another one."""
     tenant = g.get("tenant")
     slug = tenant.slug if tenant is not None else None
     opened = g.setdefault("db_autocommit", {})
@@ -149,9 +153,13 @@ def db_autocommit() -> Connection:
     return connection
 
 
+def _close_autocommit() -> None:
+    for connection in g.pop("db_autocommit", {}).values():
+        connection.close()
+
+
 def close_request_session(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
-    for connection in g.pop("db_autocommit", {}).values():
-        connection.close()
+    _close_autocommit()

@@ -4,7 +4,7 @@ import hashlib
 
 from sqlalchemy import select
 
-from saas.accounts.models import ApiToken
+from saas.accounts.models import ApiToken, Role
 from saas.accounts.tokens import revoke_token
 from saas.tenancy.binding import session_without_tenant
 
@@ -55,3 +55,19 @@ def test_revoked_token_is_refused(client, engine, make_tenant):
         token_id = session.scalar(select(ApiToken.id).where(ApiToken.name == f"{tenant.slug} tenant_admin"))
         assert revoke_token(session, token_id, actor="test")
     assert client.get(f"{tenant.api}/members", headers=tenant.auth()).status_code == 401
+
+
+def test_a_request_that_works_in_its_session_holds_one_connection(app, alpha):
+    """The token lookup's connection goes back to the pool when the session opens."""
+    from saas.auth import current_principal
+    from saas.extensions import db
+    from saas.tenancy.context import close_request_session, db_session, enter_tenant
+
+    with app.test_request_context(f"{alpha.api}/cycles", headers=alpha.auth("staff")):
+        enter_tenant(alpha.slug)
+        held = db.engine.pool.checkedout()
+        assert current_principal().roles == {Role.STAFF}
+        db_session().connection()
+        assert db.engine.pool.checkedout() == held + 1
+        close_request_session()
+        assert db.engine.pool.checkedout() == held
