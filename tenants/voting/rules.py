@@ -7,6 +7,7 @@ ballot) knows what to change.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from tenants.cycles.models import Cycle, Envelope
@@ -32,11 +33,9 @@ def check_eligibility(cycle: Cycle, *, basis: str, birth_year: int) -> None:
         )
 
 
-def entitled_envelopes(cycle: Cycle, district_code: str | None) -> list[Envelope]:
-    """Citywide and district envelopes for everyone; a dong's envelope for its residents."""
-    return [
-        e for e in cycle.envelopes if e.scope != "dong" or (district_code and e.area_code == district_code)
-    ]
+def entitled_envelopes(envelopes: Iterable[Envelope], district_code: str | None) -> list[Envelope]:
+    """Of `envelopes`, the citywide and district ones for everyone; a dong's for its residents."""
+    return [e for e in envelopes if e.scope != "dong" or (district_code and e.area_code == district_code)]
 
 
 def validate_ballot(

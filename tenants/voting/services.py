@@ -26,7 +26,7 @@ from tenants.errors import Conflict, Invalid, NotFound, PortalError
 from tenants.proposals.models import Project
 from tenants.voting import sheets
 from tenants.voting.models import Ballot, BallotChoice, PaperBatch, PaperEntry, VoterMark
-from tenants.voting.rules import check_eligibility, validate_ballot
+from tenants.voting.rules import check_eligibility, entitled_envelopes, validate_ballot
 
 
 def voter_key(secret: str, identity: str) -> str:
@@ -205,11 +205,10 @@ def do_vote(
         try:
             require_phase(cycle, VOTING, action="Voting")
             check_eligibility(cycle, basis=voter["basis"], birth_year=voter["birth_year"])
-            chosen = (
-                validate_ballot(cycle, sheet.entitled(district_code), sheet.projects, choices)
-                if choices is not None
-                else None
-            )
+            chosen = None
+            if choices is not None:
+                envelopes = entitled_envelopes(sheet.envelopes.values(), district_code)
+                chosen = validate_ballot(cycle, envelopes, sheet.projects, choices)
         except PortalError:
             if fresh:
                 raise

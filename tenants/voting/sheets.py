@@ -28,15 +28,6 @@ class BallotSheet:
     projects: dict[int, Project]
     envelopes: dict[int, Envelope]  # those that hold a project
 
-    def entitled(self, district_code: str | None) -> list[Envelope]:
-        """Citywide and district envelopes for everyone; a dong's envelope for its residents
-        (as `rules.entitled_envelopes`, over the envelopes that hold a project)."""
-        return [
-            e
-            for e in self.envelopes.values()
-            if e.scope != "dong" or (district_code and e.area_code == district_code)
-        ]
-
 
 # Built once: building a statement costs about as much as running it.
 _SHEET = (

@@ -85,7 +85,7 @@ class BallotView(MethodView):
         from flask import request
 
         cycle = cycle_or_404(db_session(), cycle_id)
-        envelopes = entitled_envelopes(cycle, request.args.get("district_code"))
+        envelopes = entitled_envelopes(cycle.envelopes, request.args.get("district_code"))
         projects = db_session().scalars(
             select(Project).where(Project.cycle_id == cycle.id).order_by(Project.code)
         )
