@@ -35,12 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import psycopg
 import requests
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.common import ROOT, fresh_database
+
 DONG = "4111156000"
 
 
@@ -48,14 +47,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _scratch(server_url: str) -> str:
-    admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS chamyeo_bench_voting WITH (FORCE)")
-        conn.execute("CREATE DATABASE chamyeo_bench_voting")
-    return make_url(admin).set(database="chamyeo_bench_voting").render_as_string(hide_password=False)
 
 
 def _setup(settings):
@@ -370,7 +361,7 @@ def main() -> None:
 
     from saas.settings import Settings
 
-    database_url = _scratch(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    database_url = fresh_database("chamyeo_bench_voting")
     settings = Settings(
         environment="test",
         database_url=database_url,
