@@ -59,12 +59,8 @@ def parse_number(text: str, what: str, line: int) -> Fraction:
         raise PabulibError(line, f"{what} {text!r} is not a number") from None
 
 
+@cyclic_gc_paused()
 def parse_pabulib(text: str) -> Election:
-    with cyclic_gc_paused():
-        return _parse(text)
-
-
-def _parse(text: str) -> Election:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
     meta: dict[str, str] = {}
     projects: dict[str, Project] = {}

@@ -69,13 +69,9 @@ def spec_from_meta(meta: dict[str, str]) -> RuleSpec:
     return RuleSpec("greedy")
 
 
+@cyclic_gc_paused()
 def count(election: Election, spec: RuleSpec, groups: VoterGroups | None = None) -> Outcome:
     spec.check()
-    with cyclic_gc_paused():
-        return _count(election, spec, groups)
-
-
-def _count(election: Election, spec: RuleSpec, groups: VoterGroups | None) -> Outcome:
     if spec.rule == "mes":
         return equal_shares(
             election, spec.sat, spec.tie_break, completion=spec.completion,
