@@ -290,7 +290,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         err = budgets.margin * heads_f[:poor].sum() + FLOAT_SLACK * (cost_f + paid)
         lo = (cost_f - paid - err) / per_rho * (1 - FLOAT_SLACK)
         # Wide enough for the check below to pass with every budget taken `margin` lower.
-        gap = (budgets.margin * heads_f.sum() + FLOAT_SLACK * (cost_f + total)) / per_rho
+        gap = slack / per_rho
         hi = (cost_f - paid) / per_rho + 2 * gap
         # Paying min(budget, hi * utility) each, supporters raise at least the cost: rho <= hi.
         raised = (heads_f * np.minimum(held_f - budgets.margin, hi * unit_f[p] * w_f)).sum()
