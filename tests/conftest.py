@@ -40,6 +40,23 @@ def _fresh_database(server_url: str, name: str) -> str:
     return admin.set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.fixture
+def scratch_engine(settings: Settings) -> Iterator:
+    """An engine on an empty database of the test server, dropped afterwards (for tests that
+    run migrations from an earlier revision)."""
+    from sqlalchemy import create_engine
+
+    from saas.db import sqlalchemy_url
+
+    name = f"chamyeo_scratch_{os.getpid()}"
+    engine = create_engine(sqlalchemy_url(_fresh_database(settings.database_url, name)))
+    yield engine
+    engine.dispose()
+    admin = make_url(settings.database_url).set(drivername="postgresql")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def settings() -> Iterator[Settings]:
     from saas.embedded import EmbeddedPostgres, EmbeddedRedis

@@ -3,16 +3,11 @@ the same scope never revokes them."""
 
 from __future__ import annotations
 
-import os
-
-import psycopg
 import pytest
-from sqlalchemy import create_engine, delete, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, select, text
 
 from saas.accounts.models import Account, Role, RoleGrant
 from saas.audit import services as audit
-from saas.db import sqlalchemy_url
 from saas.identity.admin import do_register_provider
 from saas.identity.roles import sync_roles
 from saas.identity.sealing import SecretBox
@@ -96,47 +91,37 @@ def test_two_idps_granting_one_role_each_keep_their_own_grant(engine, settings, 
         assert _roles(session, account_id) == [(Role.STAFF, "alpha-residents")]  # still staff
 
 
-def test_the_migration_gives_existing_grants_the_idp_their_audit_event_names(settings):
+def test_the_migration_gives_existing_grants_the_idp_their_audit_event_names(scratch_engine):
     """Grants made before grants recorded their IdP: the migration reads the IdP from the
     grant's audit event; a grant without one keeps no IdP."""
-    server = make_url(settings.database_url).set(drivername="postgresql")
-    name = f"chamyeo_test_role_grants_{os.getpid()}"
-    with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    engine = create_engine(sqlalchemy_url(server.set(database=name).render_as_string(hide_password=False)))
-    try:
-        upgrade_control(engine, "302ed2a40bdc")  # the revision before
-        with engine.begin() as connection:
+    engine = scratch_engine
+    upgrade_control(engine, "302ed2a40bdc")  # the revision before
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO control.accounts (id, display_name) VALUES (1, 'a'), (2, 'b');"
+                "INSERT INTO control.identity_providers (id, key, display_name, issuer, metadata_url,"
+                " client_id, client_secret_encrypted, scopes, role_mapping, status, is_development)"
+                " VALUES (7, 'gov', 'gov', 'https://gov.example.kr', 'x', 'c', 's', 'openid', '{}',"
+                " 'approved', false);"
+                "INSERT INTO control.role_grants (account_id, role, tenant_id)"
+                " VALUES (1, 'ministry_admin', NULL), (2, 'auditor', NULL)"
+            )
+        )
+    with session_without_tenant(engine) as session:
+        audit.record(
+            session,
+            actor="idp:gov",
+            action="identity.role.grant",
+            target="account:1",
+            data={"role": "ministry_admin", "tenant_id": None, "provider": "gov"},
+        )
+        session.commit()
+    upgrade_control(engine)
+    with engine.connect() as connection:
+        grants = dict(
             connection.execute(
-                text(
-                    "INSERT INTO control.accounts (id, display_name) VALUES (1, 'a'), (2, 'b');"
-                    "INSERT INTO control.identity_providers (id, key, display_name, issuer, metadata_url,"
-                    " client_id, client_secret_encrypted, scopes, role_mapping, status, is_development)"
-                    " VALUES (7, 'gov', 'gov', 'https://gov.example.kr', 'x', 'c', 's', 'openid', '{}',"
-                    " 'approved', false);"
-                    "INSERT INTO control.role_grants (account_id, role, tenant_id)"
-                    " VALUES (1, 'ministry_admin', NULL), (2, 'auditor', NULL)"
-                )
-            )
-        with session_without_tenant(engine) as session:
-            audit.record(
-                session,
-                actor="idp:gov",
-                action="identity.role.grant",
-                target="account:1",
-                data={"role": "ministry_admin", "tenant_id": None, "provider": "gov"},
-            )
-            session.commit()
-        upgrade_control(engine)
-        with engine.connect() as connection:
-            grants = dict(
-                connection.execute(
-                    text("SELECT account_id, provider_id FROM control.role_grants ORDER BY account_id")
-                ).all()
-            )
-        assert grants == {1: 7, 2: None}
-    finally:
-        engine.dispose()
-        with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                text("SELECT account_id, provider_id FROM control.role_grants ORDER BY account_id")
+            ).all()
+        )
+    assert grants == {1: 7, 2: None}
