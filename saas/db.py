@@ -43,6 +43,9 @@ def sqlalchemy_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+_RETURNED_AT = "chamyeo.returned_at"  # when the pool got the connection back (record.info)
+
+
 def install_ping_after_idle(engine: Engine, idle_seconds: float) -> None:
     """Ping a pooled connection on checkout if it sat in the pool for `idle_seconds` or more;
     one that fails is replaced before the caller gets it.
@@ -66,9 +69,6 @@ def install_ping_after_idle(engine: Engine, idle_seconds: float) -> None:
         except engine.dialect.loaded_dbapi.Error as error:
             # The pool discards this connection and checks out another.
             raise exc.DisconnectionError("a pooled connection did not answer its ping") from error
-
-
-_RETURNED_AT = "chamyeo.returned_at"
 
 
 class Database:

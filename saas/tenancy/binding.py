@@ -79,11 +79,10 @@ class DriverStatement:
             compiled = self.statement.compile(
                 dialect=dialect, schema_translate_map=translate, render_schema_translate=bool(translate)
             )
-            fixed = {
-                name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required
-            }
-            processors = {}
+            fixed, processors = {}, {}
             for bind, name in compiled.bind_names.items():
+                if not bind.required:  # a value written into the statement (`status = 'voting'`)
+                    fixed[name] = bind.effective_value
                 process = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if process is not None:
                     processors[name] = process
