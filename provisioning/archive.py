@@ -13,7 +13,7 @@ import io
 import json
 import tarfile
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
+from saas import clock
 from saas.audit import services as audit
 from saas.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
 from saas.schema.migrate import (
@@ -148,7 +149,7 @@ def export_tenant(engine: Engine, slug: str, target: str | Path | IO[bytes], *, 
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "exported_at": datetime.now(UTC).isoformat(),
+            "exported_at": clock.now().isoformat(),
             "tenant": {field: getattr(tenant, field) for field in _TENANT_FIELDS},
             "domains": [d.domain for d in tenant.domains],
             "steps": [{field: getattr(step, field) for field in _STEP_FIELDS} for step in steps],

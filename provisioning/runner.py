@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from provisioning.errors import TenantNotFound
 from provisioning.steps import STEPS, StepContext
+from saas import clock
 from saas.registry.models import ProvisioningStep, Tenant, TenantStatus
 from saas.tenancy.binding import tenant_session
 
@@ -46,7 +46,7 @@ def _done_steps(engine: Engine, tenant_id: int) -> set[str]:
 
 
 def _mark_started(engine: Engine, tenant_id: int, step: str) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     with engine.begin() as connection:
         connection.execute(
             insert(ProvisioningStep)
@@ -73,7 +73,7 @@ def _mark_failed(engine: Engine, tenant_id: int, step: str, error: str) -> None:
         connection.execute(
             update(ProvisioningStep)
             .where(ProvisioningStep.tenant_id == tenant_id, ProvisioningStep.step == step)
-            .values(status="failed", error=error, finished_at=datetime.now(UTC))
+            .values(status="failed", error=error, finished_at=clock.now())
         )
         connection.execute(
             update(Tenant)
@@ -106,7 +106,7 @@ def run_provisioning(engine: Engine, slug: str, *, fault: FaultHook | None = Non
                 session.execute(
                     update(ProvisioningStep)
                     .where(ProvisioningStep.tenant_id == tenant_id, ProvisioningStep.step == name)
-                    .values(status="done", finished_at=datetime.now(UTC), duration_ms=elapsed_ms)
+                    .values(status="done", finished_at=clock.now(), duration_ms=elapsed_ms)
                 )
                 session.commit()
         except Exception as error:  # noqa: BLE001 - recorded on the tenant, then re-raised

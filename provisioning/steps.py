@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from provisioning.templates import get_template
-from saas import regions
+from saas import clock, regions
 from saas.audit import services as audit
 from saas.registry.models import Tenant, TenantStatus
 from saas.schema.migrate import create_tenant_schema_in_transaction, head_statements
@@ -134,7 +134,7 @@ def write_template(
         statement = insert(PortalSetting).values(rows)
         session.execute(
             statement.on_conflict_do_update(
-                index_elements=["key"], set_={"value": statement.excluded.value, "updated_at": func.now()}
+                index_elements=["key"], set_={"value": statement.excluded.value, "updated_at": clock.now()}
             )
         )
         added["settings"] = len(rows)

@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData, create_engine, event, exc
+from sqlalchemy import DateTime, MetaData, create_engine, event, exc, func
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
+
+from saas import clock
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -33,6 +35,17 @@ NAMING_CONVENTION = {
 
 class ControlBase(DeclarativeBase):
     metadata = MetaData(schema=CONTROL_SCHEMA, naming_convention=NAMING_CONVENTION)
+
+
+def stamped(*, on_update: bool = False) -> Any:
+    """A `timestamptz` column set from the platform clock (`saas.clock`) when SQLAlchemy writes
+    the row, `on_update` again at every update; the database's `now()` for raw SQL."""
+    return mapped_column(
+        DateTime(timezone=True),
+        default=clock.now,
+        server_default=func.now(),
+        onupdate=clock.now if on_update else None,
+    )
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.accounts.models import ApiToken, Role
 from saas.audit import services as audit
 from saas.tenancy.binding import DriverStatement
@@ -90,7 +90,7 @@ def revoke_token(session: Session, token_id: int, *, actor: str) -> bool:
     changed = session.execute(
         update(ApiToken)
         .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
+        .values(revoked_at=clock.now())
     ).rowcount
     if changed:
         audit.record(session, actor=actor, action="token.revoke", target=f"token:{token_id}")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.audit.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -49,7 +50,7 @@ def record(
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     prev_hash = prev or GENESIS_HASH
-    occurred_at = datetime.now(UTC)
+    occurred_at = clock.now()
     payload = json.loads(json.dumps(data or {}, default=str))  # what JSONB will give back
     event = AuditEvent(
         occurred_at=occurred_at,

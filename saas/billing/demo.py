@@ -1,5 +1,5 @@
-"""Billing for the demo of `chamyeo up`: a default plan and a subsidy program for the current
-fiscal year, so that the demo municipalities subscribe (and are subsidised) while they are
+"""Billing for the demo of `chamyeo up`: a default plan and subsidy programs for the current
+fiscal year and the next, so that the demo municipalities subscribe (and are subsidised) while they are
 provisioned, through the real `open_billing` step."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ import secrets
 import subprocess
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.billing.gateway import StripeGateway
 from saas.billing.models import Plan, Subscription, SubsidyProgram
 from saas.billing.services import programs, subscriptions
@@ -29,12 +29,15 @@ DEMO_TIERS = [
 
 
 def seed_billing(session: Session, gateway: StripeGateway, echo: Callable[[str], None]) -> None:
-    """Before the demo tenants are provisioned: a default plan and this year's program."""
+    """Before the demo tenants are provisioned: a default plan, this year's program and the next."""
     if session.scalar(select(Plan.id).where(Plan.is_default.is_(True))) is None:
         subscriptions.do_create_plan(session, gateway, is_default=True, actor="demo", **DEMO_PLAN)  # type: ignore[arg-type]
         echo(f"demo: default plan {DEMO_PLAN['code']} ({DEMO_PLAN['amount']} won a month)")
-    year = date.today().year
-    if session.scalar(select(SubsidyProgram.id).where(SubsidyProgram.fiscal_year == year)) is None:
+    # This year's program and the next: a monthly renewal prepared in December serves January.
+    this_year = clock.today().year
+    for year in (this_year, this_year + 1):
+        if session.scalar(select(SubsidyProgram.id).where(SubsidyProgram.fiscal_year == year)) is not None:
+            continue
         programs.do_create_program(
             session,
             code=f"pb-platform-{year}",

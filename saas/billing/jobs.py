@@ -6,13 +6,14 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import stripe
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from saas import clock
 from saas.billing import gateway as billing_gateway
 from saas.billing import reconciliation, webhooks
 from saas.billing.models import BillingInvoice, Subscription, SubsidyProgram
@@ -95,7 +96,7 @@ def prepare_renewals(engine: Engine | None = None) -> list[RenewalOutcome]:
 
 def previous_month(now: datetime | None = None) -> date:
     """The Korean calendar month before the one `now` falls in (the month to close)."""
-    moment = (now or datetime.now(UTC)).astimezone(subsidy.SEOUL)
+    moment = (now or clock.now()).astimezone(clock.SEOUL)
     return date(moment.year - (moment.month == 1), (moment.month - 2) % 12 + 1, 1)
 
 

@@ -24,12 +24,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from saas.db import ControlBase
+from saas.db import ControlBase, stamped
 
 CURRENCY = "krw"  # KRW has no minor unit: every amount is an integer number of won
 
@@ -49,7 +48,7 @@ class Plan(ControlBase):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     stripe_product_id: Mapped[str | None] = mapped_column(String(255))
     stripe_price_id: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
 
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_not_negative"),
@@ -68,7 +67,7 @@ class Subscription(ControlBase):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
 
     plan: Mapped[Plan] = relationship()
 
@@ -89,7 +88,7 @@ class SubsidyProgram(ControlBase):
     eligibility: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     # The ministry is billed monthly for the subsidies applied, as a Stripe customer of its own.
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
 
     __table_args__ = (CheckConstraint("budget >= 0", name="budget_not_negative"),)
 
@@ -110,7 +109,7 @@ class TierRate(ControlBase):
     rate_bp: Mapped[int] = mapped_column(Integer)  # basis points: 10000 = 100 %
     min_pct: Mapped[int] = mapped_column(Integer)  # whole percent, inclusive
     max_pct: Mapped[int] = mapped_column(Integer)  # whole percent, exclusive
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
     created_by: Mapped[str] = mapped_column(String(200))
 
     __table_args__ = (
@@ -132,7 +131,7 @@ class TierAssignment(ControlBase):
     valid_from: Mapped[date] = mapped_column(Date)
     fiscal_independence_pct: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
     created_by: Mapped[str] = mapped_column(String(200))
 
 
@@ -191,9 +190,7 @@ class BillingInvoice(ControlBase):
     net: Mapped[int] = mapped_column(BigInteger, default=0)
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[datetime] = stamped(on_update=True)
 
     __table_args__ = (UniqueConstraint("program_id", "month", "audience"),)
 
@@ -207,7 +204,7 @@ class StripeEvent(ControlBase):
     type: Mapped[str] = mapped_column(String(100))
     object_id: Mapped[str | None] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    received_at: Mapped[datetime] = stamped()
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
 
@@ -224,4 +221,4 @@ class BillingAlert(ControlBase):
     tenant_id: Mapped[int | None] = mapped_column(BigInteger)
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()

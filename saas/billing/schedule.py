@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rq import Callback
 
+from saas import clock
 from saas.billing import jobs
-from saas.billing.services.subsidy import SEOUL
 
 # Long enough to outlive the period it marks; short enough that Redis forgets old periods.
 DAY_MARK_SECONDS = 3 * 86400
@@ -36,7 +36,7 @@ class Due:
 
 def due(now: datetime | None = None) -> list[Due]:
     """The jobs of the period `now` falls in (Korean calendar days and months)."""
-    moment = (now or datetime.now(UTC)).astimezone(SEOUL)
+    moment = (now or clock.now()).astimezone(clock.SEOUL)
     day = moment.date().isoformat()
     closing = jobs.previous_month(moment)
     return [

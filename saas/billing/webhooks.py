@@ -7,7 +7,6 @@ of order (paid before finalized) all end in the same ledger.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import stripe
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.billing.gateway import StripeGateway
 from saas.billing.models import StripeEvent
 from saas.billing.services import subscriptions, subsidy
@@ -56,7 +56,7 @@ def process(session: Session, gateway: StripeGateway, event_id: str) -> bool:
         sync_invoice(session, gateway, obj["id"])
     elif event.type.startswith("credit_note.") and obj.get("invoice"):
         sync_invoice(session, gateway, obj["invoice"])
-    event.processed_at = datetime.now(UTC)
+    event.processed_at = clock.now()
     session.commit()
     return True
 

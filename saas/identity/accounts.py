@@ -4,11 +4,10 @@ addresses are never used to match people."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.accounts.models import Account
 from saas.audit import services as audit
 from saas.identity.errors import SignInRefused
@@ -35,7 +34,7 @@ def account_for_identity(
             ExternalIdentity.issuer == identity.issuer, ExternalIdentity.subject == identity.subject
         )
     )
-    now = datetime.now(UTC)
+    now = clock.now()
     if known is not None:
         if link_account_id is not None and known.account_id != link_account_id:
             raise SignInRefused("this identity already belongs to another account")

@@ -5,12 +5,12 @@ tests it. Client secrets are stored encrypted; every change is an audit event.""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.audit import services as audit
 from saas.identity.models import IdentityProvider, ProviderStatus
 from saas.identity.roles import invalid_mapping
@@ -71,7 +71,7 @@ def do_register_provider(
         role_claim=role_claim,
         role_mapping=role_mapping or {},
         status=ProviderStatus.APPROVED if by_ministry else ProviderStatus.PENDING,
-        approved_at=datetime.now(UTC) if by_ministry else None,
+        approved_at=clock.now() if by_ministry else None,
         is_development=is_development,
     )
     session.add(provider)
@@ -92,7 +92,7 @@ def do_approve_provider(session: Session, key: str, *, actor: str) -> IdentityPr
     if provider is None:
         raise LookupError(f"no IdP {key!r}")
     provider.status = ProviderStatus.APPROVED
-    provider.approved_at = datetime.now(UTC)
+    provider.approved_at = clock.now()
     audit.record(session, actor=actor, action="identity.provider.approve", target=f"idp:{key}")
     session.commit()
     return provider

@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import html
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -31,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Blueprint, Response, current_app, jsonify, request
 from joserfc.jwk import ECKey, KeySet
 
+from saas import clock
 from saas.identity.portals import CodeFlowClient
 from saas.identity.provider import IssuedCode, RequiredPkce
 from saas.settings import Settings
@@ -324,7 +324,7 @@ def jwks(realm: str) -> Response:
 def authorize(realm: str) -> Response:
     """Without `login`: the page of demo people; with it: sign that person in (no password)."""
     person = _person(realm, request.args.get("login"))
-    user = DevUser(realm, person, int(time.time())) if person is not None else None
+    user = DevUser(realm, person, int(clock.timestamp())) if person is not None else None
     try:
         grant = server.get_consent_grant(end_user=user)
     except OAuth2Error as error:

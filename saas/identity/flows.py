@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.identity.errors import SignInRefused
 from saas.identity.models import SignInFlow
 
@@ -64,9 +65,9 @@ def take_flow(session: Session, *, state: object, browser_secret: str | None, pu
         raise SignInRefused("the state is unknown (tampered with, or from another sign-in)")
     if flow.consumed_at is not None:
         raise SignInRefused("this sign-in response was already used")
-    if datetime.now(UTC) - flow.created_at > FLOW_LIFETIME:
+    if clock.now() - flow.created_at > FLOW_LIFETIME:
         raise SignInRefused("the sign-in took too long; start again")
     if not browser_secret or not secrets.compare_digest(digest(browser_secret), flow.browser_hash):
         raise SignInRefused("the sign-in was started in another browser")
-    flow.consumed_at = datetime.now(UTC)
+    flow.consumed_at = clock.now()
     return flow

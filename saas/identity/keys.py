@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.audit import services as audit
 from saas.identity.models import HubSigningKey
 from saas.identity.sealing import SecretBox
@@ -55,7 +56,7 @@ def signing_key(session: Session, box: SecretBox) -> RSAKey:
 
 def rotate_signing_key(session: Session, box: SecretBox, *, actor: str) -> str:
     """Retire the signing key(s) in use and start signing with a new one; commit; return its kid."""
-    now = datetime.now(UTC)
+    now = clock.now()
     session.execute(update(HubSigningKey).where(HubSigningKey.retired_at.is_(None)).values(retired_at=now))
     kid, _ = _create(session, box)
     audit.record(session, actor=actor, action="identity.keys.rotate", target=f"key:{kid}")
@@ -66,7 +67,7 @@ def rotate_signing_key(session: Session, box: SecretBox, *, actor: str) -> str:
 def published_keys(session: Session, box: SecretBox) -> KeySet:
     """Public keys for the JWKS: those in use and those retired within the grace period."""
     signing_key(session, box)  # a fresh deployment publishes a key before its first sign-in
-    cutoff = datetime.now(UTC) - RETIRED_KEY_GRACE
+    cutoff = clock.now() - RETIRED_KEY_GRACE
     rows = session.scalars(
         select(HubSigningKey).where(
             or_(HubSigningKey.retired_at.is_(None), HubSigningKey.retired_at > cutoff)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -14,6 +13,7 @@ from joserfc import jwt
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.identity.errors import SignInRefused
 from saas.identity.keys import SIGNING_ALG, signing_key
 from saas.identity.models import ConsumedLogoutToken
@@ -34,7 +34,7 @@ def accept_logout_claims(
     check_logout_token(claims, issuer=issuer, audience=audience)
     recorded = session.execute(
         insert(ConsumedLogoutToken)
-        .values(issuer=issuer, jti=claims["jti"], expires_at=datetime.now(UTC) + timedelta(days=1))
+        .values(issuer=issuer, jti=claims["jti"], expires_at=clock.now() + timedelta(days=1))
         .on_conflict_do_nothing()
         .returning(ConsumedLogoutToken.jti)
     ).scalar_one_or_none()
@@ -47,7 +47,7 @@ def hub_logout_token(
     session: Session, box: SecretBox, *, hub_url: str, client_id: str, sid: str, sub: str
 ) -> str:
     key = signing_key(session, box)
-    now = int(time.time())
+    now = int(clock.timestamp())
     claims = {
         "iss": hub_url,
         "aud": client_id,

@@ -22,12 +22,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import ControlBase
+from saas.db import ControlBase, stamped
 
 
 class ProviderStatus(enum.StrEnum):
@@ -60,7 +59,7 @@ class IdentityProvider(ControlBase):
     )
     is_development: Mapped[bool] = mapped_column(Boolean, default=False)
     discovery: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # cached metadata document
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -76,7 +75,7 @@ class ExternalIdentity(ControlBase):
     issuer: Mapped[str] = mapped_column(String(500))
     subject: Mapped[str] = mapped_column(String(255))
     acr: Mapped[str | None] = mapped_column(String(200))  # assurance of the last sign-in
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -99,7 +98,7 @@ class SignInFlow(ControlBase):
     return_to: Mapped[str] = mapped_column(Text)
     # Set when a signed-in person adds an identity: the new one joins this account.
     link_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
     consumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -118,7 +117,7 @@ class HubSession(ControlBase):
     upstream_id_token: Mapped[str | None] = mapped_column(Text)  # hint for upstream logout
     acr: Mapped[str | None] = mapped_column(String(200))
     auth_time: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -141,7 +140,7 @@ class HubSigningKey(ControlBase):
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     private_jwk_encrypted: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -159,7 +158,7 @@ class HubAuthorizationCode(ControlBase):
     code_challenge_method: Mapped[str] = mapped_column(String(8))
     hub_session_id: Mapped[int] = mapped_column(ForeignKey("hub_sessions.id", ondelete="CASCADE"))
     auth_time: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
 
 
 class HubAccessToken(ControlBase):
@@ -172,7 +171,7 @@ class HubAccessToken(ControlBase):
     hub_session_id: Mapped[int] = mapped_column(ForeignKey("hub_sessions.id", ondelete="CASCADE"), index=True)
     scope: Mapped[str] = mapped_column(String(200))
     expires_in: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
 
 
 class PortalSession(ControlBase):
@@ -188,7 +187,7 @@ class PortalSession(ControlBase):
     hub_sid: Mapped[str] = mapped_column(String(64), index=True)
     id_token: Mapped[str] = mapped_column(Text)  # hint for RP-initiated logout
     acr: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

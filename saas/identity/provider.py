@@ -8,9 +8,8 @@ back-channel logout refers to. Codes are single use: redeeming one deletes it fi
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -22,6 +21,7 @@ from authlib.oidc.core.grants import OpenIDCode
 from flask import current_app
 from sqlalchemy import delete, select
 
+from saas import clock
 from saas.identity.keys import SIGNING_ALG, signing_key
 from saas.identity.models import HubAccessToken, HubAuthorizationCode, HubSession
 from saas.identity.portals import CLIENT_PREFIX, PortalClient, portal_client
@@ -126,7 +126,7 @@ class PortalCodeGrant(AuthorizationCodeGrant):
         session.commit()
         if row is None or row.client_id != client.client_id:
             return None
-        if datetime.now(UTC) - row.created_at > CODE_LIFETIME:
+        if clock.now() - row.created_at > CODE_LIFETIME:
             return None
         hub = session.scalar(
             select(HubSession).where(HubSession.id == row.hub_session_id, HubSession.ended_at.is_(None))
@@ -246,7 +246,7 @@ def access_token_owner(token: str) -> tuple[HubAccessToken, HubSession] | None:
         return None
     session = db_session()
     row = session.get(HubAccessToken, hashlib.sha256(token.encode()).hexdigest())
-    if row is None or row.created_at.timestamp() + row.expires_in < time.time():
+    if row is None or row.created_at.timestamp() + row.expires_in < clock.timestamp():
         return None
     hub = session.scalar(
         select(HubSession).where(HubSession.id == row.hub_session_id, HubSession.ended_at.is_(None))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.identity.flows import digest
 from saas.identity.models import HubSession, HubSessionPortal, IdentityProvider, PortalSession
 from saas.identity.upstream import UpstreamIdentity
@@ -33,7 +33,7 @@ def open_hub_session(
         upstream_sid=identity.sid,
         upstream_id_token=identity.id_token,
         acr=identity.acr,
-        auth_time=int(time.time()),
+        auth_time=int(clock.timestamp()),
     )
     session.add(hub)
     session.flush()
@@ -41,7 +41,7 @@ def open_hub_session(
 
 
 def _live(model: type[HubSession] | type[PortalSession]):  # type: ignore[no-untyped-def]
-    return (model.ended_at.is_(None), model.created_at > datetime.now(UTC) - SESSION_LIFETIME)
+    return (model.ended_at.is_(None), model.created_at > clock.now() - SESSION_LIFETIME)
 
 
 def hub_session_for_cookie(session: Session, secret: str | None) -> HubSession | None:
@@ -55,7 +55,7 @@ def hub_session_for_cookie(session: Session, secret: str | None) -> HubSession |
 def end_hub_sessions(session: Session, hub_sessions: list[HubSession]) -> list[tuple[HubSession, list[int]]]:
     """End these hub sessions; return each with the tenant ids of the portals it signed in to,
     which are owed a back-channel logout (sent after commit)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     ended = []
     for hub in hub_sessions:
         if hub.ended_at is not None:
@@ -115,7 +115,7 @@ def end_portal_sessions(session: Session, tenant_id: int, hub_sid: str) -> int:
             PortalSession.hub_sid == hub_sid,
             PortalSession.ended_at.is_(None),
         )
-        .values(ended_at=datetime.now(UTC))
+        .values(ended_at=clock.now())
     ).rowcount
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from saas import clock
 from saas.identity.errors import SignInRefused
 
 # Asymmetric only: an `alg: none` or HMAC token signed with a public key must not pass.
@@ -41,7 +41,7 @@ def check_issuer_and_audience(claims: dict[str, Any], *, issuer: str, audience: 
 def check_id_token(claims: dict[str, Any], *, issuer: str, audience: str, nonce: str) -> None:
     """OpenID Connect Core 3.1.3.7: issuer, audience, expiry, nonce, subject."""
     check_issuer_and_audience(claims, issuer=issuer, audience=audience)
-    now = time.time()
+    now = clock.timestamp()
     if not isinstance(claims.get("exp"), int | float) or claims["exp"] < now - CLOCK_SKEW:
         raise SignInRefused("the ID token has expired")
     if not isinstance(claims.get("iat"), int | float) or claims["iat"] > now + CLOCK_SKEW:
@@ -56,7 +56,7 @@ def check_id_token(claims: dict[str, Any], *, issuer: str, audience: str, nonce:
 def check_logout_token(claims: dict[str, Any], *, issuer: str, audience: str) -> None:
     """OpenID Connect Back-Channel Logout 2.6 (the `jti` replay check is the caller's)."""
     check_issuer_and_audience(claims, issuer=issuer, audience=audience)
-    now = time.time()
+    now = clock.timestamp()
     if not isinstance(claims.get("iat"), int | float) or abs(claims["iat"] - now) > 300:
         raise SignInRefused("the logout token is stale or from the future")
     if "exp" in claims and (not isinstance(claims["exp"], int | float) or claims["exp"] < now - CLOCK_SKEW):

@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, func
+from sqlalchemy import String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import ControlBase
+from saas.db import ControlBase, stamped
 
 
 class TenantHead(ControlBase):
@@ -18,4 +18,4 @@ class TenantHead(ControlBase):
 
     revision: Mapped[str] = mapped_column(String(64), primary_key=True)
     statements: Mapped[list[Any]] = mapped_column(JSONB)  # [[sql, params-or-null], ...]
-    captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    captured_at: Mapped[datetime] = stamped()

@@ -23,11 +23,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from saas.db import stamped
 from tenants.db import TenantBase
 
 CITY, DONG = "city", "dong"
@@ -59,7 +59,7 @@ class Committee(TenantBase):
     roles: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # [{key, name, seats}]
     quotas: Mapped[dict[str, Any]] = mapped_column(JSONB)  # template quotas (+ min_per_dong)
     lottery: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
 
 
 class Applicant(TenantBase):
@@ -82,7 +82,7 @@ class Applicant(TenantBase):
     # 5-year bands of the population figures, so only the age places a person in both.
     age: Mapped[int | None] = mapped_column(SmallInteger)
     dong_code: Mapped[str | None] = mapped_column(String(10))
-    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    applied_at: Mapped[datetime] = stamped()
 
 
 class CommitteeMember(TenantBase):
@@ -107,7 +107,7 @@ class CommitteeMember(TenantBase):
     dong_code: Mapped[str | None] = mapped_column(String(10))
     term_ends_on: Mapped[date | None] = mapped_column(Date)
     left_on: Mapped[date | None] = mapped_column(Date)  # resigned or removed before term end
-    seated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    seated_at: Mapped[datetime] = stamped()
 
 
 class Meeting(TenantBase):
@@ -124,7 +124,7 @@ class Meeting(TenantBase):
     attendance: Mapped[dict[str, str]] = mapped_column(JSONB)
     minutes: Mapped[str | None] = mapped_column(Text)
     decisions: Mapped[list[str]] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
 
 
 class Score(TenantBase):
@@ -138,6 +138,4 @@ class Score(TenantBase):
     )
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     score: Mapped[int] = mapped_column(SmallInteger)
-    scored_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    scored_at: Mapped[datetime] = stamped(on_update=True)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.tenancy.context import TenantRef
 from tenants.committees.meetings import NotAMember
 from tenants.committees.models import DONG, Committee, CommitteeMember, Score
@@ -81,7 +82,7 @@ def do_score(
     upsert = insert(Score).values(member_id=member.id, project_id=project.id, score=score)
     session.execute(
         upsert.on_conflict_do_update(
-            index_elements=["member_id", "project_id"], set_={"score": score, "scored_at": func.now()}
+            index_elements=["member_id", "project_id"], set_={"score": score, "scored_at": clock.now()}
         )
     )
     row = session.get(Score, (member.id, project.id), populate_existing=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import calendar
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.audit import services as audit
 from saas.tenancy.context import TenantRef
 from tenants.committees import lottery
@@ -256,7 +257,7 @@ def do_apply(
         entered_by=actor if on_behalf else None,
         reserved_key=reserved_key,
         consent=True,
-        consented_at=datetime.now(UTC),
+        consented_at=clock.now(),
         sex=sex,
         age=age,
         dong_code=dong_code,
@@ -323,8 +324,8 @@ def do_draw(
     seed = seed or secrets.token_hex(16)
     people = applicants(session, committee)
     published = lottery.record(seed, _entries(committee, people), _quotas(session, committee))
-    published["drawn_at"] = datetime.now(UTC).isoformat()
-    starts_on = committee.term_starts_on or date.today()
+    published["drawn_at"] = clock.now().isoformat()
+    starts_on = committee.term_starts_on or clock.today()
     committee.term_starts_on = starts_on
     by_id = {a.id: a for a in people}
     for seat in published["seats"]:
@@ -428,7 +429,7 @@ def do_appoint_member(
         )
         if taken >= limit:
             raise Conflict(f"All {limit} reserved seats {reserved_key!r} are filled.")
-    starts_on = committee.term_starts_on or date.today()
+    starts_on = committee.term_starts_on or clock.today()
     member = CommitteeMember(
         committee_id=committee.id,
         name=fields["name"],
@@ -436,7 +437,7 @@ def do_appoint_member(
         seat=f"reserved:{reserved_key}" if reserved_key else APPOINTED_SEAT,
         principal=fields["principal"],
         consent=consent,
-        consented_at=datetime.now(UTC) if consent else None,
+        consented_at=clock.now() if consent else None,
         sex=fields["sex"],
         age=fields["age"],
         dong_code=fields["dong_code"],

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from saas.db import stamped
 from tenants.db import TenantBase
 
 DRAFT, CLOSED = "draft", "closed"
@@ -29,7 +30,7 @@ class Cycle(TenantBase):
     eligibility: Mapped[dict[str, Any]] = mapped_column(JSONB)
     channels: Mapped[dict[str, Any]] = mapped_column(JSONB)
     voting_opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
 
     phases: Mapped[list[CyclePhase]] = relationship(
         order_by="CyclePhase.position", cascade="all, delete-orphan"

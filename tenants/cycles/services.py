@@ -5,12 +5,13 @@ Every action owns its transaction and writes its audit event in it.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.audit import services as audit
 from saas.tenancy.binding import lock_tenant_table
 from saas.tenancy.context import TenantRef
@@ -157,7 +158,7 @@ def do_advance_phase(
             f"The next phase after {cycle.status!r} is {expected!r}, not {to_phase!r}; "
             "phases open one after another."
         )
-    now = datetime.now(UTC)
+    now = clock.now()
     if to_phase == VOTING:
         projects = session.scalar(
             select(func.count()).select_from(Project).where(Project.cycle_id == cycle.id)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, SmallInteger, String, Text, func
+from sqlalchemy import BigInteger, Date, ForeignKey, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from saas.db import stamped
 from tenants.db import TenantBase
 
 STATUSES = ("planned", "in_progress", "completed", "delayed", "cancelled")
@@ -21,9 +22,7 @@ class ExecutionItem(TenantBase):
     progress_pct: Mapped[int] = mapped_column(SmallInteger, default=0)
     budget: Mapped[int] = mapped_column(BigInteger)
     spent: Mapped[int] = mapped_column(BigInteger, default=0)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[datetime] = stamped(on_update=True)
 
 
 class Milestone(TenantBase):
@@ -48,4 +47,4 @@ class ExecutionUpdate(TenantBase):
     progress_pct: Mapped[int] = mapped_column(SmallInteger)
     spent: Mapped[int] = mapped_column(BigInteger)
     posted_by: Mapped[str] = mapped_column(String(200))
-    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    posted_at: Mapped[datetime] = stamped()

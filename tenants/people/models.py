@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, String, func
+from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from saas.db import stamped
 from tenants.db import TenantBase
 
 
@@ -22,5 +23,5 @@ class Member(TenantBase):
     role: Mapped[str] = mapped_column(String(32))
     account_id: Mapped[int | None] = mapped_column(BigInteger)  # control.accounts.id
     invitation_hash: Mapped[str | None] = mapped_column(String(64))
-    invited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    invited_at: Mapped[datetime] = stamped()
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

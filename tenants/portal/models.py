@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, func
+from sqlalchemy import BigInteger, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from saas.db import stamped
 from tenants.db import TenantBase
 
 
@@ -20,9 +21,7 @@ class PortalSetting(TenantBase):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[Any] = mapped_column(JSONB)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[datetime] = stamped(on_update=True)
 
 
 class District(TenantBase):
@@ -69,6 +68,4 @@ class Page(TenantBase):
     title_en: Mapped[str] = mapped_column(String(200))
     body_ko: Mapped[str] = mapped_column(Text)
     body_en: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
+    updated_at: Mapped[datetime] = stamped(on_update=True)

@@ -7,16 +7,15 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    DateTime,
     ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from saas.db import stamped
 from tenants.db import TenantBase
 
 CHANNELS = ("online", "paper", "counter", "meeting")
@@ -40,7 +39,7 @@ class Proposal(TenantBase):
     status: Mapped[str] = mapped_column(String(16), default="submitted")
     supports: Mapped[int] = mapped_column(Integer, default=0)
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
 
 
 class ProposalSupport(TenantBase):
@@ -48,7 +47,7 @@ class ProposalSupport(TenantBase):
 
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True)
     supporter: Mapped[str] = mapped_column(String(200), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
 
 
 class Comment(TenantBase):
@@ -59,7 +58,7 @@ class Comment(TenantBase):
     author: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = stamped()
 
 
 class FeasibilityReview(TenantBase):
@@ -71,7 +70,7 @@ class FeasibilityReview(TenantBase):
     feasible: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(Text)
     reviewer: Mapped[str] = mapped_column(String(200))
-    reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    reviewed_at: Mapped[datetime] = stamped()
 
 
 class Project(TenantBase):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, String, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from saas.db import stamped
 from tenants.db import TenantBase
 
 
@@ -22,5 +23,5 @@ class Result(TenantBase):
     input_hash: Mapped[str] = mapped_column(String(64))  # of the election counted (pabulib text)
     result_hash: Mapped[str] = mapped_column(String(64))  # of the whole record
     counted_by: Mapped[str] = mapped_column(String(200))
-    counted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    counted_at: Mapped[datetime] = stamped()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

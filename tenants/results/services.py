@@ -3,13 +3,13 @@ pabulib export and import."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.audit import services as audit
 from saas.tenancy.context import TenantRef
 from tenants.committees.services import committee_scores
@@ -98,7 +98,7 @@ def do_publish(session: Session, tenant: TenantRef, cycle_id: int, *, actor: str
     results = latest_results(session, cycle.id)
     if not results:
         raise Conflict("Count the cycle before publishing its results.")
-    now = datetime.now(UTC)
+    now = clock.now()
     funded: list[str] = []
     for result in results:
         result.published_at = result.published_at or now
@@ -186,7 +186,7 @@ def do_import_pabulib(
             "ranked": {"max_rank": max(1, len(election.projects))},
         }[ballot_type]
     )
-    today = date.today()
+    today = clock.today()
     cycle = Cycle(
         name_ko=name_ko,
         name_en=name_en,
@@ -195,7 +195,7 @@ def do_import_pabulib(
         ballot=rules,
         eligibility={"residents": True, "workers": True, "students": True, "min_age": 0},
         channels={"online": 1, "onsite": 1, "paper": 1, "import": 1},
-        voting_opened_at=datetime.now(UTC),
+        voting_opened_at=clock.now(),
         phases=[
             CyclePhase(
                 key=RESULTS, position=0, name_ko="결과", name_en="Results", starts_on=today, ends_on=today

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, SmallInteger, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from saas.db import stamped
 from tenants.db import TenantBase
 
 CHANNELS = ("online", "onsite", "paper")
@@ -30,7 +31,7 @@ class VoterMark(TenantBase):
     birth_year: Mapped[int] = mapped_column(SmallInteger)
     district_code: Mapped[str | None] = mapped_column(String(10))
     marked_by: Mapped[str] = mapped_column(String(200))  # the voter online, the officer on site
-    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    marked_at: Mapped[datetime] = stamped()
 
 
 class Ballot(TenantBase):
@@ -41,7 +42,7 @@ class Ballot(TenantBase):
     channel: Mapped[str] = mapped_column(String(16))
     paper_batch_id: Mapped[int | None] = mapped_column(ForeignKey("paper_batches.id", ondelete="CASCADE"))
     paper_number: Mapped[int | None] = mapped_column(Integer)
-    cast_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    cast_at: Mapped[datetime] = stamped()
 
 
 class BallotChoice(TenantBase):
@@ -80,7 +81,7 @@ class PaperEntry(TenantBase):
     ballot_number: Mapped[int] = mapped_column(Integer)
     choices: Mapped[dict[str, Any]] = mapped_column(JSONB)  # {"<project id>": value}; {} = blank/invalid
     entered_by: Mapped[str] = mapped_column(String(200))
-    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    entered_at: Mapped[datetime] = stamped()
 
 
 class PlanningRating(TenantBase):

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from saas import clock
 from tenants.cycles.models import Cycle, Envelope
 from tenants.errors import Invalid
 from tenants.proposals.models import Project
@@ -21,7 +22,9 @@ def check_eligibility(cycle: Cycle, *, basis: str, birth_year: int) -> None:
     rules = cycle.eligibility
     if not rules.get(f"{basis}s", False):
         raise Invalid(f"This cycle is not open to {basis}s.", errors={"basis": ["not eligible"]})
-    year = cycle.voting_opened_at.year if cycle.voting_opened_at else cycle.fiscal_year
+    # The Korean calendar year: voting opened at 00:30 on 1 January in Seoul is still the
+    # previous year in UTC.
+    year = clock.korean_date(cycle.voting_opened_at).year if cycle.voting_opened_at else cycle.fiscal_year
     age = year - birth_year  # age reached in the voting year, as Korean PB ordinances count it
     if age < rules["min_age"]:
         raise Invalid(

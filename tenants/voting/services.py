@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Integer, Select, bindparam, delete, func, select, true
@@ -17,6 +16,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.audit import services as audit
 from saas.tenancy.binding import DriverStatement
 from saas.tenancy.context import TenantRef
@@ -65,11 +65,14 @@ def _mark_and_ballot_statement() -> Select:
         .cte("in_voting")
     )
     table = VoterMark.__table__
+    # The moment comes from the platform clock, as a bind: from_select would otherwise render
+    # the columns' Python defaults once, when the statement is built.
+    at = bindparam("at", type_=table.c.marked_at.type)
     mark = (
         insert(VoterMark)
         .from_select(
-            ["cycle_id", *_MARK_COLUMNS],
-            select(in_voting.c.id, *(bindparam(c, type_=table.c[c].type) for c in _MARK_COLUMNS)),
+            ["cycle_id", *_MARK_COLUMNS, "marked_at"],
+            select(in_voting.c.id, *(bindparam(c, type_=table.c[c].type) for c in _MARK_COLUMNS), at),
         )
         .on_conflict_do_nothing()
         .returning(VoterMark.cycle_id, VoterMark.channel)
@@ -78,8 +81,8 @@ def _mark_and_ballot_statement() -> Select:
     ballot = (
         insert(Ballot)
         .from_select(
-            ["cycle_id", "channel"],
-            select(mark.c.cycle_id, mark.c.channel).where(bindparam("with_ballot", type_=Boolean)),
+            ["cycle_id", "channel", "cast_at"],
+            select(mark.c.cycle_id, mark.c.channel, at).where(bindparam("with_ballot", type_=Boolean)),
         )
         .returning(Ballot.id)
         .cte("ballot")
@@ -134,6 +137,7 @@ def _strike_off_and_store(
         {
             "cycle_id": cycle.id,
             "voting_opened_at": cycle.voting_opened_at,
+            "at": clock.now(),
             "person_key": person_key,
             "channel": channel,
             "basis": basis,
@@ -399,7 +403,7 @@ def do_reconcile_batch(
             session, cycle, chosen, channel="paper", paper_batch_id=batch.id, paper_number=entry.ballot_number
         )
         counted += 1
-    batch.status, batch.reconciled_at = "reconciled", datetime.now(UTC)
+    batch.status, batch.reconciled_at = "reconciled", clock.now()
     audit.record(
         session,
         actor=actor,

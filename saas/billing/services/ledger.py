@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from saas import clock
 from saas.billing.models import LedgerEntry, LedgerLine, SubsidyProgram
 
 GENESIS_HASH = "0" * 64
@@ -123,7 +124,7 @@ def post(
         .order_by(LedgerEntry.id.desc())
         .limit(1)
     )
-    occurred_at = datetime.now(UTC)
+    occurred_at = clock.now()
     stored_inputs = _canonical(inputs or {})
     stored_stripe = _canonical(stripe or {})
     leg_tuples = [(line.account, line.tenant_id, line.amount) for line in lines]

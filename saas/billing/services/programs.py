@@ -217,6 +217,46 @@ def do_assign_tier(
     return assignment
 
 
+def assign_tier_from_official_data(
+    session: Session, program: SubsidyProgram, tenant: Tenant, day: date
+) -> TierAssignment | None:
+    """In the caller's transaction: the tenant's tier in `program` from `day` on, as its fiscal
+    independence ratio in the official data decides, unless one is in force on `day` already.
+    None when the tenant is not eligible or no tier covers its ratio (it then gets no subsidy
+    until the ministry assigns one). The system's decision, audited with its evidence."""
+    existing = assignment_on(session, program.id, tenant.id, day)
+    if existing is not None:
+        return existing
+    eligible, _ = is_eligible(program, tenant)
+    if not eligible:  # this includes a region code the official data does not know
+        return None
+    pct = regions.lookup(tenant.region_code[:5]).fiscal_independence_pct
+    tier = tier_for_pct(rates_on(session, program.id, day), pct)
+    if tier is None:
+        return None
+    evidence = f"{regions.FISCAL_INDEPENDENCE_NOTE}: {pct}"
+    assignment = TierAssignment(
+        program_id=program.id,
+        tenant_id=tenant.id,
+        tier=tier,
+        valid_from=day,
+        fiscal_independence_pct=pct,
+        evidence=evidence,
+        created_by="system",
+    )
+    session.add(assignment)
+    session.flush()
+    audit.record(
+        session,
+        actor="system",
+        action="subsidy.tier.assign",
+        tenant_slug=tenant.slug,
+        target=f"program:{program.id}",
+        data={"tier": tier, "valid_from": day.isoformat(), "evidence": evidence},
+    )
+    return assignment
+
+
 def assignment_on(session: Session, program_id: int, tenant_id: int, day: date) -> TierAssignment | None:
     return session.scalar(
         select(TierAssignment)

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from saas import clock
 from saas.billing.models import BillingAlert, BillingInvoice, LedgerEntry, SubsidyProgram
 from saas.billing.services import ledger
-from saas.billing.services.subsidy import SEOUL
 from saas.registry.models import Tenant
 
 
@@ -94,7 +94,7 @@ def export_rows(
         .order_by(LedgerEntry.id)
         .options(selectinload(LedgerEntry.lines))
     )
-    day = cast(func.timezone(SEOUL.key, LedgerEntry.occurred_at), Date)
+    day = cast(func.timezone(clock.SEOUL.key, LedgerEntry.occurred_at), Date)
     if period_from is not None:
         statement = statement.where(day >= period_from)
     if period_to is not None:

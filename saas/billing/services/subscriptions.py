@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from saas import regions
+from saas import clock
 from saas.audit import services as audit
 from saas.billing.gateway import StripeGateway
-from saas.billing.models import Plan, Subscription, TierAssignment
+from saas.billing.models import Plan, Subscription
 from saas.billing.services import programs
 from saas.registry.models import Tenant
 
@@ -82,7 +80,10 @@ def open_billing(session: Session, gateway_factory, tenant_id: int) -> Subscript
         metadata={"tenant_id": str(tenant.id), "slug": tenant.slug},
         idempotency_key=f"tenant-{tenant.id}-customer",
     )
-    _assign_tier_for_this_year(session, tenant)
+    today = clock.today()
+    program = programs.program_for_service_period(session, today)
+    if program is not None:
+        programs.assign_tier_from_official_data(session, program, tenant, today)
     stripe_subscription = gateway.create_subscription(
         customer=customer["id"],
         price=plan.stripe_price_id or "",
@@ -104,32 +105,6 @@ def open_billing(session: Session, gateway_factory, tenant_id: int) -> Subscript
         data={"plan": plan.code, "customer": customer["id"], "subscription": stripe_subscription["id"]},
     )
     return subscription
-
-
-def _assign_tier_for_this_year(session: Session, tenant: Tenant) -> None:
-    today = datetime.now(UTC).date()
-    program = programs.program_for_service_period(session, today)
-    if program is None or programs.assignment_on(session, program.id, tenant.id, today) is not None:
-        return
-    eligible, _ = programs.is_eligible(program, tenant)
-    if not eligible:  # this includes a region code the official data does not know
-        return
-    pct = regions.lookup(tenant.region_code[:5]).fiscal_independence_pct
-    tier = programs.tier_for_pct(programs.rates_on(session, program.id, today), pct)
-    if tier is None:
-        return
-    session.add(
-        TierAssignment(
-            program_id=program.id,
-            tenant_id=tenant.id,
-            tier=tier,
-            valid_from=today,
-            fiscal_independence_pct=pct,
-            evidence=f"{regions.FISCAL_INDEPENDENCE_NOTE}: {pct}",
-            created_by="system",
-        )
-    )
-    session.flush()
 
 
 def subscription_for_tenant(session: Session, tenant_id: int) -> Subscription | None:

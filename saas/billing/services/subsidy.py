@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from saas import clock
 from saas.billing.gateway import StripeGateway
 from saas.billing.models import BillingAlert, BillingInvoice, LedgerEntry, Plan, Subscription, SubsidyProgram
 from saas.billing.services import ledger, programs
@@ -25,7 +25,6 @@ from saas.registry.models import Tenant
 
 SUBSIDY_MARK = "subsidy"  # metadata chamyeo=subsidy marks our lines and credit notes
 SUBSIDY_DESCRIPTION = "Ministry subsidy (정부 보조금)"
-SEOUL = ZoneInfo("Asia/Seoul")  # the ministry is billed per Korean calendar month
 
 
 class NotReady(Exception):
@@ -76,6 +75,13 @@ def reserve(
     if existing is not None:
         return Reservation(program.id, existing.inputs["amount"], existing, existing.inputs)
     decision = programs.rate_for(session, program.id, tenant_id, service_start)
+    if decision is None:
+        # A renewal into a new program year (December's serves January): the tier follows
+        # from the official data, as it did when billing opened.
+        tenant = session.get(Tenant, tenant_id)
+        assigned = tenant and programs.assign_tier_from_official_data(session, program, tenant, service_start)
+        if assigned:
+            decision = programs.rate_for(session, program.id, tenant_id, service_start)
     if decision is None:
         return Reservation(program.id, 0, None, {"reason": "no tier assigned for the period"})
     budget_before = ledger.balances(session, program.id)["available"]
@@ -131,7 +137,7 @@ def do_reserve(session: Session, **kwargs: Any) -> Reservation:
 
 
 def _day(timestamp: int) -> date:
-    return datetime.fromtimestamp(timestamp, UTC).astimezone(SEOUL).date()
+    return clock.korean_date(datetime.fromtimestamp(timestamp, UTC))
 
 
 def do_prepare_renewal(session: Session, gateway: StripeGateway, subscription: Subscription) -> Reservation:
@@ -310,7 +316,8 @@ def _apply(
 
 
 def _month(now: datetime | None = None) -> date:
-    moment = (now or datetime.now(UTC)).astimezone(SEOUL)
+    # The ministry is billed per Korean calendar month.
+    moment = (now or clock.now()).astimezone(clock.SEOUL)
     return date(moment.year, moment.month, 1)
 
 

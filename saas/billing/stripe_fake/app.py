@@ -17,6 +17,8 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from saas import clock as platform_clock
+
 log = logging.getLogger(__name__)
 API_VERSION = "2025-fake"  # the fake answers one shape, whatever version is asked for
 
@@ -69,7 +71,7 @@ class FakeStripe:
         self.webhook_secret = webhook_secret
         self.webhook_url = webhook_url
         self.deliver_mode = deliver  # auto: POST each event at once; manual: keep them in `outbox`
-        self.clock = clock or (lambda: int(time.time()))
+        self.clock = clock or (lambda: int(platform_clock.timestamp()))
         self.lock = threading.RLock()
         self.objects: dict[str, dict[str, Any]] = {}
         self.events: list[dict[str, Any]] = []
