@@ -13,23 +13,79 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
+import time_machine
 from sqlalchemy.engine import make_url
 
 from saas.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_HOME = ROOT / ".chamyeo" / "test"
+_TRAVELLER = pytest.StashKey["time_machine.travel"]()
+
+
+# Tests whose outcome depends on the calendar: CI runs them again with `--clock` set to the
+# hard days (.ci/run). Elsewhere a test opts in with @pytest.mark.calendar.
+CALENDAR_FOLDERS = ("billing", "portal", "committees")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        metavar="MOMENT",
+        help="run as if the wall clock read MOMENT (ISO 8601 with its offset, such as "
+        "2026-12-31T23:59:00+09:00): the session starts there and every test starts there again",
+    )
+
+
+def _clock_moment(config: pytest.Config) -> datetime | None:
+    raw = config.getoption("--clock")
+    if not raw:
+        return None
+    moment = datetime.fromisoformat(raw)
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"--clock needs a moment with its offset, got {raw!r}")
+    return moment
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    moment = _clock_moment(config)
+    if moment is not None:
+        # time-machine moves every reading of the time in this process (the product's clock,
+        # JWT checks, the fake Stripe, RQ), ticking on from `moment`; child processes it cannot.
+        traveller = time_machine.travel(moment, tick=True)
+        traveller.start()
+        config.stash[_TRAVELLER] = traveller
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_at_the_clock_moment(request: pytest.FixtureRequest) -> Iterator[None]:
+    moment = _clock_moment(request.config)
+    if moment is None:
+        yield
+        return
+    with time_machine.travel(moment, tick=True):
+        yield
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Tests that touch the database are re-run against the machine's PostgreSQL in CI (-m db).
     for item in items:
+        # Tests that touch the database are re-run against the machine's PostgreSQL in CI (-m db).
         if "engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+        folder = item.path.relative_to(ROOT / "tests").parts[0]
+        if folder in CALENDAR_FOLDERS:
+            item.add_marker(pytest.mark.calendar)
 
 
 def _fresh_database(server_url: str, name: str) -> str:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
+
+from saas import clock
 
 WEBHOOK_SECRET = "whsec_test_chamyeo"
 LIVE_KEY_PREFIXES = ("sk_test_", "rk_test_")
@@ -138,7 +141,7 @@ def _free_year(session, years) -> int:
 
     taken = set(session.scalars(select(SubsidyProgram.fiscal_year)))
     for year in years:
-        if year not in taken and year != date.today().year:
+        if year not in taken and year not in (clock.today().year, clock.today().year + 1):
             return year
     raise AssertionError("unreachable")
 
@@ -157,16 +160,44 @@ def assign(engine):
     return run
 
 
+@dataclass(frozen=True)
+class CurrentPrograms:
+    """The subsidy programs of this fiscal year and the next, by year."""
+
+    by_year: dict[int, Any]
+
+    @property
+    def this_year(self):
+        return self.by_year[clock.today().year]
+
+    def paying_the_renewal_of(self, gateway, subscription):
+        """The program that pays the subscription's next period: that of the Korean calendar
+        year in which the period starts (a renewal prepared in December serves January)."""
+        remote = gateway.retrieve_subscription(subscription.stripe_subscription_id)
+        start = clock.korean_date(datetime.fromtimestamp(remote["current_period_end"], UTC))
+        return self.by_year[start.year]
+
+
 @pytest.fixture
-def this_year_program(engine, make_program):
-    """The program of the current fiscal year (shared: the fake's clock is the real one)."""
+def current_programs(engine, make_program) -> CurrentPrograms:
+    """This year's program and the next year's (shared between tests: the fake Stripe's clock
+    is the platform's, so the years are those of the clock)."""
     from sqlalchemy import select
 
     from saas.billing.models import SubsidyProgram
     from saas.tenancy.binding import session_without_tenant
 
-    with session_without_tenant(engine) as session:
-        found = session.scalar(select(SubsidyProgram).where(SubsidyProgram.fiscal_year == date.today().year))
-    if found is not None:
-        return found
-    return make_program(10**9, fiscal_year=date.today().year, eligibility={"basic_local_gov_only": True})
+    by_year = {}
+    for year in (clock.today().year, clock.today().year + 1):
+        with session_without_tenant(engine) as session:
+            found = session.scalar(select(SubsidyProgram).where(SubsidyProgram.fiscal_year == year))
+        by_year[year] = found or make_program(
+            10**9, fiscal_year=year, eligibility={"basic_local_gov_only": True}
+        )
+    return CurrentPrograms(by_year)
+
+
+@pytest.fixture
+def this_year_program(current_programs):
+    """The program of the current fiscal year (the next year's exists too)."""
+    return current_programs.this_year

@@ -6,11 +6,11 @@ and processed in any order; reconciliation finds a planted difference."""
 from __future__ import annotations
 
 import json
-import time
 
 import requests
 from sqlalchemy import select
 
+from saas import clock
 from saas.billing import reconciliation
 from saas.billing.models import BillingInvoice, LedgerEntry, StripeEvent, Subscription
 from saas.billing.services import ledger, subsidy
@@ -59,20 +59,24 @@ def test_provisioning_opens_billing_and_the_first_invoice_gets_a_credit_note(
 
 
 def test_a_renewal_carries_the_subsidy_line_and_a_void_reverses_it(
-    engine, webhook_app, stripe_fake, stripe_gateway, default_plan, this_year_program, make_tenant
+    engine, webhook_app, stripe_fake, stripe_gateway, default_plan, current_programs, make_tenant
 ):
     client = webhook_app.test_client()
     tenant, subscription = _subscribed(engine, make_tenant, "mokpo_renew")
     process(engine, stripe_gateway, deliver(client, stripe_fake))
+    paying = current_programs.paying_the_renewal_of(stripe_gateway, subscription)
     with session_without_tenant(engine) as session:
         reservation = subsidy.do_prepare_renewal(
             session, stripe_gateway, session.get(Subscription, subscription.id)
         )
+    # 목포시 is in the 70 % tier, in the program of the year the renewed period starts in.
+    assert (reservation.program_id, reservation.amount) == (paying.id, default_plan.amount * 7000 // 10000)
     url = f"{stripe_fake.url}/_fake/subscriptions/{subscription.stripe_subscription_id}/renew"
     invoice = requests.post(
         url, data={"pay": "false"}, headers={"Authorization": "Bearer sk_test_x"}, timeout=5
     ).json()
-    assert any(line["amount"] == -reservation.amount for line in invoice["lines"]["data"]) or True
+    lines = [line["amount"] for line in invoice["lines"]["data"]]
+    assert sorted(lines) == [-reservation.amount, default_plan.amount]
     process(engine, stripe_gateway, deliver(client, stripe_fake))
     with session_without_tenant(engine) as session:
         applied = subsidy.applications_for_invoice(session, invoice["id"])
@@ -82,7 +86,7 @@ def test_a_renewal_carries_the_subsidy_line_and_a_void_reverses_it(
     with session_without_tenant(engine) as session:
         assert subsidy.live_subsidy_on_invoice(session, invoice["id"]) == 0
         assert ledger.is_reversed(session, reservation.entry.id)
-        assert ledger.verify(session, this_year_program.id).ok
+        assert ledger.verify(session, paying.id).ok
         # Other tests plant differences on their own tenants' invoices.
         assert [
             d for d in reconciliation.reconcile(session, stripe_gateway) if d.tenant_id == tenant.id
@@ -97,7 +101,7 @@ def test_webhooks_refuse_forgery_and_stale_signatures_and_record_replays_once(
     event = stripe_fake.fake.take_outbox()[-1]
     payload, header = stripe_fake.fake.signed(event)
     forged, forged_header = stripe_fake.fake.signed(event, secret="whsec_someone_else")
-    stale_payload, stale_header = stripe_fake.fake.signed(event, timestamp=int(time.time()) - 3600)
+    stale_payload, stale_header = stripe_fake.fake.signed(event, timestamp=int(clock.timestamp()) - 3600)
     assert (
         client.post(
             "/billing/stripe/webhook", data=forged, headers={"Stripe-Signature": forged_header}

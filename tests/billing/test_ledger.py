@@ -234,7 +234,7 @@ def test_the_export_period_is_of_korean_calendar_days_whatever_the_session_time_
     from datetime import timedelta
 
     from saas.billing.services import reports
-    from saas.billing.services.subsidy import SEOUL
+    from saas.clock import SEOUL
 
     program = make_program(10**6)
     lines = [ledger.Line("available", -10), ledger.Line("reserved", 10, 1)]

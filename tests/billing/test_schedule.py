@@ -57,7 +57,7 @@ def test_a_failed_job_is_enqueued_again_by_the_next_tick(queue, monkeypatch):
 
 
 def test_the_worker_runs_the_due_jobs_against_stripe(
-    queue, settings, monkeypatch, stripe_gateway, default_plan, this_year_program, make_tenant
+    queue, settings, monkeypatch, stripe_gateway, default_plan, current_programs, make_tenant
 ):
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     tenant = make_tenant("mokpo_tick", region="12110")

@@ -7,7 +7,6 @@ import hashlib
 import json
 import secrets
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -17,6 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import func, select
 
+from saas import clock
 from tests.identity.browser import Browser
 from tests.identity.conftest import HUB_CLIENT_ID, HUB_CLIENT_SECRET
 from tests.identity.test_sign_in import sign_in
@@ -328,7 +328,7 @@ def _sign(claims: dict, key) -> str:
 
 
 def _logout_claims(hub, sid: str, **changes) -> dict:
-    now = int(time.time())
+    now = int(clock.timestamp())
     claims = {
         "iss": hub.url,
         "aud": "portal.alpha",
