@@ -48,6 +48,14 @@ class CheckInSchema(VoterSchema):
         validate=ma.validate.Length(max=500),
         metadata={"description": "On-site electronic ballot; omit for a paper ballot"},
     )
+    paper_ballot = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(1, 10**9),
+        metadata={
+            "description": "The number of the paper ballot handed out (channel paper only): "
+            "a paper batch counts only numbers issued here, each once"
+        },
+    )
 
     @ma.validates_schema
     def _one_identity(self, data, **kwargs):  # noqa: ANN001, ANN202
@@ -55,6 +63,13 @@ class CheckInSchema(VoterSchema):
             raise ma.ValidationError("Give either voter_card or identity_document.", "voter_card")
         if data["channel"] == "paper" and "choices" in data:
             raise ma.ValidationError("Paper ballots are entered in batches, not at check-in.", "choices")
+        if data["channel"] == "paper" and "paper_ballot" not in data:
+            raise ma.ValidationError(
+                "Record the number of the paper ballot handed out: only issued ballots are counted.",
+                "paper_ballot",
+            )
+        if data["channel"] == "onsite" and "paper_ballot" in data:
+            raise ma.ValidationError("Only a paper check-in hands out a paper ballot.", "paper_ballot")
         if data["channel"] == "onsite" and not data.get("choices"):
             raise ma.ValidationError("An on-site ballot needs its choices.", "choices")
 
@@ -63,6 +78,9 @@ class VoteReceiptSchema(ma.Schema):
     channel = ma.fields.String()
     receipt = ma.fields.Integer(
         allow_none=True, metadata={"description": "The ballot's number, if one was cast"}
+    )
+    paper_ballot = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The paper ballot issued, for a paper check-in"}
     )
 
 
