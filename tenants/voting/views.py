@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import abort
 from sqlalchemy import select
 
 from saas.accounts.models import Role
@@ -15,10 +14,11 @@ from saas.auth import actor, current_principal, person, require_tenant_role
 from saas.tenancy.context import current_tenant, db_autocommit, db_session
 from saas.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
+from tenants.errors import Forbidden
 from tenants.proposals.models import Project
 from tenants.voting import planning, services, sheets
 from tenants.voting.models import PaperBatch
-from tenants.voting.rules import entitled_envelopes
+from tenants.voting.rules import check_online_identity, entitled_envelopes
 from tenants.voting.schemas import (
     BallotViewSchema,
     CheckInSchema,
@@ -61,21 +61,19 @@ def _my_key() -> str:
 
 
 def _online_sheet(cycle_id: int) -> sheets.BallotSheet:
-    """The cycle's ballot sheet, for an online vote by the caller. A cycle whose eligibility
-    says `online_requires_national_idp` takes online votes only from people signed in through
-    the national IdP: API tokens (even of role resident) and sign-ins through a municipality's
-    own IdP are refused (issue 6, point 3)."""
+    """The cycle's ballot sheet, for an online vote by the caller, who must sign in as the
+    cycle's eligibility says: through the national IdP if it says `online_requires_national_idp`
+    (API tokens, even of role resident, and sign-ins through a municipality's own IdP are
+    refused), and at the assurance (`acr`) it asks for (see rules.online_acr_values)."""
     principal = current_principal()
-    sheet = sheets.sheet(db_autocommit(), cycle_id)
     national = principal is not None and principal.national_identity is not None
-    if not national and sheet.cycle.eligibility.get("online_requires_national_idp"):
+    acr = principal.acr if principal is not None else None
+    sheet = sheets.sheet(db_autocommit(), cycle_id)
+    try:
+        check_online_identity(sheet.cycle, national=national, acr=acr)
+    except Forbidden:
         sheet = sheets.reread(db_autocommit(), cycle_id)  # a refusal never stands on a kept sheet
-        if sheet.cycle.eligibility.get("online_requires_national_idp"):
-            abort(
-                403,
-                message="This cycle takes online votes only from residents signed in through "
-                "the national identity provider.",
-            )
+        check_online_identity(sheet.cycle, national=national, acr=acr)
     return sheet
 
 
