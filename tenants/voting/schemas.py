@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from saas.api.schemas import InputSchema
 from tenants.voting.rules import BASES
+from tenants.voting.services import normalise_identity_document
 
 _ID = ma.validate.Range(1, 2**63 - 1)
 
@@ -40,7 +41,10 @@ class CheckInSchema(VoterSchema):
     )
     identity_document = ma.fields.String(
         validate=ma.validate.Length(6, 64),
-        metadata={"description": "An identity document number (hashed, never stored)"},
+        metadata={
+            "description": "An identity document number (hashed, never stored); case, spaces "
+            "and hyphens do not matter"
+        },
     )
     channel = ma.fields.String(required=True, validate=ma.validate.OneOf(["onsite", "paper"]))
     choices = ma.fields.List(
@@ -61,6 +65,11 @@ class CheckInSchema(VoterSchema):
     def _one_identity(self, data, **kwargs):  # noqa: ANN001, ANN202
         if ("voter_card" in data) == ("identity_document" in data):
             raise ma.ValidationError("Give either voter_card or identity_document.", "voter_card")
+        if "identity_document" in data and len(normalise_identity_document(data["identity_document"])) < 6:
+            raise ma.ValidationError(
+                "An identity document number has at least 6 characters besides spaces and hyphens.",
+                "identity_document",
+            )
         if data["channel"] == "paper" and "choices" in data:
             raise ma.ValidationError("Paper ballots are entered in batches, not at check-in.", "choices")
         if data["channel"] == "paper" and "paper_ballot" not in data:

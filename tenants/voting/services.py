@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Integer, Select, bindparam, delete, exc, func, select, true
@@ -39,9 +40,33 @@ def voter_key(secret: str, identity: str) -> str:
     """The key a person is struck off under: the same for a person on every channel.
 
     Online the identity is the signed-in person; on site the officer scans the voter card that
-    shows this key (or keys in an identity document). Keyed hashing keeps identities out of the
-    voting tables."""
+    shows this key (or keys in an identity document: see `identity_document_key`). Keyed
+    hashing keeps identities out of the voting tables; `secret` is the voter key secret
+    (settings.voter_key_secret), never SECRET_KEY, so rotating that changes no one's key."""
     return hmac.new(secret.encode(), identity.strip().encode(), hashlib.sha256).hexdigest()
+
+
+# Dashes an officer may type or a scanner may send inside a document number (the minus sign
+# and the full-width hyphen-minus are not in Unicode's dash category).
+_DASHES = frozenset("\u2212\ufe63\uff0d")
+
+
+def normalise_identity_document(document: str) -> str:
+    """A document number as it is keyed: compatibility forms folded (full-width digits and
+    letters), every space and dash dropped, letters in upper case. "800101-1234567",
+    "800101 1234567" and "８００１０１－１２３４５６７" are one number."""
+    folded = unicodedata.normalize("NFKC", document)
+    kept = (
+        ch
+        for ch in folded
+        if not ch.isspace() and unicodedata.category(ch) not in ("Pd", "Cf") and ch not in _DASHES
+    )
+    return "".join(kept).upper()
+
+
+def identity_document_key(secret: str, document: str) -> str:
+    """The voter key of a person checked in with an identity document (normalised first)."""
+    return voter_key(secret, "id:" + normalise_identity_document(document))
 
 
 def _projects(session: Session, cycle: Cycle) -> dict[int, Project]:

@@ -155,8 +155,8 @@ class CheckIns(MethodView):
         them the numbered paper ballot `paper_ballot` (recorded as issued: only issued numbers
         count in a paper batch). Refused if they already voted on any channel, or if that
         paper ballot was already issued."""
-        key = body.pop("voter_card", None) or services.voter_key(
-            _secret(), "id:" + body.pop("identity_document")
+        key = body.pop("voter_card", None) or services.identity_document_key(
+            _secret(), body.pop("identity_document")
         )
         channel, choices = body.pop("channel"), body.pop("choices", None)
         paper_ballot = body.pop("paper_ballot", None)

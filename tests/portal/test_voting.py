@@ -381,6 +381,53 @@ def test_a_kept_ballot_sheet_is_read_again_when_the_cycle_is_not_that_voting(app
     assert response.status_code == 201, response.get_json()
 
 
+@pytest.mark.parametrize(
+    "again",
+    [
+        "8001011234567",
+        " 800101 1234567 ",
+        "800101 - 1234567",
+        "８００１０１－１２３４５６７",
+        "800101\u22121234567",  # a minus sign
+        "800101\u20131234567",  # an en dash
+    ],
+)
+def test_an_identity_document_is_one_voter_whatever_its_spaces_and_hyphens(approval_cycle, again):
+    ids = [p["id"] for p in approval_cycle.projects]
+    client, auth, url = approval_cycle.client, approval_cycle.tenant.auth, approval_cycle.url
+    first = client.post(
+        f"{url}/check-ins", headers=auth("officer"), json=_walk_in(approval_cycle, "800101-1234567", ids[0])
+    )
+    assert first.status_code == 201
+    twice = client.post(
+        f"{url}/check-ins", headers=auth("officer"), json=_walk_in(approval_cycle, again, ids[1])
+    )
+    assert twice.status_code == 409 and "already voted" in twice.get_json()["message"]
+
+
+def test_an_identity_document_is_one_voter_whatever_its_letter_case(approval_cycle):
+    ids = [p["id"] for p in approval_cycle.projects]
+    client, auth, url = approval_cycle.client, approval_cycle.tenant.auth, approval_cycle.url
+    passport = _walk_in(approval_cycle, "m12345678", ids[0])
+    assert client.post(f"{url}/check-ins", headers=auth("officer"), json=passport).status_code == 201
+    again = client.post(
+        f"{url}/check-ins", headers=auth("officer"), json=_walk_in(approval_cycle, "M-1234-5678", ids[1])
+    )
+    assert again.status_code == 409 and "already voted" in again.get_json()["message"]
+    other = _walk_in(approval_cycle, "M12345679", ids[1])  # another document is another voter
+    assert client.post(f"{url}/check-ins", headers=auth("officer"), json=other).status_code == 201
+
+
+def test_an_identity_document_of_spaces_and_hyphens_is_refused(approval_cycle):
+    ids = [p["id"] for p in approval_cycle.projects]
+    response = approval_cycle.client.post(
+        f"{approval_cycle.url}/check-ins",
+        headers=approval_cycle.tenant.auth("officer"),
+        json=_walk_in(approval_cycle, "12 - - - 34", ids[0]),
+    )
+    assert response.status_code == 422 and "identity_document" in response.get_json()["errors"]["json"]
+
+
 def test_two_tokens_issued_to_one_person_are_one_voter(approval_cycle, person_auth):
     ids = [p["id"] for p in approval_cycle.projects]
     client, url = approval_cycle.client, approval_cycle.url
