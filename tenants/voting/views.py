@@ -45,7 +45,8 @@ _ONLINE_VOTE = OnlineVoteSchema()
 
 
 def _secret() -> str:
-    return current_app.config["SECRET_KEY"]
+    """The voter key secret: its own setting, so rotating SECRET_KEY changes no voter key."""
+    return current_app.config["CHAMYEO_SETTINGS"].voter_key_secret
 
 
 def _my_key() -> str:
