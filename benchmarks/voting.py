@@ -367,6 +367,7 @@ def main() -> None:
         database_url=database_url,
         redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         secret_key="bench",
+        voter_key_secret="bench-voters",
     )
     database, tokens = _setup(settings)
     env = {
@@ -374,6 +375,7 @@ def main() -> None:
         "DATABASE_URL": database_url,
         "REDIS_URL": settings.redis_url,
         "SECRET_KEY": "bench",
+        "VOTER_KEY_SECRET": "bench-voters",  # every server process keys voters alike
         "CHAMYEO_ENV": "test",
     }
     codes = [ROOT] + ([options.against.resolve()] if options.against else [])

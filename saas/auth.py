@@ -35,6 +35,15 @@ class Principal:
     # (issuer, subject) when that IdP is a national one: the person as the state knows them,
     # the same on every portal and session (voter eligibility and voter keys use it).
     national_identity: tuple[str, str] | None = None
+    # The account of the person behind the call: the signed-in person's, or the one an API
+    # token was issued to (None: a machine's token, which names no one).
+    account_id: int | None = None
+
+    @property
+    def person(self) -> str | None:
+        """Who the caller is as a person (`account:<id>`), whatever credential they used; None
+        when the credential names no one. Two credentials of one account are one person."""
+        return f"account:{self.account_id}" if self.account_id is not None else None
 
     @property
     def role(self) -> Role:
@@ -49,7 +58,9 @@ def _token_principal(header: str) -> Principal:
     token = token_for_secret(db_autocommit(), secret.strip())  # needs no transaction
     if token is None:
         abort(401, message="The token is unknown or revoked.")
-    return Principal(f"token:{token.id}", token.name, frozenset({token.role}), token.tenant_id)
+    return Principal(
+        f"token:{token.id}", token.name, frozenset({token.role}), token.tenant_id, account_id=token.account_id
+    )
 
 
 def _person_principal() -> Principal | None:
@@ -84,6 +95,7 @@ def _person_principal() -> Principal | None:
         acr,
         issuer=voucher.issuer if voucher else None,
         national_identity=(voucher.issuer, voucher.subject) if voucher and voucher.national else None,
+        account_id=account_id,
     )
 
 
@@ -138,3 +150,9 @@ def holds_tenant_role(*roles: Role) -> bool:
 def actor() -> str:
     principal = current_principal()
     return principal.actor if principal is not None else "anonymous"
+
+
+def person() -> str | None:
+    """The person behind the call (`Principal.person`), None if it names no one."""
+    principal = current_principal()
+    return principal.person if principal is not None else None

@@ -22,6 +22,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5000
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    # Keys who has voted (voter keys are HMACs of identities under it); its own secret, so that
+    # rotating secret_key never changes who has voted. Required in production.
+    voter_key_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     max_request_bytes: int = 1_000_000
     # PostgreSQL keeps ~113 KB of catalog cache per schema a connection touched:
     # a connection is closed after serving this many distinct tenants (~64 MB).
@@ -79,6 +82,13 @@ class Settings:
         secret_key = text("SECRET_KEY", None)
         if secret_key is None and environment == "production":
             raise ValueError("SECRET_KEY must be set in production")
+        voter_key_secret = text("VOTER_KEY_SECRET", None)
+        if voter_key_secret is None and environment == "production":
+            raise ValueError(
+                "VOTER_KEY_SECRET must be set in production: it keys who has voted. A deployment "
+                "that ran before it existed sets it to its SECRET_KEY of that time, to keep its "
+                "voter keys; a new one gives it a random value of its own."
+            )
         return cls(
             environment=environment,
             home=Path(text("CHAMYEO_HOME", str(defaults.home)) or ".chamyeo"),
@@ -88,6 +98,7 @@ class Settings:
             host=text("HOST", defaults.host) or defaults.host,
             port=number("PORT", defaults.port),
             secret_key=secret_key or defaults.secret_key,
+            voter_key_secret=voter_key_secret or defaults.voter_key_secret,
             max_request_bytes=number("MAX_REQUEST_BYTES", defaults.max_request_bytes),
             tenants_per_connection=number("TENANTS_PER_CONNECTION", defaults.tenants_per_connection),
             db_pool_size=number("DB_POOL_SIZE", defaults.db_pool_size),

@@ -18,6 +18,13 @@ class NotFound(PortalError):
     status = 404
 
 
+class Forbidden(PortalError):
+    """The caller may not take this action, whatever the state (a credential that cannot
+    tell who the person is, a sign-in of too low an assurance)."""
+
+    status = 403
+
+
 class Conflict(PortalError):
     """The action does not fit the current state (phase, frozen cycle, already voted)."""
 

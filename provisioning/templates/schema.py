@@ -162,7 +162,14 @@ class Eligibility(Strict):
     max_age = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, max=120)
     )
+    # `online_requires_national_idp`: online votes only from people signed in through the
+    # national IdP. `online_acr`: the assurance levels (`acr`), one of which the sign-in of an
+    # online vote must carry; without it, a cycle requiring the national IdP asks for its
+    # verified level (tenants.voting.rules.online_acr_values). Checked on every online vote.
     online_requires_national_idp = fields.Boolean(required=True)
+    online_acr = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)), validate=validate.Length(min=1)
+    )
     summary = _text()
 
     @validates_schema

@@ -28,9 +28,11 @@ def create_token(
     name: str,
     role: Role,
     tenant_id: int | None = None,
+    account_id: int | None = None,
     actor: str,
 ) -> tuple[ApiToken, str]:
-    """Create a token and commit; return it with its secret (the only time it is known)."""
+    """Create a token and commit; return it with its secret (the only time it is known).
+    `account_id`: the person it is issued to (None: a machine's token, which names no one)."""
     if role.is_platform_wide and tenant_id is not None:
         raise ValueError(f"{role.value} is a platform-wide role: it takes no tenant")
     if not role.is_platform_wide and tenant_id is None:
@@ -41,6 +43,7 @@ def create_token(
         name=name,
         role=role,
         tenant_id=tenant_id,
+        account_id=account_id,
         prefix=f"{TOKEN_PREFIX}{public}",
         secret_hash=_hash(secret),
     )
@@ -51,7 +54,7 @@ def create_token(
         actor=actor,
         action="token.create",
         target=f"token:{token.id}",
-        data={"name": name, "role": role.value, "tenant_id": tenant_id},
+        data={"name": name, "role": role.value, "tenant_id": tenant_id, "account_id": account_id},
     )
     session.commit()
     return token, secret
@@ -64,12 +67,13 @@ class LiveToken(NamedTuple):
     name: str
     role: Role
     tenant_id: int | None
+    account_id: int | None  # the person it was issued to
 
 
 # Every API call looks its token up: the statement is rendered once and run on the driver
 # (see DriverStatement), reading only what a principal is made of.
 _LIVE_TOKEN = DriverStatement(
-    select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.tenant_id).where(
+    select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.tenant_id, ApiToken.account_id).where(
         ApiToken.secret_hash == bindparam("secret_hash"), ApiToken.revoked_at.is_(None)
     )
 )
@@ -82,8 +86,8 @@ def token_for_secret(connection: Connection, secret: str) -> LiveToken | None:
     row = _LIVE_TOKEN.first(connection, {"secret_hash": _hash(secret)})
     if row is None:
         return None
-    token_id, name, role, tenant_id = row
-    return LiveToken(token_id, name, Role(role), tenant_id)
+    token_id, name, role, tenant_id, account_id = row
+    return LiveToken(token_id, name, Role(role), tenant_id, account_id)
 
 
 def revoke_token(session: Session, token_id: int, *, actor: str) -> bool:

@@ -18,8 +18,16 @@ def tokens() -> None:
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--name", required=True, help="Who or what will use it.")
 @click.option("--tenant", "tenant_slug", help="The tenant, for roles inside one tenant.")
-def create(role: str, name: str, tenant_slug: str | None) -> None:
+@click.option(
+    "--account",
+    "account_id",
+    type=int,
+    help="The account of the person it is for: what they do with it is theirs (a paper batch "
+    "needs two people, not two tokens). Without it, the token names no person.",
+)
+def create(role: str, name: str, tenant_slug: str | None, account_id: int | None) -> None:
     """Create a token and print it (the only time it is shown)."""
+    from saas.accounts.models import Account
     from saas.accounts.tokens import create_token
     from saas.registry.models import Tenant
     from saas.tenancy.binding import session_without_tenant
@@ -30,8 +38,12 @@ def create(role: str, name: str, tenant_slug: str | None) -> None:
             tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
             if tenant_id is None:
                 raise click.ClickException(f"there is no tenant {tenant_slug!r}")
+        if account_id is not None and session.get(Account, account_id) is None:
+            raise click.ClickException(f"there is no account {account_id}")
         try:
-            _, secret = create_token(session, name=name, role=Role(role), tenant_id=tenant_id, actor="cli")
+            _, secret = create_token(
+                session, name=name, role=Role(role), tenant_id=tenant_id, account_id=account_id, actor="cli"
+            )
         except ValueError as error:
             raise click.ClickException(str(error)) from None
     click.echo(secret)

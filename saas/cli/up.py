@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -29,6 +31,33 @@ def _persistent_secret_key(home: Path) -> str:
     return path.read_text().strip()
 
 
+def _persistent_voter_key_secret(home: Path, inherited: str | None) -> str:
+    """The voter key secret kept under `home`, made once: `inherited` (the secret that keyed
+    the voter marks a home already holds, from before voter keys had a secret of their own)
+    or, for a new home, a random one, never the secret key."""
+    path = home / "voter_key_secret"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(inherited or secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _with_home_secrets(base: Settings, env: Mapping[str, str]) -> Settings:
+    """`base` with the secrets that the environment does not set taken from `base.home`,
+    where they are made once and kept (so voter keys and sessions survive restarts)."""
+    # A home that holds a secret key or a database was used before voter keys had a secret
+    # of their own: its voter marks are keyed with the secret key in effect, so that key
+    # becomes its voter key secret. A new home gets a random one.
+    used_before = (base.home / "secret_key").exists() or (base.home / "pg").exists()
+    if not env.get("SECRET_KEY", "").strip():
+        base = replace(base, secret_key=_persistent_secret_key(base.home))
+    if not env.get("VOTER_KEY_SECRET", "").strip():
+        inherited = base.secret_key if used_before else None
+        base = replace(base, voter_key_secret=_persistent_voter_key_secret(base.home, inherited))
+    return base
+
+
 def _child_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -37,6 +66,7 @@ def _child_env(settings: Settings) -> dict[str, str]:
         CHAMYEO_ENV=settings.environment,
         CHAMYEO_HOME=str(settings.home.resolve()),
         SECRET_KEY=settings.secret_key,
+        VOTER_KEY_SECRET=settings.voter_key_secret,
         PORT=str(settings.port),
         HOST=settings.host,
         PYTHONUNBUFFERED="1",
@@ -85,11 +115,7 @@ def up(no_demo: bool) -> None:
     from saas.schema.migrate import upgrade_control
     from saas.services import attached_services
 
-    base = Settings.from_env()
-    if os.environ.get("SECRET_KEY") is None:
-        from dataclasses import replace
-
-        base = replace(base, secret_key=_persistent_secret_key(base.home))
+    base = _with_home_secrets(Settings.from_env(), os.environ)
     stopping = False
 
     def request_stop(signum: int, frame: object) -> None:

@@ -57,7 +57,8 @@ class BallotChoice(TenantBase):
 
 
 class PaperBatch(TenantBase):
-    """Numbered paper ballots, entered twice by two staff members; only a reconciled batch counts."""
+    """Numbered paper ballots, entered twice by two different people; only a reconciled batch
+    counts, and only the numbers issued at paper check-ins."""
 
     __tablename__ = "paper_batches"
     __table_args__ = (UniqueConstraint("cycle_id", "number"),)
@@ -71,6 +72,24 @@ class PaperBatch(TenantBase):
     reconciled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class PaperBallot(TenantBase):
+    """A numbered paper ballot handed out at a check-in that struck a person off the roll (the
+    check-in's mark and this row are written by one statement, or neither is).
+
+    Nothing here says to whom: the mark names no number and this row names no person, so
+    the secret ballot holds. A batch counts a number only if it was issued, and only once
+    (`batch_id`: the reconciled batch that accounted for it), so the paper ballots counted
+    never outnumber the people checked in for paper."""
+
+    __tablename__ = "paper_ballots"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The voter's dong, as checked at check-in: the envelopes the ballot may be counted in.
+    district_code: Mapped[str | None] = mapped_column(String(10))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("paper_batches.id", ondelete="SET NULL"))
+
+
 class PaperEntry(TenantBase):
     __tablename__ = "paper_entries"
     __table_args__ = (UniqueConstraint("batch_id", "round", "ballot_number"),)
@@ -80,6 +99,8 @@ class PaperEntry(TenantBase):
     round: Mapped[int] = mapped_column(SmallInteger)  # 1 or 2: the two independent entries
     ballot_number: Mapped[int] = mapped_column(Integer)
     choices: Mapped[dict[str, Any]] = mapped_column(JSONB)  # {"<project id>": value}; {} = blank/invalid
+    # The person who entered the round (`account:<id>`), not the credential they used: the
+    # two rounds of a batch need two people.
     entered_by: Mapped[str] = mapped_column(String(200))
     entered_at: Mapped[datetime] = stamped()
 

@@ -12,10 +12,42 @@ from typing import Any
 
 from saas import clock
 from tenants.cycles.models import Cycle, Envelope
-from tenants.errors import Invalid
+from tenants.errors import Forbidden, Invalid
 from tenants.proposals.models import Project
 
 BASES = ("resident", "worker", "student")
+# The assurance (`acr`) with which the national IdP vouches that it verified who a person is.
+VERIFIED_ACR = "urn:chamyeo:acr:verified"
+
+
+def online_acr_values(eligibility: dict[str, Any]) -> tuple[str, ...]:
+    """The assurance levels, one of which a sign-in needs to vote online in a cycle with these
+    eligibility rules; empty: any. A template names them (`online_acr`); without that,
+    `online_requires_national_idp` asks for a resident verified by the national IdP (the
+    rule since templates first had the flag), so the verified level."""
+    named = eligibility.get("online_acr")
+    if named:
+        return tuple(named)
+    return (VERIFIED_ACR,) if eligibility.get("online_requires_national_idp") else ()
+
+
+def check_online_identity(cycle: Cycle, *, national: bool, acr: str | None) -> None:
+    """Whether a sign-in may vote online in `cycle`: through the national IdP if the cycle
+    says so, and at the assurance it asks for. Raises Forbidden saying what is needed."""
+    rules = cycle.eligibility
+    if rules.get("online_requires_national_idp") and not national:
+        raise Forbidden(
+            "This cycle takes online votes only from residents signed in through the national "
+            "identity provider."
+        )
+    needed = online_acr_values(rules)
+    if needed and acr not in needed:
+        raise Forbidden(
+            "This cycle takes online votes only from residents whose identity was verified: sign "
+            f"in again at the assurance level {' or '.join(needed)} (this sign-in has "
+            f"{acr or 'none'}), or vote on site.",
+            errors={"acr": [f"needs {' or '.join(needed)}"]},
+        )
 
 
 def check_eligibility(cycle: Cycle, *, basis: str, birth_year: int) -> None:

@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from saas.api.schemas import InputSchema
 from tenants.voting.rules import BASES
+from tenants.voting.services import normalise_identity_document
 
 _ID = ma.validate.Range(1, 2**63 - 1)
 
@@ -40,7 +41,10 @@ class CheckInSchema(VoterSchema):
     )
     identity_document = ma.fields.String(
         validate=ma.validate.Length(6, 64),
-        metadata={"description": "An identity document number (hashed, never stored)"},
+        metadata={
+            "description": "An identity document number (hashed, never stored); case, spaces "
+            "and hyphens do not matter"
+        },
     )
     channel = ma.fields.String(required=True, validate=ma.validate.OneOf(["onsite", "paper"]))
     choices = ma.fields.List(
@@ -48,13 +52,33 @@ class CheckInSchema(VoterSchema):
         validate=ma.validate.Length(max=500),
         metadata={"description": "On-site electronic ballot; omit for a paper ballot"},
     )
+    paper_ballot = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(1, 10**9),
+        metadata={
+            "description": "The number of the paper ballot handed out (channel paper only): "
+            "a paper batch counts only numbers issued here, each once"
+        },
+    )
 
     @ma.validates_schema
     def _one_identity(self, data, **kwargs):  # noqa: ANN001, ANN202
         if ("voter_card" in data) == ("identity_document" in data):
             raise ma.ValidationError("Give either voter_card or identity_document.", "voter_card")
+        if "identity_document" in data and len(normalise_identity_document(data["identity_document"])) < 6:
+            raise ma.ValidationError(
+                "An identity document number has at least 6 characters besides spaces and hyphens.",
+                "identity_document",
+            )
         if data["channel"] == "paper" and "choices" in data:
             raise ma.ValidationError("Paper ballots are entered in batches, not at check-in.", "choices")
+        if data["channel"] == "paper" and "paper_ballot" not in data:
+            raise ma.ValidationError(
+                "Record the number of the paper ballot handed out: only issued ballots are counted.",
+                "paper_ballot",
+            )
+        if data["channel"] == "onsite" and "paper_ballot" in data:
+            raise ma.ValidationError("Only a paper check-in hands out a paper ballot.", "paper_ballot")
         if data["channel"] == "onsite" and not data.get("choices"):
             raise ma.ValidationError("An on-site ballot needs its choices.", "choices")
 
@@ -63,6 +87,9 @@ class VoteReceiptSchema(ma.Schema):
     channel = ma.fields.String()
     receipt = ma.fields.Integer(
         allow_none=True, metadata={"description": "The ballot's number, if one was cast"}
+    )
+    paper_ballot = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The paper ballot issued, for a paper check-in"}
     )
 
 

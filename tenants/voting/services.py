@@ -1,17 +1,21 @@
-"""Casting ballots: online, on site (an officer checks the person in), and on paper
-(numbered ballots entered twice by two staff members, counted once reconciled).
+"""Casting ballots: online, on site (an officer checks the person in), and on paper (an
+officer checks the person in and hands out a numbered ballot; the ballots are entered twice
+by two different people, in batches, and counted once reconciled).
 
 One ballot per person and cycle across every channel: the voter mark's primary key decides,
-in the same transaction as the ballot, so concurrent attempts leave exactly one.
+in the same statement as the ballot (or the paper ballot's issue), so concurrent attempts
+leave exactly one. No ballot lands after voting closed (online, on site) or after the count
+(paper): see `do_vote` and `_cycle_taking_paper`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, Select, bindparam, delete, func, select, true
+from sqlalchemy import BigInteger, Boolean, Integer, Select, bindparam, delete, exc, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -21,21 +25,48 @@ from saas.audit import services as audit
 from saas.tenancy.binding import DriverStatement
 from saas.tenancy.context import TenantRef
 from tenants.cycles.models import VOTING, Cycle
-from tenants.cycles.services import cycle_or_404, require_phase
-from tenants.errors import Conflict, Invalid, NotFound, PortalError
+from tenants.cycles.services import require_phase
+from tenants.errors import Conflict, Forbidden, Invalid, NotFound, PortalError
 from tenants.proposals.models import Project
+from tenants.results.models import Result
 from tenants.voting import sheets
-from tenants.voting.models import Ballot, BallotChoice, PaperBatch, PaperEntry, VoterMark
+from tenants.voting.models import Ballot, BallotChoice, PaperBallot, PaperBatch, PaperEntry, VoterMark
 from tenants.voting.rules import check_eligibility, entitled_envelopes, validate_ballot
+
+RESULTS = "results"  # the phase after voting, in which paper batches may still be reconciled
 
 
 def voter_key(secret: str, identity: str) -> str:
     """The key a person is struck off under: the same for a person on every channel.
 
     Online the identity is the signed-in person; on site the officer scans the voter card that
-    shows this key (or keys in an identity document). Keyed hashing keeps identities out of the
-    voting tables."""
+    shows this key (or keys in an identity document: see `identity_document_key`). Keyed
+    hashing keeps identities out of the voting tables; `secret` is the voter key secret
+    (settings.voter_key_secret), never SECRET_KEY, so rotating that changes no one's key."""
     return hmac.new(secret.encode(), identity.strip().encode(), hashlib.sha256).hexdigest()
+
+
+# Dashes an officer may type or a scanner may send inside a document number (the minus sign
+# and the full-width hyphen-minus are not in Unicode's dash category).
+_DASHES = frozenset("\u2212\ufe63\uff0d")
+
+
+def normalise_identity_document(document: str) -> str:
+    """A document number as it is keyed: compatibility forms folded (full-width digits and
+    letters), every space and dash dropped, letters in upper case. "800101-1234567",
+    "800101 1234567" and "８００１０１－１２３４５６７" are one number."""
+    folded = unicodedata.normalize("NFKC", document)
+    kept = (
+        ch
+        for ch in folded
+        if not ch.isspace() and unicodedata.category(ch) not in ("Pd", "Cf") and ch not in _DASHES
+    )
+    return "".join(kept).upper()
+
+
+def identity_document_key(secret: str, document: str) -> str:
+    """The voter key of a person checked in with an identity document (normalised first)."""
+    return voter_key(secret, "id:" + normalise_identity_document(document))
 
 
 def _projects(session: Session, cycle: Cycle) -> dict[int, Project]:
@@ -46,15 +77,11 @@ def _projects(session: Session, cycle: Cycle) -> dict[int, Project]:
 _MARK_COLUMNS = ("person_key", "channel", "basis", "birth_year", "district_code", "marked_by")
 
 
-def _mark_and_ballot_statement() -> Select:
-    """Strike the person off and, if that struck them off (`with_ballot` true), store the
-    ballot and its choices: one statement, one round trip, atomic on its own.
-
-    Nothing is written unless the cycle is, as the statement runs, in the voting that the
-    ballot was checked for (`in_voting`: same `voting_opened_at`). The voter mark's primary
-    key is the arbiter: a person already marked inserts nothing here, neither mark nor ballot.
-    Built once, not per ballot (building one costs about as much as running it); values are
-    bind parameters (arrays, not expanded IN lists)."""
+def _in_voting_and_mark() -> tuple[Any, Any, Any]:
+    """The two CTEs every check-in and online vote starts with: the cycle, if it is (as the
+    statement runs) in the voting that the ballot was checked for (`in_voting`: same
+    `voting_opened_at`), and the voter mark, inserted only then and only if the person has no
+    mark yet (`mark`: its primary key is the arbiter). Also the bind of the moment."""
     in_voting = (
         select(Cycle.id)
         .where(
@@ -78,6 +105,18 @@ def _mark_and_ballot_statement() -> Select:
         .returning(VoterMark.cycle_id, VoterMark.channel)
         .cte("mark")
     )
+    return in_voting, mark, at
+
+
+def _mark_and_ballot_statement() -> Select:
+    """Strike the person off and, if that struck them off (`with_ballot` true), store the
+    ballot and its choices: one statement, one round trip, atomic on its own.
+
+    Nothing is written unless the cycle is in that voting, and a person already marked
+    inserts nothing, neither mark nor ballot (see `_in_voting_and_mark`). Built once, not per
+    ballot (building one costs about as much as running it); values are bind parameters
+    (arrays, not expanded IN lists)."""
+    in_voting, mark, at = _in_voting_and_mark()
     ballot = (
         insert(Ballot)
         .from_select(
@@ -109,7 +148,34 @@ def _mark_and_ballot_statement() -> Select:
     ).add_cte(choices.cte("choices"))
 
 
+def _mark_and_issue_statement() -> Select:
+    """Strike the person off and, if that struck them off, record the numbered paper ballot
+    handed to them: one statement. A number already issued in the cycle breaks the paper
+    ballots' primary key, so the statement fails as a whole and no one is struck off."""
+    in_voting, mark, _ = _in_voting_and_mark()
+    issue = (
+        insert(PaperBallot)
+        .from_select(
+            ["cycle_id", "number", "district_code"],
+            select(
+                mark.c.cycle_id,
+                bindparam("paper_number", type_=Integer),
+                bindparam("district_code", type_=PaperBallot.__table__.c.district_code.type),
+            ),
+        )
+        .returning(PaperBallot.number)
+        .cte("issue")
+    )
+    return select(
+        select(func.count()).select_from(in_voting).scalar_subquery().label("in_voting"),
+        select(func.count()).select_from(mark).scalar_subquery().label("marked"),
+        select(func.count()).select_from(issue).scalar_subquery().label("issued"),
+    )
+
+
 _MARK_AND_BALLOT = DriverStatement(_mark_and_ballot_statement())
+_MARK_AND_ISSUE = DriverStatement(_mark_and_issue_statement())
+_PAPER_NUMBER_TAKEN = "pk_paper_ballots"
 
 
 def _strike_off_and_store(
@@ -117,6 +183,7 @@ def _strike_off_and_store(
     cycle: Cycle,
     chosen: dict[int, list[tuple[Project, int]]] | None,
     *,
+    paper_number: int | None,
     person_key: str,
     channel: str,
     basis: str,
@@ -124,9 +191,35 @@ def _strike_off_and_store(
     district_code: str | None,
     marked_by: str,
 ) -> tuple[bool, bool, int | None]:
-    """Mark the person and store `chosen` (None: a paper ballot, entered later) in one
-    statement. Returns whether the cycle was still in that voting, whether the person was
-    struck off (not marked before, on any channel), and the ballot's id."""
+    """Mark the person and, in the same statement, store `chosen` or (with `paper_number`)
+    issue that paper ballot. Returns whether the cycle was still in that voting, whether the
+    person was struck off (not marked before, on any channel), and the ballot's id (None for
+    paper). Raises Conflict, striking no one off, if the paper ballot was already issued."""
+    mark = {
+        "cycle_id": cycle.id,
+        "voting_opened_at": cycle.voting_opened_at,
+        "at": clock.now(),
+        "person_key": person_key,
+        "channel": channel,
+        "basis": basis,
+        "birth_year": birth_year,
+        "district_code": district_code,
+        "marked_by": marked_by,
+    }
+    if paper_number is not None:
+        try:
+            row = _MARK_AND_ISSUE.first(connection, {**mark, "paper_number": paper_number})
+        except exc.IntegrityError as error:
+            if getattr(getattr(error.orig, "diag", None), "constraint_name", None) != _PAPER_NUMBER_TAKEN:
+                raise
+            raise Conflict(
+                f"Paper ballot {paper_number} was already handed out in this cycle; hand out "
+                "another one and record its number. No one was struck off.",
+                errors={"paper_ballot": [f"{paper_number} was already issued"]},
+            ) from None
+        assert row is not None  # a SELECT of scalar subqueries: one row, always
+        in_voting, marked, _ = row
+        return bool(in_voting), bool(marked), None
     picks = [
         (project.id, envelope_id, value)
         for envelope_id, picked in (chosen or {}).items()
@@ -135,15 +228,7 @@ def _strike_off_and_store(
     in_voting, marked, ballot_id = _MARK_AND_BALLOT.first(
         connection,
         {
-            "cycle_id": cycle.id,
-            "voting_opened_at": cycle.voting_opened_at,
-            "at": clock.now(),
-            "person_key": person_key,
-            "channel": channel,
-            "basis": basis,
-            "birth_year": birth_year,
-            "district_code": district_code,
-            "marked_by": marked_by,
+            **mark,
             "with_ballot": chosen is not None,
             "project_ids": [p for p, _, _ in picks],
             "envelope_ids": [e for _, e, _ in picks],
@@ -188,6 +273,7 @@ def do_vote(
     choices: list[dict[str, Any]] | None,
     marked_by: str,
     sheet: sheets.BallotSheet | None = None,
+    paper_ballot: int | None = None,
 ) -> int | None:
     """Strike the person off and (with `choices`) store their ballot; returns the ballot's id
     (the receipt), None for a paper ballot.
@@ -196,10 +282,17 @@ def do_vote(
     its own, committed as it runs. `sheet` is the cycle's ballot sheet if the caller has it.
 
     `channel` is online (the person votes), onsite (an officer checks the person in and the
-    ballot is entered on site), or paper (an officer checks the person in; the paper ballot
-    is entered later in a batch, so `choices` is None). Raises Conflict if voting is not open
-    or the person already voted on any channel, Invalid if they may not vote or the ballot
-    breaks a rule."""
+    ballot is entered on site), or paper (an officer checks the person in and hands out the
+    numbered ballot `paper_ballot`, issued in the same statement; the ballot is entered later
+    in a batch, so `choices` is None). Raises Conflict if voting is not open, the person
+    already voted on any channel or the paper ballot was already issued, Invalid if they may
+    not vote or the ballot breaks a rule."""
+    if (channel == "paper") != (paper_ballot is not None) or (channel == "paper") != (choices is None):
+        raise Invalid(
+            "A paper check-in records the number of the paper ballot handed out, and no choices; "
+            "other channels take choices and no paper ballot.",
+            errors={"paper_ballot": ["required for a paper check-in, and only there"]},
+        )
     district_code = voter.get("district_code")
     sheet, fresh = sheet or sheets.sheet(connection, cycle_id), False
     while True:
@@ -222,6 +315,7 @@ def do_vote(
             connection,
             cycle,
             chosen,
+            paper_number=paper_ballot,
             person_key=person_key,
             channel=channel,
             basis=voter["basis"],
@@ -247,6 +341,34 @@ def has_voted(executor: Session | Connection, cycle_id: int, person_key: str) ->
 
 
 # Paper ballots ------------------------------------------------------------------------------
+#
+# Batches are opened, entered and reconciled in the voting and results phases, until the
+# cycle is counted. Each of those actions first locks the cycle's row (FOR NO KEY UPDATE),
+# as counting does (FOR UPDATE) and as a phase change does: a reconciliation and the count
+# run one after the other, so a batch is either in the count or refused after it. Online
+# and on-site ballots take no such lock (their foreign keys take only KEY SHARE, which this
+# one lets through), so the hot path never waits for paperwork.
+
+
+def _cycle_taking_paper(session: Session, cycle_id: int, *, action: str) -> Cycle:
+    """The cycle, locked until the transaction ends, if it still takes paper ballots:
+    in voting or results, and not counted. Raises NotFound or Conflict (409)."""
+    cycle = session.scalar(
+        select(Cycle)
+        .where(Cycle.id == cycle_id)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE
+        .execution_options(populate_existing=True)
+    )
+    if cycle is None:
+        raise NotFound(f"There is no cycle {cycle_id}.")
+    require_phase(cycle, VOTING, RESULTS, action=action)
+    counted_at = session.scalar(select(func.min(Result.counted_at)).where(Result.cycle_id == cycle.id))
+    if counted_at is not None:
+        raise Conflict(
+            f"The cycle's results were counted on {counted_at:%Y-%m-%d %H:%M} UTC: no ballot is "
+            f"accepted after the count, on any channel. {action} is refused."
+        )
+    return cycle
 
 
 def batch_or_404(session: Session, cycle_id: int, batch_id: int, *, lock: bool = False) -> PaperBatch:
@@ -267,8 +389,9 @@ def do_open_batch(
     last_ballot: int,
     actor: str,
 ) -> PaperBatch:
-    cycle = cycle_or_404(session, cycle_id)
-    require_phase(cycle, VOTING, "results", action="Opening a paper batch")
+    """Open batch `number` for the paper ballots numbered `first_ballot`..`last_ballot`. Two
+    batches never share a ballot number (openings are serialised on the cycle's row)."""
+    cycle = _cycle_taking_paper(session, cycle_id, action="Opening a paper batch")
     if last_ballot < first_ballot:
         raise Invalid(
             "The last ballot number is below the first.", errors={"last_ballot": ["below first_ballot"]}
@@ -301,6 +424,34 @@ def do_open_batch(
     return batch
 
 
+PERSON_RULE = (
+    "The two entries of a paper batch must be made by two different people. A person is the "
+    "account they signed in with, or the account an API token was issued to; two credentials "
+    "of one account are one person."
+)
+
+
+def _clerks_apart(person: str | None, other: str | None, round_: int) -> None:
+    """Refuse an entry of round `round_` by `person` when the other round's entry (`other`,
+    None if not entered yet) is by the same person, or either cannot be told to be a person."""
+    if person is None:
+        raise Forbidden(
+            f"{PERSON_RULE} This credential names no person (an API token not issued to an "
+            "account), so the rule cannot be checked: sign in, or use a token issued to your "
+            "account.",
+        )
+    if other is None:
+        return
+    other_round = 2 if round_ == 1 else 1
+    if not other.startswith("account:"):
+        raise Conflict(
+            f"{PERSON_RULE} Round {other_round} was entered with a credential that names no "
+            f"person ({other}): enter round {other_round} again, signed in, first."
+        )
+    if other == person:
+        raise Conflict(f"{PERSON_RULE} Round {other_round} was entered by this person ({person}).")
+
+
 def do_enter_batch(
     session: Session,
     tenant: TenantRef,
@@ -310,9 +461,12 @@ def do_enter_batch(
     round_: int,
     entries: list[dict[str, Any]],
     actor: str,
+    person: str | None,
 ) -> int:
-    """Record one of the two independent entries of a batch (every ballot number in it).
-    The second entry must come from another staff member than the first."""
+    """Record one of the two independent entries of a batch (every ballot number in it), made
+    by `person` (`account:<id>`, see `saas.auth.Principal.person`; None: the credential names
+    no one, refused with Forbidden). The other round must be another person's."""
+    _cycle_taking_paper(session, cycle_id, action="Entering a paper batch")
     batch = batch_or_404(session, cycle_id, batch_id, lock=True)
     if batch.status != "open":
         raise Conflict("The batch is reconciled; it can no longer change.")
@@ -329,8 +483,7 @@ def do_enter_batch(
         .where(PaperEntry.batch_id == batch.id, PaperEntry.round == other_round)
         .limit(1)
     )
-    if other_clerk == actor:
-        raise Conflict("The two entries of a batch must be made by two different staff members.")
+    _clerks_apart(person, other_clerk, round_)
     session.execute(delete(PaperEntry).where(PaperEntry.batch_id == batch.id, PaperEntry.round == round_))
     session.execute(
         insert(PaperEntry),
@@ -339,7 +492,7 @@ def do_enter_batch(
                 "batch_id": batch.id,
                 "round": round_,
                 "ballot_number": e["ballot_number"],
-                "entered_by": actor,
+                "entered_by": person,
                 "choices": {str(c["project_id"]): c.get("value", 1) for c in e["choices"]},
             }
             for e in entries
@@ -351,7 +504,7 @@ def do_enter_batch(
         action="paper.batch_entry",
         tenant_slug=tenant.slug,
         target=f"paper_batch:{batch.id}",
-        data={"round": round_, "ballots": len(entries)},
+        data={"round": round_, "ballots": len(entries), "person": person},
     )
     session.commit()
     return len(entries)
@@ -372,45 +525,87 @@ def batch_mismatches(session: Session, batch: PaperBatch) -> list[dict[str, Any]
     return mismatches
 
 
+def _entered_by(session: Session, batch: PaperBatch) -> dict[int, str]:
+    return dict(
+        session.execute(
+            select(PaperEntry.round, func.min(PaperEntry.entered_by))
+            .where(PaperEntry.batch_id == batch.id)
+            .group_by(PaperEntry.round)
+        ).all()
+    )
+
+
 def do_reconcile_batch(
     session: Session, tenant: TenantRef, cycle_id: int, batch_id: int, *, actor: str
 ) -> dict[str, Any]:
-    """If both entries agree on every ballot, turn the batch into counted ballots (invalid
-    ones are set aside and listed); otherwise list the mismatches and change nothing."""
-    cycle = cycle_or_404(session, cycle_id)
+    """If both entries agree on every ballot, turn the batch into counted ballots; otherwise
+    list the mismatches and change nothing.
+
+    Only a ballot issued at a paper check-in counts, once: a number never issued, or already
+    accounted for by another batch, is set aside and named, as is an invalid ballot (one that
+    breaks the ballot rules, or marks projects of an envelope its voter was not entitled to).
+    Refused with 409 once the cycle is counted, and serialised with the count."""
+    cycle = _cycle_taking_paper(session, cycle_id, action="Reconciling a paper batch")
     batch = batch_or_404(session, cycle_id, batch_id, lock=True)
     if batch.status != "open":
         raise Conflict("The batch is already reconciled.")
     mismatches = batch_mismatches(session, batch)
     if mismatches:
         return {"reconciled": False, "mismatches": mismatches, "counted": 0, "invalid": []}
+    clerks = _entered_by(session, batch)
+    if any(not clerk.startswith("account:") for clerk in clerks.values()) or clerks[1] == clerks[2]:
+        raise Conflict(f"{PERSON_RULE} This batch's rounds were entered by {clerks[1]} and {clerks[2]}.")
+    issued = {
+        row.number: row
+        for row in session.scalars(
+            select(PaperBallot)
+            .where(
+                PaperBallot.cycle_id == cycle.id,
+                PaperBallot.number.between(batch.first_ballot, batch.last_ballot),
+            )
+            .with_for_update()
+        )
+    }
     projects = _projects(session, cycle)
-    counted, invalid = 0, []
+    counted, invalid, accounted = 0, [], []
     entries = session.scalars(
         select(PaperEntry)
         .where(PaperEntry.batch_id == batch.id, PaperEntry.round == 1)
         .order_by(PaperEntry.ballot_number)
     ).all()
     for entry in entries:
+        number, issue = entry.ballot_number, issued.get(entry.ballot_number)
+        if issue is None:
+            invalid.append(
+                {"ballot_number": number, "reason": f"Ballot {number} was never issued at a paper check-in."}
+            )
+            continue
+        if issue.batch_id is not None:
+            invalid.append(
+                {"ballot_number": number, "reason": f"Ballot {number} is already counted in another batch."}
+            )
+            continue
+        issue.batch_id = batch.id  # accounted for, counted or spoilt: never counted again
+        accounted.append(number)
         choices = [{"project_id": int(pid), "value": value} for pid, value in entry.choices.items()]
         try:
-            # A paper ballot carries every envelope; the voter's dong was checked at check-in.
-            chosen = validate_ballot(cycle, cycle.envelopes, projects, choices)
+            # The envelopes of the dong checked at the ballot's check-in.
+            envelopes = entitled_envelopes(cycle.envelopes, issue.district_code)
+            chosen = validate_ballot(cycle, envelopes, projects, choices)
         except Invalid as error:
-            invalid.append({"ballot_number": entry.ballot_number, "reason": error.message})
+            invalid.append({"ballot_number": number, "reason": error.message})
             continue
-        _store_ballot(
-            session, cycle, chosen, channel="paper", paper_batch_id=batch.id, paper_number=entry.ballot_number
-        )
+        _store_ballot(session, cycle, chosen, channel="paper", paper_batch_id=batch.id, paper_number=number)
         counted += 1
     batch.status, batch.reconciled_at = "reconciled", clock.now()
+    not_issued = [i["ballot_number"] for i in invalid if i["ballot_number"] not in accounted]
     audit.record(
         session,
         actor=actor,
         action="paper.batch_reconcile",
         tenant_slug=tenant.slug,
         target=f"paper_batch:{batch.id}",
-        data={"counted": counted, "invalid": len(invalid)},
+        data={"counted": counted, "invalid": len(invalid), "refused_numbers": not_issued},
     )
     session.commit()
     return {"reconciled": True, "mismatches": [], "counted": counted, "invalid": invalid}

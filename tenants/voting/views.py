@@ -7,18 +7,18 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import abort
 from sqlalchemy import select
 
 from saas.accounts.models import Role
-from saas.auth import actor, current_principal, require_tenant_role
+from saas.auth import actor, current_principal, person, require_tenant_role
 from saas.tenancy.context import current_tenant, db_autocommit, db_session
 from saas.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
+from tenants.errors import Forbidden
 from tenants.proposals.models import Project
 from tenants.voting import planning, services, sheets
 from tenants.voting.models import PaperBatch
-from tenants.voting.rules import entitled_envelopes
+from tenants.voting.rules import check_online_identity, entitled_envelopes
 from tenants.voting.schemas import (
     BallotViewSchema,
     CheckInSchema,
@@ -45,7 +45,8 @@ _ONLINE_VOTE = OnlineVoteSchema()
 
 
 def _secret() -> str:
-    return current_app.config["SECRET_KEY"]
+    """The voter key secret: its own setting, so rotating SECRET_KEY changes no voter key."""
+    return current_app.config["CHAMYEO_SETTINGS"].voter_key_secret
 
 
 def _my_key() -> str:
@@ -55,25 +56,25 @@ def _my_key() -> str:
         # Verified by the national IdP: the key derives from that identity (issuer, subject),
         # so the person is one voter whatever portal session or linked account they use.
         return services.voter_key(_secret(), "national:" + json.dumps(list(national)))
-    return services.voter_key(_secret(), actor())
+    # Otherwise the person (`account:<id>`, whichever of their credentials they use), or for a
+    # token that names no one, the token itself.
+    return services.voter_key(_secret(), person() or actor())
 
 
 def _online_sheet(cycle_id: int) -> sheets.BallotSheet:
-    """The cycle's ballot sheet, for an online vote by the caller. A cycle whose eligibility
-    says `online_requires_national_idp` takes online votes only from people signed in through
-    the national IdP: API tokens (even of role resident) and sign-ins through a municipality's
-    own IdP are refused (issue 6, point 3)."""
+    """The cycle's ballot sheet, for an online vote by the caller, who must sign in as the
+    cycle's eligibility says: through the national IdP if it says `online_requires_national_idp`
+    (API tokens, even of role resident, and sign-ins through a municipality's own IdP are
+    refused), and at the assurance (`acr`) it asks for (see rules.online_acr_values)."""
     principal = current_principal()
-    sheet = sheets.sheet(db_autocommit(), cycle_id)
     national = principal is not None and principal.national_identity is not None
-    if not national and sheet.cycle.eligibility.get("online_requires_national_idp"):
+    acr = principal.acr if principal is not None else None
+    sheet = sheets.sheet(db_autocommit(), cycle_id)
+    try:
+        check_online_identity(sheet.cycle, national=national, acr=acr)
+    except Forbidden:
         sheet = sheets.reread(db_autocommit(), cycle_id)  # a refusal never stands on a kept sheet
-        if sheet.cycle.eligibility.get("online_requires_national_idp"):
-            abort(
-                403,
-                message="This cycle takes online votes only from residents signed in through "
-                "the national identity provider.",
-            )
+        check_online_identity(sheet.cycle, national=national, acr=acr)
     return sheet
 
 
@@ -151,12 +152,15 @@ class CheckIns(MethodView):
     @blp.response(201, VoteReceiptSchema)
     @require_tenant_role(Role.OFFICER, *STAFF)
     def post(self, body: dict[str, Any], cycle_id: int) -> dict[str, Any]:
-        """Check a person in on site and strike them off (with their on-site ballot, or for a
-        numbered paper ballot). Refused if they already voted on any channel."""
-        key = body.pop("voter_card", None) or services.voter_key(
-            _secret(), "id:" + body.pop("identity_document")
+        """Check a person in on site and strike them off, with their on-site ballot, or handing
+        them the numbered paper ballot `paper_ballot` (recorded as issued: only issued numbers
+        count in a paper batch). Refused if they already voted on any channel, or if that
+        paper ballot was already issued."""
+        key = body.pop("voter_card", None) or services.identity_document_key(
+            _secret(), body.pop("identity_document")
         )
         channel, choices = body.pop("channel"), body.pop("choices", None)
+        paper_ballot = body.pop("paper_ballot", None)
         receipt = services.do_vote(
             db_autocommit(),
             cycle_id,
@@ -165,8 +169,9 @@ class CheckIns(MethodView):
             voter=body,
             choices=choices,
             marked_by=actor(),
+            paper_ballot=paper_ballot,
         )
-        return {"channel": channel, "receipt": receipt}
+        return {"channel": channel, "receipt": receipt, "paper_ballot": paper_ballot}
 
 
 @blp.route("/paper-batches")
@@ -199,7 +204,8 @@ class PaperEntries(MethodView):
     @blp.response(200, ReconciliationSchema)
     @require_tenant_role(*STAFF)
     def put(self, body: dict[str, Any], cycle_id: int, batch_id: int, round_: int) -> dict[str, Any]:
-        """Enter every ballot of the batch (round 1 or 2, by two different staff members)."""
+        """Enter every ballot of the batch (round 1 or 2, by two different people: signed in,
+        or with API tokens issued to two different accounts)."""
         services.do_enter_batch(
             db_session(),
             current_tenant(),
@@ -208,6 +214,7 @@ class PaperEntries(MethodView):
             round_=round_,
             entries=body["entries"],
             actor=actor(),
+            person=person(),
         )
         batch = services.batch_or_404(db_session(), cycle_id, batch_id)
         return {
@@ -224,7 +231,8 @@ class Reconcile(MethodView):
     @blp.response(200, ReconciliationSchema)
     @require_tenant_role(*STAFF)
     def post(self, cycle_id: int, batch_id: int) -> dict[str, Any]:
-        """Count the batch if both entries agree; otherwise list the mismatches."""
+        """Count the batch if both entries agree; otherwise list the mismatches. Only ballots
+        issued at paper check-ins count, each once; the others are listed as invalid."""
         return services.do_reconcile_batch(db_session(), current_tenant(), cycle_id, batch_id, actor=actor())
 
 

@@ -28,6 +28,7 @@ NATIONAL_ACCOUNTS = {
         "claims": {"name": "박서준", "email": "kim@example.kr"},
         "acr": "urn:chamyeo:acr:basic",
     },
+    "resident-lee": {"claims": {"name": "이하은"}, "acr": "urn:chamyeo:acr:verified"},
     "minister-choi": {"claims": {"name": "최장관", "roles": ["ministry-admin"]}},
 }
 MUNICIPAL_ACCOUNTS = {

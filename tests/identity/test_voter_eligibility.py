@@ -1,6 +1,7 @@
 """Voter eligibility by assurance: a cycle whose rules say `online_requires_national_idp`
-takes online votes only from people signed in through the national IdP, and such a person is
-one voter across portal sessions (the key derives from the national identity)."""
+takes online votes only from people signed in through the national IdP at the verified
+assurance (or those the template names in `online_acr`), and such a person is one voter
+across portal sessions (the key derives from the national identity)."""
 
 from __future__ import annotations
 
@@ -75,5 +76,50 @@ def test_online_votes_need_the_national_idp_when_the_cycle_says_so(app, hub, fed
 
     # Another national person is another voter.
     other = Browser()
-    sign_in(other, hub, tenant.slug, "national", "resident-park")
+    sign_in(other, hub, tenant.slug, "national", "resident-lee")
     assert other.http.post(f"{portal}{path}/votes", json=vote, timeout=10).status_code == 201
+
+
+def test_a_national_sign_in_at_the_basic_assurance_cannot_vote_online(app, hub, federation, make_tenant):
+    """The template asks for a verified identity: the national IdP vouching only for a basic
+    sign-in is not enough, and the refusal says which assurance is needed."""
+    tenant = make_tenant(template="neighbourhood", region="41110")
+    path, project_id = _cycle_in_voting(app.test_client(), tenant)
+    vote = {**BALLOT, "choices": [{"project_id": project_id}]}
+    browser = Browser()
+    me = sign_in(browser, hub, tenant.slug, "national", "resident-park")
+    assert me.json()["acr"] == "urn:chamyeo:acr:basic"
+    refused = browser.http.post(f"{hub.portal(tenant.slug)}{path}/votes", json=vote, timeout=10)
+    assert refused.status_code == 403, refused.text[:300]
+    body = refused.json()
+    assert body["code"] == 403 and "identity was verified" in body["message"]
+    assert "urn:chamyeo:acr:verified" in body["message"] and "urn:chamyeo:acr:basic" in body["message"]
+    # Refused before anything was written: the person can still vote on site.
+    card = browser.http.get(f"{hub.portal(tenant.slug)}{path}/voter-card", timeout=10).json()
+    assert card["voted"] is None
+
+
+def test_a_cycle_can_name_the_assurance_it_needs(app, hub, federation, make_tenant, engine):
+    """`online_acr` in the eligibility rules names the levels accepted: here only a level the
+    national IdP never gives, so even its verified sign-in is refused."""
+    from sqlalchemy import update
+
+    from saas.tenancy.binding import tenant_session
+    from tenants.cycles.models import Cycle
+
+    tenant = make_tenant(template="neighbourhood", region="41110")
+    path, project_id = _cycle_in_voting(app.test_client(), tenant)
+    cycle_id = int(path.rsplit("/", 1)[1])
+    with tenant_session(engine, tenant.slug) as session:
+        rules = session.get(Cycle, cycle_id).eligibility
+        session.execute(
+            update(Cycle)
+            .where(Cycle.id == cycle_id)
+            .values(eligibility={**rules, "online_acr": ["urn:example:acr:in-person"]})
+        )
+        session.commit()
+    browser = Browser()
+    sign_in(browser, hub, tenant.slug, "national", "resident-kim")
+    vote = {**BALLOT, "choices": [{"project_id": project_id}]}
+    refused = browser.http.post(f"{hub.portal(tenant.slug)}{path}/votes", json=vote, timeout=10)
+    assert refused.status_code == 403 and "urn:example:acr:in-person" in refused.json()["message"]

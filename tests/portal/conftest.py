@@ -87,3 +87,35 @@ def new_cycle(client, make_tenant, engine):
         return PortalCycle(tenant, client, data["id"], data)
 
     return make
+
+
+@pytest.fixture
+def person_auth(engine):
+    """Headers of API tokens issued to a person: `person_auth(tenant, "kim", "staff")` makes
+    account "kim" (once per test: its id is `person_auth.accounts["kim"]`) and a token of that
+    role for it."""
+    from saas.accounts.models import Account, Role
+    from saas.accounts.tokens import create_token
+    from saas.tenancy.binding import session_without_tenant
+
+    accounts: dict[str, int] = {}
+
+    def make(tenant, name: str, role: str = "staff") -> dict[str, str]:
+        with session_without_tenant(engine) as session:
+            if name not in accounts:
+                account = Account(display_name=name)
+                session.add(account)
+                session.flush()
+                accounts[name] = account.id
+            _, secret = create_token(
+                session,
+                name=f"{name} {role}",
+                role=Role(role),
+                tenant_id=tenant.id,
+                account_id=accounts[name],
+                actor="test",
+            )
+        return {"Authorization": f"Bearer {secret}"}
+
+    make.accounts = accounts  # type: ignore[attr-defined]
+    return make

@@ -130,8 +130,9 @@ def test_a_person_who_voted_online_cannot_be_checked_in_and_vice_versa(approval_
     )
     assert check_in.status_code == 409 and "(online)" in check_in.get_json()["message"]
 
-    walk_in = {**ADULT, "identity_document": "800101-1234567", "channel": "paper"}
+    walk_in = {**ADULT, "identity_document": "800101-1234567", "channel": "paper", "paper_ballot": 1}
     assert client.post(f"{url}/check-ins", headers=auth("officer"), json=walk_in).status_code == 201
+    del walk_in["paper_ballot"]
     twice = client.post(
         f"{url}/check-ins",
         headers=auth("officer"),
@@ -175,10 +176,23 @@ def test_twenty_concurrent_attempts_by_one_person_leave_exactly_one_ballot(appro
         )
 
 
-def test_paper_batches_count_only_when_two_entries_agree(approval_cycle, make_tenant, engine):
+def test_paper_batches_count_only_when_two_entries_agree(approval_cycle, person_auth, engine):
     client, url = approval_cycle.client, approval_cycle.url
     tenant = approval_cycle.tenant
     ids = [p["id"] for p in approval_cycle.projects]
+    for number in (101, 102, 103):  # each handed to a person checked in for paper
+        issued = client.post(
+            f"{url}/check-ins",
+            headers=tenant.auth("officer"),
+            json={
+                **ADULT,
+                "identity_document": f"PAPER-{number}",
+                "channel": "paper",
+                "paper_ballot": number,
+            },
+        )
+        assert issued.status_code == 201 and issued.get_json()["paper_ballot"] == number
+    kim, lee = person_auth(tenant, "kim"), person_auth(tenant, "lee", "tenant_admin")
     batch = client.post(
         f"{url}/paper-batches",
         headers=tenant.auth("staff"),
@@ -190,24 +204,20 @@ def test_paper_batches_count_only_when_two_entries_agree(approval_cycle, make_te
         {"ballot_number": 103, "choices": [{"project_id": i} for i in ids]},
     ]  # 4 marks: spoilt
     entries = f"{url}/paper-batches/{batch['id']}/entries"
-    assert (
-        client.put(f"{entries}/1", json={"entries": first}, headers=tenant.auth("staff")).status_code == 200
-    )
-    same_clerk = client.put(f"{entries}/2", json={"entries": first}, headers=tenant.auth("staff"))
-    assert same_clerk.status_code == 409 and "two different staff" in same_clerk.get_json()["message"]
+    assert client.put(f"{entries}/1", json={"entries": first}, headers=kim).status_code == 200
+    same_clerk = client.put(f"{entries}/2", json={"entries": first}, headers=kim)
+    assert same_clerk.status_code == 409 and "two different people" in same_clerk.get_json()["message"]
 
     typo = [dict(e) for e in first]
     typo[1] = {"ballot_number": 102, "choices": [{"project_id": ids[1]}, {"project_id": ids[3]}]}
-    listed = client.put(
-        f"{entries}/2", json={"entries": typo}, headers=tenant.auth("tenant_admin")
-    ).get_json()
+    listed = client.put(f"{entries}/2", json={"entries": typo}, headers=lee).get_json()
     assert [m["ballot_number"] for m in listed["mismatches"]] == [102]
     refused = client.post(
         f"{url}/paper-batches/{batch['id']}/reconcile", headers=tenant.auth("staff")
     ).get_json()
     assert refused["reconciled"] is False and refused["counted"] == 0
 
-    client.put(f"{entries}/2", json={"entries": first}, headers=tenant.auth("tenant_admin"))
+    client.put(f"{entries}/2", json={"entries": first}, headers=lee)
     done = client.post(
         f"{url}/paper-batches/{batch['id']}/reconcile", headers=tenant.auth("staff")
     ).get_json()
@@ -369,3 +379,62 @@ def test_a_kept_ballot_sheet_is_read_again_when_the_cycle_is_not_that_voting(app
         json=_walk_in(cycle, "800101-2000002", new_project),
     )
     assert response.status_code == 201, response.get_json()
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        "8001011234567",
+        " 800101 1234567 ",
+        "800101 - 1234567",
+        "８００１０１－１２３４５６７",
+        "800101\u22121234567",  # a minus sign
+        "800101\u20131234567",  # an en dash
+    ],
+)
+def test_an_identity_document_is_one_voter_whatever_its_spaces_and_hyphens(approval_cycle, again):
+    ids = [p["id"] for p in approval_cycle.projects]
+    client, auth, url = approval_cycle.client, approval_cycle.tenant.auth, approval_cycle.url
+    first = client.post(
+        f"{url}/check-ins", headers=auth("officer"), json=_walk_in(approval_cycle, "800101-1234567", ids[0])
+    )
+    assert first.status_code == 201
+    twice = client.post(
+        f"{url}/check-ins", headers=auth("officer"), json=_walk_in(approval_cycle, again, ids[1])
+    )
+    assert twice.status_code == 409 and "already voted" in twice.get_json()["message"]
+
+
+def test_an_identity_document_is_one_voter_whatever_its_letter_case(approval_cycle):
+    ids = [p["id"] for p in approval_cycle.projects]
+    client, auth, url = approval_cycle.client, approval_cycle.tenant.auth, approval_cycle.url
+    passport = _walk_in(approval_cycle, "m12345678", ids[0])
+    assert client.post(f"{url}/check-ins", headers=auth("officer"), json=passport).status_code == 201
+    again = client.post(
+        f"{url}/check-ins", headers=auth("officer"), json=_walk_in(approval_cycle, "M-1234-5678", ids[1])
+    )
+    assert again.status_code == 409 and "already voted" in again.get_json()["message"]
+    other = _walk_in(approval_cycle, "M12345679", ids[1])  # another document is another voter
+    assert client.post(f"{url}/check-ins", headers=auth("officer"), json=other).status_code == 201
+
+
+def test_an_identity_document_of_spaces_and_hyphens_is_refused(approval_cycle):
+    ids = [p["id"] for p in approval_cycle.projects]
+    response = approval_cycle.client.post(
+        f"{approval_cycle.url}/check-ins",
+        headers=approval_cycle.tenant.auth("officer"),
+        json=_walk_in(approval_cycle, "12 - - - 34", ids[0]),
+    )
+    assert response.status_code == 422 and "identity_document" in response.get_json()["errors"]["json"]
+
+
+def test_two_tokens_issued_to_one_person_are_one_voter(approval_cycle, person_auth):
+    ids = [p["id"] for p in approval_cycle.projects]
+    client, url = approval_cycle.client, approval_cycle.url
+    first, second = (person_auth(approval_cycle.tenant, "kim", "resident") for _ in range(2))
+    vote = {**ADULT, "choices": [{"project_id": ids[0]}]}
+    assert client.post(f"{url}/votes", json=vote, headers=first).status_code == 201
+    again = client.post(f"{url}/votes", json=vote, headers=second)
+    assert again.status_code == 409 and "already voted" in again.get_json()["message"]
+    other = person_auth(approval_cycle.tenant, "lee", "resident")
+    assert client.post(f"{url}/votes", json=vote, headers=other).status_code == 201
