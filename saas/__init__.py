@@ -46,7 +46,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         API_SPEC_OPTIONS={
             "info": {
                 "description": "Control plane (/api/v1) and tenant portals (/t/{slug}/api/v1). "
-                "Authenticate with 'Authorization: Bearer <token>'."
+                # A code span: the docs page renders this as Markdown, where a bare <token>
+                # is an HTML tag and vanishes ("Bearer .").
+                "Authenticate with `Authorization: Bearer <token>`."
             },
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         },

@@ -65,7 +65,12 @@ def refusals_as_http() -> Iterator[None]:
     except TenantConflict as error:
         abort(409, message=str(error))
     except (TenantNotFound, TemplateNotFound, jobs.JobNotFound) as error:
-        abort(404, message=str(error).strip("'\""))
+        abort(404, message=_sentence(error))
+
+
+def _sentence(error: Exception) -> str:
+    text = str(error)
+    return f"{text[:1].upper()}{text[1:]}" + ("" if text.endswith(".") else ".")
 
 
 def _settings() -> Any:

@@ -107,11 +107,17 @@ def slug_for_domain(domain: str) -> str | None:
     return _domains.get(domain, _ttl(), load)
 
 
+def portal_not_open(slug: str) -> str:
+    """The 404 for a portal that does not exist, is not serving yet, or belongs to another
+    tenant than the caller's credential: one wording for all, so it tells none apart."""
+    return f"No portal named '{slug}' is open to this request."
+
+
 def enter_tenant(slug: str) -> TenantRef:
     """Bind this request to tenant `slug` or abort: 404 unknown, 503 suspended."""
     tenant = lookup_tenant(slug)
     if tenant is None or tenant.status in (TenantStatus.PROVISIONING, TenantStatus.FAILED):
-        abort(404, message=f"There is no portal named {slug!r}.")
+        abort(404, message=portal_not_open(slug))
     if tenant.status == TenantStatus.SUSPENDED:
         abort(503, message=f"The portal of {tenant.name} is suspended.")
     g.tenant = tenant

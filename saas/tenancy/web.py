@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from flask_smorest import Blueprint, abort
 from werkzeug.routing import BaseConverter
 
-from saas.tenancy.context import enter_tenant, slug_for_domain
+from saas.tenancy.context import enter_tenant, portal_not_open, slug_for_domain
 from saas.tenancy.slugs import SLUG_PATTERN
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def enter_tenant_of_request(endpoint: str | None, values: dict[str, Any] | None)
     principal = current_principal()
     if principal is not None and principal.tenant_id not in (None, tenant.id):
         # Another tenant's credential: the same answer as for a portal that does not exist.
-        abort(404, message=f"There is no portal named {slug!r}.")
+        abort(404, message=portal_not_open(slug))
 
 
 def _keep_slug(endpoint: str, values: dict[str, Any]) -> None:
