@@ -19,6 +19,7 @@ from tenants.cycles.models import CLOSED, DRAFT, VOTING, Cycle, CyclePhase, Enve
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.portal.models import District, PhasePlan
 from tenants.portal.services import setting
+from tenants.voting.rules import with_instructions
 
 
 def cycle_or_404(session: Session, cycle_id: int, *, lock: bool = False) -> Cycle:
@@ -113,7 +114,7 @@ def do_create_cycle(
         name_en=name_en,
         fiscal_year=fiscal_year,
         status=DRAFT,
-        ballot=setting(session, "ballot"),
+        ballot=with_instructions(setting(session, "ballot")),
         eligibility=setting(session, "eligibility"),
         channels=setting(session, "channels"),
         phases=phases,
@@ -223,7 +224,7 @@ def do_update_ballot_rules(
     cycle = cycle_or_404(session, cycle_id, lock=True)
     ensure_not_frozen(cycle, "ballot rules")
     try:
-        cycle.ballot = BallotRules().load(ballot)
+        cycle.ballot = with_instructions(BallotRules().load(ballot))
     except ValidationError as error:
         raise Invalid("The ballot rules are invalid.", errors=error.normalized_messages()) from None
     audit.record(

@@ -146,3 +146,55 @@ def _check_envelope(rules: dict[str, Any], envelope: Envelope, chosen: list[tupl
             raise _fail(envelope, "ranks", "rank the chosen projects 1, 2, 3, … without gaps or repeats")
         if len(values) > rules["max_rank"]:
             raise _fail(envelope, "max_rank", f"rank at most {rules['max_rank']} projects")
+
+
+def _percent(share: float) -> str:
+    percent = round(share * 100, 1)
+    return f"{percent:g} %"
+
+
+def ballot_instructions(rules: dict[str, Any]) -> dict[str, str]:
+    """What a voter is told to do, in Korean and English, derived from the ballot rules (a
+    template's own sentence could say "at least half" of a rule that asks for 30 %)."""
+    kind = rules["type"]
+    if kind == "approval":
+        k, min_k = rules["k"], rules.get("min_k", 1)
+        if min_k > 1:
+            return {
+                "ko": f"꼭 필요하다고 생각하는 사업을 {min_k}개 이상 {k}개 이하로 고르세요.",
+                "en": f"Choose at least {min_k} and at most {k} of the projects you think are most needed.",
+            }
+        return {
+            "ko": f"꼭 필요하다고 생각하는 사업을 최대 {k}개까지 고르세요.",
+            "en": f"Choose up to {k} of the projects you think are most needed.",
+        }
+    if kind == "knapsack":
+        share = rules.get("min_spend_share") or 0
+        ko = "예산 한도 안에서 지지하는 사업을 담으세요."
+        en = "Add the projects you support without going over the budget."
+        if share >= 1:
+            ko += " 예산을 모두 담아야 투표가 완료됩니다."
+            en += " Use the whole budget to complete your ballot."
+        elif share > 0:
+            ko += f" 한도의 {_percent(share)} 이상을 담아야 투표가 완료됩니다."
+            en += f" Use at least {_percent(share)} of the budget to complete your ballot."
+        return {"ko": ko, "en": en}
+    if kind == "cumulative":
+        points, cap = rules["points"], rules.get("max_points_per_project")
+        ko = f"지지하는 사업에 모두 {points}점까지 나누어 주세요."
+        en = f"Share up to {points} points among the projects you support."
+        if cap is not None:
+            ko += f" 한 사업에는 {cap}점까지 줄 수 있습니다."
+            en += f" Give a project at most {cap} points."
+        return {"ko": ko, "en": en}
+    # ranked
+    max_rank = rules["max_rank"]
+    return {
+        "ko": f"지지하는 사업을 {max_rank}개까지 1위부터 차례로 순위를 매기세요.",
+        "en": f"Rank up to {max_rank} projects you support, 1 first, without gaps or repeats.",
+    }
+
+
+def with_instructions(rules: dict[str, Any]) -> dict[str, Any]:
+    """The ballot rules with their instructions derived from them."""
+    return {**rules, "instructions": ballot_instructions(rules)}

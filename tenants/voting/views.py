@@ -18,7 +18,7 @@ from tenants.errors import Forbidden
 from tenants.proposals.models import Project
 from tenants.voting import planning, services, sheets
 from tenants.voting.models import PaperBatch
-from tenants.voting.rules import check_online_identity, entitled_envelopes
+from tenants.voting.rules import check_online_identity, entitled_envelopes, with_instructions
 from tenants.voting.schemas import (
     BallotViewSchema,
     CheckInSchema,
@@ -96,7 +96,7 @@ class BallotView(MethodView):
                 {"id": p.id, "code": p.code, "title_ko": p.title_ko, "title_en": p.title_en, "cost": p.cost}
             )
         return {
-            "rules": cycle.ballot,
+            "rules": with_instructions(cycle.ballot),
             "envelopes": [
                 {
                     "key": e.key,

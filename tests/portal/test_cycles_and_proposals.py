@@ -19,6 +19,24 @@ def test_a_cycle_gets_the_template_phases_rules_and_envelopes(new_cycle):
     assert sum(e["budget"] for e in cycle.data["envelopes"]) <= 1_000_000_000
     phases = cycle.data["phases"]
     assert all(a["ends_on"] < b["starts_on"] for a, b in zip(phases, phases[1:], strict=False))
+    hangul = [e["name_en"] for e in dongs if any("가" <= char <= "힣" for char in e["name_en"])]
+    assert hangul == [], "a dong's envelope is named in English"
+
+
+def test_ballot_instructions_are_derived_from_the_rules(new_cycle):
+    cycle = new_cycle(template="citywide")
+    staff = cycle.tenant.auth("staff")
+    shown = cycle.client.get(f"{cycle.url}/ballot").get_json()["rules"]["instructions"]
+    assert "at least 50 %" in shown["en"] and "50 %" in shown["ko"]
+    rules = {**cycle.data["ballot"], "min_spend_share": 0.3}
+    changed = cycle.client.put(f"{cycle.url}/ballot-rules", json={"ballot": rules}, headers=staff)
+    assert changed.status_code == 200, changed.get_json()
+    for instructions in (
+        changed.get_json()["ballot"]["instructions"],
+        cycle.client.get(f"{cycle.url}/ballot").get_json()["rules"]["instructions"],
+    ):
+        assert "at least 30 %" in instructions["en"] and "half" not in instructions["en"]
+        assert "30 %" in instructions["ko"] and "절반" not in instructions["ko"]
 
 
 def test_phases_open_one_after_another_and_are_audited(new_cycle, engine):
