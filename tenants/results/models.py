@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, String
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from saas.db import stamped
 from tenants.db import TenantBase
+
+if TYPE_CHECKING:
+    from tenants.cycles.models import Envelope
 
 
 class Result(TenantBase):
@@ -25,3 +28,6 @@ class Result(TenantBase):
     counted_by: Mapped[str] = mapped_column(String(200))
     counted_at: Mapped[datetime] = stamped()
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # Read with the result, so a record names its envelope (key and names), not only its id.
+    envelope: Mapped[Envelope] = relationship("Envelope", lazy="joined", viewonly=True)

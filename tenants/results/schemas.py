@@ -7,6 +7,9 @@ from saas.api.schemas import InputSchema
 
 class ResultSchema(ma.Schema):
     envelope_id = ma.fields.Integer()
+    envelope_key = ma.fields.String(attribute="envelope.key")
+    envelope_name_ko = ma.fields.String(attribute="envelope.name_ko")
+    envelope_name_en = ma.fields.String(attribute="envelope.name_en")
     record = ma.fields.Dict(
         metadata={"description": "Rule, parameters, tie-break, input hash, outcome, reasons"}
     )
