@@ -113,7 +113,7 @@ def write_template(
         session,
         District,
         [
-            {"code": d.adm_code10, "name_ko": d.name_ko, "name_en": None, "kind": d.emd_type}
+            {"code": d.adm_code10, "name_ko": d.name_ko, "name_en": d.name_en, "kind": d.emd_type}
             for d in regions.dongs(tenant.region_code)
         ],
         "code",

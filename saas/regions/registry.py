@@ -111,6 +111,13 @@ class Dong:
     lg_code: str
     has_boundary: bool
 
+    @property
+    def name_en(self) -> str:
+        """The English name, romanised from the Korean one (the official lists have none)."""
+        from saas.regions.romanize import dong_name_en
+
+        return dong_name_en(self.name_ko)
+
 
 @dataclass(frozen=True, slots=True)
 class AgeBand:

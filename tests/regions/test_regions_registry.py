@@ -265,3 +265,27 @@ def test_rebuilding_the_data_gives_identical_files(tmp_path):
     build(KR_ADMIN, tmp_path)
     for f in data_files():
         assert (tmp_path / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+@pytest.mark.parametrize(
+    ("korean", "english"),
+    [
+        ("청운효자동", "Cheongunhyoja-dong"),
+        ("역삼1동", "Yeoksam 1-dong"),
+        ("종로1·2·3·4가동", "Jongno 1.2.3.4ga-dong"),
+        ("봉담읍", "Bongdam-eup"),
+        ("일원본동", "Irwonbon-dong"),
+        ("신라동", "Silla-dong"),
+        ("백마동", "Baengma-dong"),
+        ("남가좌제1동", "Namgajwa 1-dong"),
+    ],
+)
+def test_a_dongs_english_name_is_romanised_from_the_official_korean_one(korean, english):
+    from saas.regions.romanize import dong_name_en
+
+    assert dong_name_en(korean) == english
+
+
+def test_every_dong_has_an_english_name_in_latin_letters():
+    for dong in regions.dongs("11680") + regions.dongs("41110"):
+        assert dong.name_en and dong.name_en.isascii(), dong
