@@ -82,7 +82,9 @@ def _database_url(name: str, tenants: int) -> str:
     upgrade_control(database.engine)
     rows = [OnboardingRow(n + 2, f"fleet_{n}", "11680", "neighbourhood") for n in range(tenants)]
     with session_without_tenant(database.engine) as session:
-        print(onboard_many(database.engine, session, rows, actor="bench").summary())
+        print(onboard_many(
+            database.engine, session, rows, actor="bench", platform_domain="chamyeo.localhost"
+        ).summary())
     database.dispose()
     return url
 

@@ -74,7 +74,12 @@ def _setup(settings, issuer: str) -> None:
     upgrade_control(database.engine)
     with session_without_tenant(database.engine) as session:
         do_register_tenant(
-            session, slug="bench", region_code="41110", template="neighbourhood", actor="bench"
+            session,
+            slug="bench",
+            region_code="41110",
+            template="neighbourhood",
+            platform_domain=settings.platform_domain,
+            actor="bench",
         )
     run_provisioning(database.engine, "bench")
     with session_without_tenant(database.engine) as session:

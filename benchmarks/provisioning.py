@@ -39,6 +39,7 @@ def _register(engine, slug: str, region: str, template: str = "neighbourhood", j
             template=template,
             admin_email=f"admin@{slug}.go.kr",
             job_id=job_id,
+            platform_domain="chamyeo.localhost",
             actor="bench",
         )
 
@@ -120,7 +121,14 @@ def bulk(engine, queues, start: int, count: int) -> tuple[float, int]:  # noqa: 
         for n in range(count)
     ]
     with session_without_tenant(engine) as session:
-        report = onboard_many(engine, session, rows, queue=queues.get("provisioning"), actor="bench")
+        report = onboard_many(
+            engine,
+            session,
+            rows,
+            queue=queues.get("provisioning"),
+            actor="bench",
+            platform_domain="chamyeo.localhost",
+        )
     if report.problems:
         print(report.summary())
     return report.seconds, len(report.active)

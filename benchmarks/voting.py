@@ -63,7 +63,12 @@ def _setup(settings):
     upgrade_control(database.engine)
     with session_without_tenant(database.engine) as session:
         tenant = do_register_tenant(
-            session, slug="bench", region_code="41110", template="neighbourhood", actor="bench"
+            session,
+            slug="bench",
+            region_code="41110",
+            template="neighbourhood",
+            platform_domain=settings.platform_domain,
+            actor="bench",
         )
         tenant_id = tenant.id
     run_provisioning(database.engine, "bench")

@@ -90,9 +90,12 @@ def onboard_many(
     timeout: float = 1800.0,
     actor: str = "cli",
     fault: FaultHook | None = None,
+    platform_domain: str,
 ) -> OnboardingReport:
     """Register every row, then provision: jobs on `queue` (waited for) or, when None,
-    one after the other in this process (`fault` is passed to the runner, for tests)."""
+    one after the other in this process (`fault` is passed to the runner, for tests). A row
+    is refused as registration refuses it: a municipality that has a portal (also one an
+    earlier row of the file just registered), a domain under `platform_domain`, ..."""
     started = time.perf_counter()
     report = OnboardingReport(requested=len(rows))
     registered: dict[str, str] = {}  # slug -> where
@@ -108,6 +111,7 @@ def onboard_many(
                 domains=[row.domain] if row.domain else [],
                 admin_email=row.admin_email,
                 job_id=new_job_id() if queue is not None else None,
+                platform_domain=platform_domain,
                 actor=actor,
             )
         except (ProvisioningRefused, TenantConflict) as error:

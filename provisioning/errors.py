@@ -2,7 +2,12 @@
 
 
 class ProvisioningRefused(Exception):
-    """The request is invalid (unknown region, template, bad slug): a 422."""
+    """The request is invalid (unknown region, template, bad slug): a 422. `field` names the
+    input at fault (`slug`, `region`, `template`, `domains`), when one is."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class TenantConflict(Exception):

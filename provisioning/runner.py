@@ -18,7 +18,7 @@ from provisioning.errors import TenantNotFound
 from provisioning.steps import STEPS, StepContext
 from saas import clock
 from saas.registry.models import ProvisioningStep, Tenant, TenantStatus
-from saas.tenancy.binding import tenant_session
+from saas.tenancy.binding import session_without_tenant, tenant_session
 
 # Called with the step name inside the step's transaction, after its work: tests use it to
 # fail or kill the process at every step.
@@ -82,6 +82,15 @@ def _mark_failed(engine: Engine, tenant_id: int, step: str, error: str) -> None:
         )
 
 
+def _region_conflict(engine: Engine, tenant_id: int) -> str | None:
+    from provisioning.services import portal_of_region, region_taken
+
+    with session_without_tenant(engine) as session:
+        tenant = session.get(Tenant, tenant_id)
+        holder = portal_of_region(session, tenant.region_code, besides=tenant_id) if tenant else None
+        return str(region_taken(holder)) if holder is not None else None
+
+
 def run_provisioning(engine: Engine, slug: str, *, fault: FaultHook | None = None) -> ProvisioningOutcome:
     """Run every step not yet done for tenant `slug`. Raises `TenantNotFound`."""
     with engine.connect() as connection:
@@ -92,6 +101,16 @@ def run_provisioning(engine: Engine, slug: str, *, fault: FaultHook | None = Non
     outcome = ProvisioningOutcome(slug, row.status)
     done = _done_steps(engine, tenant_id)
     context = StepContext(engine, slug, tenant_id)
+    pending = [name for name, _ in STEPS if name not in done]
+    conflict = _region_conflict(engine, tenant_id) if pending else None
+    if conflict is not None:
+        # One municipality, one portal: a job never builds a second one (registration and a
+        # unique index refuse it first; this covers tenants registered before they did).
+        _mark_started(engine, tenant_id, pending[0])
+        message = f"TenantConflict: {conflict}"
+        _mark_failed(engine, tenant_id, pending[0], message)
+        outcome.status, outcome.failed_step, outcome.error = TenantStatus.FAILED, pending[0], message
+        return outcome
     for name, step in STEPS:
         if name in done:
             continue

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
@@ -32,17 +33,68 @@ def tenant_by_slug(session: Session, slug: str, *, lock: bool = False) -> Tenant
     return tenant
 
 
-def _validated_domains(session: Session, domains: list[str]) -> list[str]:
+def _normalised_domain(domain: str) -> str:
+    return domain.strip().lower().rstrip(".")
+
+
+def _validated_domains(
+    session: Session, domains: list[str], *, platform_domain: str, tenant_id: int | None = None
+) -> list[str]:
+    """The domains, normalised (case, surrounding space, a trailing dot) and deduplicated.
+
+    Raises `ProvisioningRefused` (field `domains`) for a malformed name or one equal to or
+    under the platform's own domain (`<slug>.<platform>` is every portal's by right, and a
+    custom domain there would let one tenant take another's host), and `TenantConflict` for a
+    domain of another tenant than `tenant_id`."""
+    platform = _normalised_domain(platform_domain)
     cleaned = []
-    for domain in domains:
-        domain = domain.strip().lower().rstrip(".")
+    for raw in domains:
+        domain = _normalised_domain(raw)
         if not _DOMAIN_RE.match(domain):
-            raise ProvisioningRefused(f"{domain!r} is not a valid domain name")
-        owner = session.scalar(select(Tenant.slug).join(TenantDomain).where(TenantDomain.domain == domain))
+            raise ProvisioningRefused(f"domains: {domain!r} is not a valid domain name", field="domains")
+        if domain == platform or domain.endswith("." + platform):
+            raise ProvisioningRefused(
+                f"domains: {domain!r} is the platform's own domain or under it; portals answer on "
+                f"<slug>.{platform} already, a custom domain must be outside {platform}",
+                field="domains",
+            )
+        statement = select(Tenant.slug).join(TenantDomain).where(TenantDomain.domain == domain)
+        if tenant_id is not None:
+            statement = statement.where(Tenant.id != tenant_id)
+        owner = session.scalar(statement)
         if owner is not None:
             raise TenantConflict(f"the domain {domain} already belongs to tenant {owner!r}")
         cleaned.append(domain)
     return sorted(set(cleaned))
+
+
+def portal_of_region(session: Session, region_code10: str, *, besides: int | None = None) -> Tenant | None:
+    """The tenant (any status: deleted tenants have no row) that serves the municipality
+    `region_code10`, other than tenant `besides`."""
+    statement = select(Tenant).where(Tenant.region_code == region_code10)
+    if besides is not None:
+        statement = statement.where(Tenant.id != besides)
+    return session.scalars(statement.order_by(Tenant.id).limit(1)).first()
+
+
+def region_taken(tenant: Tenant) -> TenantConflict:
+    return TenantConflict(
+        f"{tenant.name} (region {tenant.region_code[:5]}) already has a portal: {tenant.slug!r} "
+        f"({tenant.status.value}); one municipality has one portal"
+    )
+
+
+def _conflict_of(session: Session, error: IntegrityError, *, slug: str, region_code10: str) -> TenantConflict:
+    """The 409 for a unique index that a concurrent registration won."""
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", "") or ""
+    session.rollback()
+    if "region" in constraint:
+        holder = portal_of_region(session, region_code10)
+        if holder is not None:
+            return region_taken(holder)
+    if "domain" in constraint:
+        return TenantConflict("one of the domains was just given to another tenant")
+    return TenantConflict(f"a tenant named {slug!r} already exists")
 
 
 def do_register_tenant(
@@ -55,32 +107,38 @@ def do_register_tenant(
     domains: list[str] | tuple[str, ...] = (),
     admin_email: str | None = None,
     job_id: str | None = None,
+    platform_domain: str,
     actor: str,
 ) -> Tenant:
     """Record a new tenant in state `provisioning` and commit; the caller then enqueues
     `provisioning.jobs.provision_tenant(slug)` under `job_id` (chosen before the commit so
     the tenant names the job to poll without a second write).
 
-    Raises `ProvisioningRefused` (invalid slug, region, template or domain) or
-    `TenantConflict` (slug or domain taken)."""
+    Raises `ProvisioningRefused` (invalid slug, region, template or domain, naming the field)
+    or `TenantConflict` (slug or domain taken, or the municipality already has a portal:
+    checked here, and enforced by unique indexes when two registrations race)."""
     try:
         validate_slug(slug)
     except InvalidSlug as error:
-        raise ProvisioningRefused(f"slug: {error}") from None
+        raise ProvisioningRefused(f"slug: {error}", field="slug") from None
     try:
         government = regions.lookup(region_code)
     except regions.UnknownRegion as error:
-        raise ProvisioningRefused(f"region: {error}") from None
+        raise ProvisioningRefused(f"region: {error}", field="region") from None
     # 세종 is a single-tier government: it runs its own PB although it is not a 시·군·구.
     if not (government.is_basic_local_gov or government.unit_type.startswith("특별자치시")):
         raise ProvisioningRefused(
             f"region: {government.full_name_ko} ({government.sgg_code}) is a {government.unit_type}, "
-            "not a basic local government (시·군·자치구); use the code of the government it belongs to"
+            "not a basic local government (시·군·자치구); use the code of the government it belongs to",
+            field="region",
         )
     chosen = _template_or_refuse(template, None)
     if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise TenantConflict(f"a tenant named {slug!r} already exists")
-    domain_names = _validated_domains(session, list(domains))
+    holder = portal_of_region(session, government.adm_code10)
+    if holder is not None:
+        raise region_taken(holder)
+    domain_names = _validated_domains(session, list(domains), platform_domain=platform_domain)
     branding = chosen.data["branding"]
     tenant = Tenant(
         slug=slug,
@@ -100,7 +158,10 @@ def do_register_tenant(
         domains=[TenantDomain(domain=d) for d in domain_names],
     )
     session.add(tenant)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise _conflict_of(session, error, slug=slug, region_code10=government.adm_code10) from None
     audit.record(
         session,
         actor=actor,
@@ -111,6 +172,36 @@ def do_register_tenant(
             "template": f"{chosen.name}@{chosen.version}",
             "domains": domain_names,
         },
+    )
+    session.commit()
+    return tenant
+
+
+def do_set_tenant_domains(
+    session: Session, slug: str, domains: list[str], *, platform_domain: str, actor: str
+) -> Tenant:
+    """Replace the custom domains of tenant `slug` (validated as at registration), audited.
+    The caller forgets cached host lookups after it. Raises `TenantNotFound`,
+    `ProvisioningRefused` (field `domains`) or `TenantConflict` (another tenant's domain)."""
+    tenant = tenant_by_slug(session, slug, lock=True)
+    names = _validated_domains(session, domains, platform_domain=platform_domain, tenant_id=tenant.id)
+    before = [d.domain for d in tenant.domains]
+    if names == before:
+        return tenant
+    tenant.domains = [d for d in tenant.domains if d.domain in names]
+    session.flush()
+    tenant.domains += [TenantDomain(domain=d) for d in names if d not in before]
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise TenantConflict("one of the domains was just given to another tenant") from None
+    audit.record(
+        session,
+        actor=actor,
+        action="tenant.domains",
+        tenant_slug=slug,
+        data={"from": before, "to": names},
     )
     session.commit()
     return tenant
@@ -220,7 +311,7 @@ def _template_or_refuse(name: str, version: int | None) -> Template:
     try:
         return get_template(name, version)
     except TemplateNotFound as error:
-        raise ProvisioningRefused(f"template: {error}") from None
+        raise ProvisioningRefused(f"template: {error}", field="template") from None
 
 
 def template_diff_for_tenant(session: Session, slug: str, version: int | None = None) -> dict[str, Any]:
@@ -302,3 +393,28 @@ def tenant_detail(session: Session, slug: str, *, settings: Any) -> dict[str, An
         "urls": tenant_urls(settings, slug, [d.domain for d in tenant.domains]),
         "job": job,
     }
+
+
+def find_regions(session: Session, query: str | None, *, limit: int, offset: int) -> dict[str, Any]:
+    """A page of the onboardable municipalities matching `query` (see `regions.search`), each
+    with the slug of its portal (None: not onboarded yet)."""
+    found = regions.search(query)
+    page = found[offset : offset + limit]
+    codes = [g.adm_code10 for g in page]
+    statement = select(Tenant.region_code, Tenant.slug).where(Tenant.region_code.in_(codes))
+    portals: dict[str, str] = {code: slug for code, slug in session.execute(statement)}
+    items = [
+        {
+            "sgg_code": g.sgg_code,
+            "adm_code10": g.adm_code10,
+            "name_ko": g.name_ko,
+            "full_name_ko": g.full_name_ko,
+            "name_en": g.name_en,
+            "sido_name_ko": g.sido_name_ko,
+            "unit_type": g.unit_type,
+            "population": g.population,
+            "portal": portals.get(g.adm_code10),
+        }
+        for g in page
+    ]
+    return {"total": len(found), "limit": limit, "offset": offset, "items": items}

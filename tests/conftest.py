@@ -192,11 +192,74 @@ class FixtureTenant:
 
 _slugs = itertools.count(1)
 TENANT_ROLES = ("tenant_admin", "staff", "officer", "committee_member", "resident")
+# One municipality has one portal, and all tests of a session share one database. Regions
+# that tests name on purpose (for their dongs, population or fiscal tier) are never handed
+# out by `free_region`; a tenant made for a named region lives for its test only (unless it is
+# a fixture tenant of the session: `keep`), so the next test can name the region again.
+NAMED_REGIONS = frozenset({"11680", "11650", "11710", "41110", "41130", "12110", "26440"})
+_short_lived: list[str] = []
 
 
 @pytest.fixture(scope="session")
-def make_tenant(engine):
-    """Provision a tenant through the real steps (without the queue); returns a FixtureTenant."""
+def free_region(engine):
+    """`free_region()`: the 5-digit code of a basic local government that has no portal in
+    the test database (nor had one in a subsidy program), and was not handed out before;
+    `below_pct=20` asks for a fiscal independence under 20 % (the low subsidy tier)."""
+    from sqlalchemy import select
+
+    from saas import regions
+    from saas.billing.models import SubsidyBeneficiary
+    from saas.registry.models import Tenant
+
+    handed_out: set[str] = set()
+
+    def pick(*, below_pct: float | None = None) -> str:
+        with engine.connect() as connection:
+            used = set(connection.scalars(select(Tenant.region_code)))
+            used |= set(connection.scalars(select(SubsidyBeneficiary.region_code)))
+        candidates = sorted(
+            (g for g in regions.all_local_governments() if g.is_basic_local_gov),
+            key=lambda g: g.sgg_code,
+            reverse=True,
+        )
+        for government in candidates:
+            code = government.sgg_code
+            if code in NAMED_REGIONS or code in handed_out or government.adm_code10 in used:
+                continue
+            pct = government.fiscal_independence_pct
+            if below_pct is not None and (pct is None or pct >= below_pct):
+                continue
+            handed_out.add(code)
+            return code
+        pytest.fail("every municipality already has a portal in the test database")
+
+    return pick
+
+
+@pytest.fixture(autouse=True)
+def _tenants_of_named_regions_go_with_their_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if not _short_lived:
+        return
+    from provisioning.errors import TenantNotFound
+    from provisioning.services import do_delete_tenant_irreversibly
+    from saas.tenancy.binding import session_without_tenant
+
+    engine = request.getfixturevalue("engine")
+    while _short_lived:
+        slug = _short_lived.pop()
+        with session_without_tenant(engine) as session:
+            try:
+                do_delete_tenant_irreversibly(session, slug, confirm=slug, actor="test")
+            except TenantNotFound:
+                pass  # the test deleted it itself
+
+
+@pytest.fixture(scope="session")
+def make_tenant(engine, settings, free_region):
+    """Provision a tenant through the real steps (without the queue); returns a FixtureTenant.
+    Without `region`, in a municipality of its own (`free_region`); `low_tier`: one of the low
+    subsidy tier (as 목포시), kept for the session like one without `region`."""
     from provisioning.runner import run_provisioning
     from provisioning.services import do_register_tenant
     from saas.accounts.models import Role
@@ -206,23 +269,31 @@ def make_tenant(engine):
     def make(
         slug: str | None = None,
         *,
-        region: str = "11680",
+        region: str | None = None,
         template: str = "neighbourhood",
         domains: tuple[str, ...] = (),
         admin_email: str | None = None,
+        keep: bool = False,
+        low_tier: bool = False,
     ) -> FixtureTenant:
         slug = slug or f"tenant{next(_slugs)}"
+        named = region is not None
+        if low_tier:  # fiscal independence under 20 %: the low subsidy tier of the billing tests
+            region = free_region(below_pct=20)
         with session_without_tenant(engine) as session:
             tenant = do_register_tenant(
                 session,
                 slug=slug,
-                region_code=region,
+                region_code=region or free_region(),
                 template=template,
                 domains=domains,
                 admin_email=admin_email,
+                platform_domain=settings.platform_domain,
                 actor="test",
             )
             tenant_id = tenant.id
+        if named and not keep:
+            _short_lived.append(slug)
         outcome = run_provisioning(engine, slug)
         assert outcome.status.value == "active", outcome
         tokens = {}
@@ -259,14 +330,14 @@ def _colliding_data(tenant: FixtureTenant, engine, person: str) -> None:
 
 @pytest.fixture(scope="session")
 def alpha(make_tenant, engine) -> FixtureTenant:
-    tenant = make_tenant("alpha", region="11680", domains=("pb.alpha.example.kr",))
+    tenant = make_tenant("alpha", region="11680", domains=("pb.alpha.example.kr",), keep=True)
     _colliding_data(tenant, engine, "Kim of Alpha")
     return tenant
 
 
 @pytest.fixture(scope="session")
 def beta(make_tenant, engine) -> FixtureTenant:
-    tenant = make_tenant("beta", region="41110", template="citywide")
+    tenant = make_tenant("beta", region="41130", template="citywide", keep=True)
     _colliding_data(tenant, engine, "Kim of Beta")
     return tenant
 

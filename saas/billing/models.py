@@ -118,6 +118,20 @@ class TierRate(ControlBase):
     )
 
 
+class SubsidyBeneficiary(ControlBase):
+    """The one tenant that a subsidy program pays for a municipality (`region_code`, the
+    10-digit code): written with the tenant's first reservation in the program, so a second
+    portal of the same municipality (a re-created or a duplicated one) is never paid by the
+    same program too. No foreign key to tenants, like the ledger it guards."""
+
+    __tablename__ = "subsidy_beneficiaries"
+
+    program_id: Mapped[int] = mapped_column(ForeignKey("subsidy_programs.id"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_at: Mapped[datetime] = stamped()
+
+
 class TierAssignment(ControlBase):
     """A tenant's tier in a program from `valid_from` on, with the evidence it rests on
     (append-only: a later assignment with a later `valid_from` supersedes it)."""

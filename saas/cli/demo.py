@@ -48,6 +48,7 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
                     region_code=region,
                     template=template,
                     admin_email=f"admin@{slug}.example.kr",
+                    platform_domain=settings.platform_domain,
                     actor="demo",
                 )
                 enqueue_provisioning(queues.get("provisioning"), slug)

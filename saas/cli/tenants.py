@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from saas.cli.context import attached_settings
+from saas.settings import Settings
 
 
 def _session_and_queue():  # noqa: ANN202
@@ -117,6 +118,7 @@ def create(
                 domains=domains,
                 admin_email=admin_email,
                 job_id=new_job_id(),
+                platform_domain=Settings.from_env().platform_domain,
                 actor="cli",
             )
         except (ProvisioningRefused, TenantConflict) as error:
@@ -311,7 +313,12 @@ def create_many(file, timeout: float, in_process: bool) -> None:  # noqa: ANN001
             err=True,
         )
         report = onboard_many(
-            engine, session, rows, queue=queues.get("provisioning") if use_workers else None, timeout=timeout
+            engine,
+            session,
+            rows,
+            queue=queues.get("provisioning") if use_workers else None,
+            timeout=timeout,
+            platform_domain=Settings.from_env().platform_domain,
         )
     click.echo(report.summary())
     if report.problems:

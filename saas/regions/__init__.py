@@ -23,7 +23,9 @@ from saas.regions.registry import (
     dong,
     dongs,
     lookup,
+    onboardable_governments,
     population_by_age_sex,
+    search,
 )
 
 __all__ = [
@@ -45,5 +47,7 @@ __all__ = [
     "dong",
     "dongs",
     "lookup",
+    "onboardable_governments",
     "population_by_age_sex",
+    "search",
 ]

@@ -414,3 +414,34 @@ def age_sex_coverage() -> dict[str, object]:
     codes (counts by mapping, rows not mapped and why), as written by ``build_data``."""
     raw = resources.files(__package__).joinpath("data", "age_sex_mapping.json").read_text("utf-8")
     return json.loads(raw)
+
+
+def onboardable_governments() -> tuple[LocalGovernment, ...]:
+    """The governments a portal can be onboarded for, in code order: the 227 basic local
+    governments and 세종 (single-tier: it runs its own PB although it is not a 시·군·구)."""
+    govs = _registry().governments.values()
+    return tuple(
+        sorted(
+            (g for g in govs if g.is_basic_local_gov or g.unit_type.startswith("특별자치시")),
+            key=lambda g: g.sgg_code,
+        )
+    )
+
+
+def _folded(text: str) -> str:
+    return "".join(text.lower().replace("-", "").split())
+
+
+def search(query: str | None) -> list[LocalGovernment]:
+    """Onboardable governments matching `query`, in code order: a code prefix (digits: the
+    5-digit 시군구 code or the 10-digit one), else part of the Korean name (with or without
+    the 시도, such as 강남 or 서울특별시 강남구) or of the English name (case, spaces and hyphens
+    ignored: gangnam, Gangnam-gu). No query: all of them."""
+    query = (query or "").strip()
+    govs = onboardable_governments()
+    if not query:
+        return list(govs)
+    if query.isdigit():
+        return [g for g in govs if g.adm_code10.startswith(query)]
+    folded = _folded(query)
+    return [g for g in govs if any(folded in _folded(name or "") for name in (g.full_name_ko, g.name_en))]

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,6 +21,9 @@ class TenantStatus(enum.StrEnum):
 
 class Tenant(ControlBase):
     __tablename__ = "tenants"
+    # One municipality, one portal: two registrations racing for one region cannot both win.
+    # Not partial: a deleted tenant leaves no row, and a failed one can still be retried.
+    __table_args__ = (Index("uq_tenants_region_code", "region_code", unique=True),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     slug: Mapped[str] = mapped_column(String(39), unique=True)

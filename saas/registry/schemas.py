@@ -71,6 +71,15 @@ class TenantCreateSchema(ma.Schema):
     admin_email = ma.fields.Email()
 
 
+class TenantDomainsSchema(InputSchema):
+    domains = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(1, 253)),
+        required=True,
+        validate=ma.validate.Length(max=20),
+        metadata={"description": "Every custom domain of the portal (replaces the list); [] for none"},
+    )
+
+
 class ReasonSchema(ma.Schema):
     reason = ma.fields.String(validate=ma.validate.Length(max=500))
 
@@ -133,3 +142,33 @@ class JobSchema(ma.Schema):
     ended_at = ma.fields.DateTime(allow_none=True)
     result = ma.fields.Dict(allow_none=True)
     tenant = ma.fields.Nested(TenantSchema, allow_none=True)
+
+
+class RegionQuerySchema(InputSchema):
+    q = ma.fields.String(
+        validate=ma.validate.Length(1, 50),
+        metadata={"description": "Part of the Korean or English name (강남, gangnam), or a code prefix"},
+    )
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, 100))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(0, 1000))
+
+
+class RegionSchema(ma.Schema):
+    code = ma.fields.String(attribute="sgg_code", metadata={"description": "5-digit 시군구 code"})
+    code10 = ma.fields.String(attribute="adm_code10", metadata={"description": "10-digit 행정기관코드"})
+    name_ko = ma.fields.String()
+    full_name_ko = ma.fields.String()
+    name_en = ma.fields.String(allow_none=True)
+    sido_name_ko = ma.fields.String()
+    unit_type = ma.fields.String()
+    population = ma.fields.Integer(allow_none=True)
+    portal = ma.fields.String(
+        allow_none=True, metadata={"description": "The slug of the municipality's portal, if it has one"}
+    )
+
+
+class RegionPageSchema(ma.Schema):
+    total = ma.fields.Integer(metadata={"description": "How many municipalities match"})
+    limit = ma.fields.Integer()
+    offset = ma.fields.Integer()
+    items = ma.fields.List(ma.fields.Nested(RegionSchema))

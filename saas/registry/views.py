@@ -29,12 +29,15 @@ from saas.registry.schemas import (
     ImportFileSchema,
     JobSchema,
     ReasonSchema,
+    RegionPageSchema,
+    RegionQuerySchema,
     TemplateDiffSchema,
     TemplateSchema,
     TemplateSummarySchema,
     TemplateUpgradeSchema,
     TenantCreateSchema,
     TenantDetailSchema,
+    TenantDomainsSchema,
     TenantListQuerySchema,
     TenantSchema,
     VersionQuerySchema,
@@ -61,6 +64,8 @@ def refusals_as_http() -> Iterator[None]:
     try:
         yield
     except ProvisioningRefused as error:
+        if error.field is not None:
+            abort(422, message=str(error), errors={error.field: [str(error)]})
         abort(422, message=str(error))
     except TenantConflict as error:
         abort(409, message=str(error))
@@ -115,6 +120,7 @@ class Tenants(MethodView):
                 domains=body["domains"],
                 admin_email=body.get("admin_email"),
                 job_id=jobs.new_job_id(),
+                platform_domain=_settings().platform_domain,
                 actor=actor(),
             )
         _enqueue(tenant)
@@ -139,6 +145,22 @@ class TenantDetail(MethodView):
         with refusals_as_http():
             services.do_delete_tenant_irreversibly(db_session(), slug, confirm=body["confirm"], actor=actor())
         forget_cached_tenants()
+
+
+@blp.route("/tenants/<string:slug>/domains", methods=["PUT"])
+@require_platform_role(Role.MINISTRY_ADMIN)
+@blp.doc(security=BEARER)
+@blp.arguments(TenantDomainsSchema)
+@blp.response(200, TenantSchema)
+def put_domains(body: dict[str, Any], slug: str) -> Tenant:
+    """Replace a portal's custom domains (none under the platform's own domain; each one
+    tenant's only). Audited."""
+    with refusals_as_http():
+        tenant = services.do_set_tenant_domains(
+            db_session(), slug, body["domains"], platform_domain=_settings().platform_domain, actor=actor()
+        )
+    forget_cached_tenants()
+    return tenant
 
 
 def _status_view(action: Any, summary: str) -> Any:
@@ -233,6 +255,19 @@ def template_upgrade(body: dict[str, Any], slug: str) -> dict[str, Any]:
         )
     forget_cached_tenants()
     return result
+
+
+@blp.route("/regions", methods=["GET"])
+@require_platform_role(*READERS)
+@blp.doc(security=BEARER, tags=["regions"])
+@blp.arguments(RegionQuerySchema, location="query")
+@blp.response(200, RegionPageSchema)
+def regions_(query: dict[str, Any]) -> dict[str, Any]:
+    """The official municipalities a portal can be onboarded for, matching `q` (Korean or
+    English name, or code prefix), in code order, each with its portal if it has one."""
+    return services.find_regions(
+        db_session(), query.get("q"), limit=query["limit"], offset=query["offset"]
+    )
 
 
 @blp.route("/templates", methods=["GET"])

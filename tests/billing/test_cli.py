@@ -55,7 +55,7 @@ def test_plans_are_created_once_and_listed_with_the_default_marked(run, stripe_f
 
 def test_a_program_takes_tier_rates_and_assignments_with_evidence(run, engine, make_tenant):
     year = str(_unused_year(engine))
-    tenant = make_tenant("mokpo_cli_tiers", region="12110")
+    tenant = make_tenant("mokpo_cli_tiers", low_tier=True)
     tiers = ["--tier", "low:7000:0:20", "--tier", "high:3000:20:101"]
     bad = run(
         "programs", "create", f"pb-{year}", "--name", "PB", "--year", year, "--budget", "5", "--tier", "x"
@@ -88,7 +88,7 @@ def test_renewal_month_close_and_reconciliation_from_the_command_line(
     run, engine, webhook_app, stripe_fake, stripe_gateway, default_plan, current_programs, make_tenant
 ):
     client = webhook_app.test_client()
-    tenant = make_tenant("mokpo_cli_flow", region="12110")
+    tenant = make_tenant("mokpo_cli_flow", low_tier=True)
     process(engine, stripe_gateway, deliver(client, stripe_fake))
     with session_without_tenant(engine) as session:
         subscription = session.scalar(select(Subscription).where(Subscription.tenant_id == tenant.id))

@@ -19,7 +19,7 @@ from tests.billing.stripe_events import deliver, pay_out_of_band, process
 
 
 def _subscribed(engine, make_tenant, slug):
-    tenant = make_tenant(slug, region="12110")  # 목포시: a municipality of a low tier
+    tenant = make_tenant(slug, low_tier=True)  # a municipality of the low tier, as 목포시
     with session_without_tenant(engine) as session:
         subscription = session.scalar(select(Subscription).where(Subscription.tenant_id == tenant.id))
     return tenant, subscription
@@ -97,7 +97,7 @@ def test_webhooks_refuse_forgery_and_stale_signatures_and_record_replays_once(
     engine, webhook_app, stripe_fake, default_plan, this_year_program, make_tenant
 ):
     client = webhook_app.test_client()
-    make_tenant("mokpo_hooks", region="12110")
+    make_tenant("mokpo_hooks", low_tier=True)
     event = stripe_fake.fake.take_outbox()[-1]
     payload, header = stripe_fake.fake.signed(event)
     forged, forged_header = stripe_fake.fake.signed(event, secret="whsec_someone_else")

@@ -25,7 +25,7 @@ def test_a_renewal_prepared_on_new_years_eve_is_paid_by_next_years_program_at_th
     with time_machine.travel(datetime(2140, 12, 31, 23, 59, tzinfo=SEOUL), tick=True):
         this_year = make_program(10**9, fiscal_year=2140, eligibility=BASIC_ONLY)
         next_year = make_program(10**9, fiscal_year=2141, eligibility=BASIC_ONLY)
-        tenant = make_tenant("mokpo_new_year", region="12110")  # 목포시: the 70 % tier
+        tenant = make_tenant("mokpo_new_year", low_tier=True)  # the 70 % tier
         process(engine, stripe_gateway, deliver(client, stripe_fake))
         with session_without_tenant(engine) as session:
             subscription = session.scalar(select(Subscription).where(Subscription.tenant_id == tenant.id))

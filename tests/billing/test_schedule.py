@@ -60,7 +60,7 @@ def test_the_worker_runs_the_due_jobs_against_stripe(
     queue, settings, monkeypatch, stripe_gateway, default_plan, current_programs, make_tenant
 ):
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    tenant = make_tenant("mokpo_tick", region="12110")
+    tenant = make_tenant("mokpo_tick", low_tier=True)
     schedule.tick(queue)
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
     jobs = {

@@ -45,7 +45,7 @@ def live(engine):
 
 
 def _subscribed(engine, make_tenant, slug):
-    tenant = make_tenant(f"{slug}_{os.urandom(3).hex()}", region="12110")  # 목포시, the 70 % tier
+    tenant = make_tenant(f"{slug}_{os.urandom(3).hex()}", low_tier=True)  # the 70 % tier
     with session_without_tenant(engine) as session:
         return tenant, session.scalar(select(Subscription).where(Subscription.tenant_id == tenant.id))
 

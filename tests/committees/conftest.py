@@ -1,4 +1,4 @@
-"""Fixtures for committees: one neighbourhood portal (서울 강남구) shared by the tests, a fresh
+"""Fixtures for committees: one neighbourhood portal (서울 서초구) shared by the tests, a fresh
 cycle per test, and credentials that speak for committee members."""
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def committee_portal(app, engine, make_tenant) -> Portal:
     from saas.accounts.tokens import create_token, token_for_secret
     from saas.tenancy.binding import session_without_tenant
 
-    tenant = make_tenant("committees", region="11680", template="neighbourhood")
+    tenant = make_tenant("committees", region="11650", template="neighbourhood", keep=True)
     actors, secrets = {}, {}
     with session_without_tenant(engine) as session:
         _, secrets["committee_member_2"] = create_token(

@@ -180,7 +180,7 @@ def test_city_committee_report_uses_the_municipality(portal, cycle_id):
     report = portal.call(
         "GET", f"/cycles/{cycle_id}/committees/{committee['id']}/representativeness"
     ).get_json()
-    assert report["area_name"] == regions.population_by_age_sex("11680").name_ko
+    assert report["area_name"] == regions.population_by_age_sex("11650").name_ko
     assert report["members"] == 0 and all(g["member_share"] == 0 for g in report["groups"])
 
 

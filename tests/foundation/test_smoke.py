@@ -8,4 +8,4 @@ def test_fixture_tenants_serve_their_own_portal(client, alpha, beta):
     a = client.get(f"{alpha.api}/portal").get_json()
     b = client.get(f"{beta.api}/portal").get_json()
     assert (a["slug"], a["name"]) == ("alpha", "서울특별시 강남구")
-    assert (b["slug"], b["name"]) == ("beta", "경기도 수원시")
+    assert (b["slug"], b["name"]) == ("beta", "경기도 성남시")

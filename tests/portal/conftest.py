@@ -76,7 +76,7 @@ def _accept_online_votes_by_token(engine, slug: str, cycle_id: int) -> None:
 
 @pytest.fixture
 def new_cycle(client, make_tenant, engine):
-    def make(template: str = "citywide", region: str = "11680", **changes) -> PortalCycle:
+    def make(template: str = "citywide", region: str | None = None, **changes) -> PortalCycle:
         tenant = make_tenant(template=template, region=region)
         response = client.post(
             f"{tenant.api}/cycles", json={**CYCLE, **changes}, headers=tenant.auth("staff")

@@ -8,14 +8,14 @@ from saas.tenancy.binding import session_without_tenant
 
 
 def test_a_cycle_gets_the_template_phases_rules_and_envelopes(new_cycle):
-    cycle = new_cycle(template="citywide", region="11680")
+    cycle = new_cycle(template="citywide", region="11710")
     keys = [p["key"] for p in cycle.data["phases"]]
     assert keys[0] == "planning_input" and keys[-1] == "execution_monitoring"
     assert cycle.data["status"] == "draft" and cycle.data["ballot"]["type"] == "knapsack"
     scopes = {e["scope"] for e in cycle.data["envelopes"]}
     assert scopes == {"citywide", "district", "dong"}
     dongs = [e for e in cycle.data["envelopes"] if e["scope"] == "dong"]
-    assert len(dongs) == 22  # 강남구 has 22 administrative dongs
+    assert len(dongs) == 27  # 송파구 has 27 administrative dongs
     assert sum(e["budget"] for e in cycle.data["envelopes"]) <= 1_000_000_000
     phases = cycle.data["phases"]
     assert all(a["ends_on"] < b["starts_on"] for a, b in zip(phases, phases[1:], strict=False))

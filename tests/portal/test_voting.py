@@ -232,11 +232,15 @@ def test_a_ballot_is_stored_in_its_own_tenant_only(new_cycle, engine):
     """A check-in reads its cycle's ballot sheet (kept per process) and writes in a single
     statement on an autocommit connection: both stay in the tenant's schema. Two tenants whose
     cycles and projects share ids; the second has one project more."""
+    from saas import regions
+
     cycles = []
-    for extra in ((), ("B",)):
-        cycle = new_cycle(template="neighbourhood", region="41110")
+    # Two municipalities (one portal each): 수원시 and 송파구, each a dong of its own.
+    for region, dong, extra in (("41110", DONG, ()), ("11710", regions.dongs("11710")[0].adm_code10, ("B",))):
+        cycle = new_cycle(template="neighbourhood", region=region)
+        cycle.dong = dong
         cycle.projects = [
-            cycle.add_project(code, 10_000_000, envelope=f"dong-{DONG}") for code in ("A", *extra)
+            cycle.add_project(code, 10_000_000, envelope=f"dong-{dong}") for code in ("A", *extra)
         ]
         cycle.advance_to("voting")
         cycles.append(cycle)
@@ -278,7 +282,8 @@ def test_a_ballot_is_stored_in_its_own_tenant_only(new_cycle, engine):
 
 def _walk_in(cycle, document: str, project_id: int) -> dict:
     choices = [{"project_id": project_id}]
-    return {**ADULT, "identity_document": document, "channel": "onsite", "choices": choices}
+    where = {"district_code": getattr(cycle, "dong", DONG)}
+    return {**ADULT, **where, "identity_document": document, "channel": "onsite", "choices": choices}
 
 
 def _wait_for_lock_waiters(engine, count: int, request: Future) -> None:

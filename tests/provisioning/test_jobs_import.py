@@ -18,14 +18,21 @@ def test_importing_the_jobs_module_does_not_preload_the_templates():
     assert result.stdout.strip() == "True", result.stderr
 
 
-def test_a_forked_job_imports_nothing_the_worker_did_not_preload(settings, engine):
+def test_a_forked_job_imports_nothing_the_worker_did_not_preload(settings, engine, free_region):
     """RQ forks a process per job: whatever the job imports, every job imports again (the
     Stripe SDK alone once cost more than a job's database work)."""
     from provisioning.services import do_register_tenant
     from saas.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
-        do_register_tenant(session, slug="preloaded", region_code="11680", template="youth", actor="test")
+        do_register_tenant(
+            session,
+            slug="preloaded",
+            region_code=free_region(),
+            template="youth",
+            platform_domain=settings.platform_domain,
+            actor="test",
+        )
     code = (
         "import sys\n"
         "from provisioning.jobs import preload_for_forked_jobs, provision_tenant\n"

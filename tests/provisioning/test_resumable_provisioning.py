@@ -21,10 +21,16 @@ from tenants.portal.models import Category, District, PortalSetting
 ADMIN = "admin@gangnam.go.kr"
 
 
-def _register(engine, slug: str) -> None:
+def _register(engine, slug: str, region: str) -> None:
     with session_without_tenant(engine) as session:
         do_register_tenant(
-            session, slug=slug, region_code="11680", template="neighbourhood", admin_email=ADMIN, actor="test"
+            session,
+            slug=slug,
+            region_code=region,
+            template="neighbourhood",
+            admin_email=ADMIN,
+            platform_domain="chamyeo.test",
+            actor="test",
         )
 
 
@@ -44,12 +50,18 @@ def _state(engine, slug: str) -> dict:
     return {"tenant": tenant, "steps": steps, "schema": schema, "activations": activations}
 
 
-def _portal_rows(engine, slug: str) -> tuple[int, int, int, int]:
+def _portal_rows(engine, slug: str) -> tuple[int, int, bool, int]:
+    """Members, categories, whether the districts are the municipality's dongs once each (each
+    tenant is another municipality), settings."""
+    from saas import regions
+
     with tenant_session(engine, slug) as session:
-        return tuple(
+        members, categories, districts, settings = (
             session.scalar(select(func.count()).select_from(model))
             for model in (Member, Category, District, PortalSetting)
         )
+        region = session.scalar(select(Tenant.region_code).where(Tenant.slug == slug))
+    return members, categories, districts == len(regions.dongs(region)) > 0, settings
 
 
 def _retry_and_check(engine, slug: str, broken_step: str, reference: tuple) -> None:
@@ -69,9 +81,9 @@ def _retry_and_check(engine, slug: str, broken_step: str, reference: tuple) -> N
 
 
 @pytest.fixture(scope="module")
-def reference_rows(engine):
+def reference_rows(engine, free_region):
     slug = "resume_reference"
-    _register(engine, slug)
+    _register(engine, slug, free_region())
     assert run_provisioning(engine, slug).status.value == "active"
     rows = _portal_rows(engine, slug)
     assert rows[0] == 1 and rows[1] > 0 and rows[2] > 0
@@ -80,10 +92,10 @@ def reference_rows(engine):
 
 @pytest.mark.parametrize("broken_step", STEP_NAMES)
 def test_a_failure_at_any_step_leaves_the_tenant_failed_then_retry_resumes(
-    engine, broken_step, reference_rows
+    engine, broken_step, reference_rows, free_region
 ):
     slug = f"fail_{broken_step}"
-    _register(engine, slug)
+    _register(engine, slug, free_region())
 
     def fault(step: str) -> None:
         if step == broken_step:
@@ -118,11 +130,11 @@ KILLER = textwrap.dedent(
 )
 
 
-def test_a_crash_at_any_step_is_resumed_by_a_retry(engine, reference_rows):
+def test_a_crash_at_any_step_is_resumed_by_a_retry(engine, reference_rows, free_region):
     url = engine.url.render_as_string(hide_password=False)
     slugs = {step: f"kill_{step}" for step in STEP_NAMES}
     for slug in slugs.values():
-        _register(engine, slug)
+        _register(engine, slug, free_region())
     crashes = [
         subprocess.Popen([sys.executable, "-c", KILLER, url, slug, step]) for step, slug in slugs.items()
     ]

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from provisioning.steps import STEP_NAMES
 from saas.audit.models import AuditEvent
 
+_regions = {}
+
+
+@pytest.fixture(autouse=True)
+def _free_regions(free_region):
+    """Each portal created here is another municipality's (one municipality, one portal)."""
+    _regions["pick"] = free_region
+
 
 def _create(client, ministry, slug: str, **extra):
-    body = {"slug": slug, "region": "11680", "template": "neighbourhood", **extra}
+    body = {"slug": slug, "region": _regions["pick"](), "template": "neighbourhood", **extra}
     return client.post("/api/v1/tenants", json=body, headers=ministry)
 
 

@@ -62,19 +62,20 @@ def test_export_delete_import_gives_identical_row_counts_and_checksums(
 
 
 def test_create_many_reports_refused_rows_and_leaves_no_partial_schema(
-    chamyeo, engine, tmp_path, monkeypatch
+    chamyeo, engine, tmp_path, monkeypatch, free_region
 ):
     import provisioning.bulk as bulk
 
+    a, b, e = free_region(), free_region(), free_region()
     csv = tmp_path / "onboarding.csv"
     csv.write_text(
         "slug,region,template,name,domain,admin_email\n"
-        "bulk_a,11680,neighbourhood,,,a@bulk.kr\n"
-        "bulk_b,41110,citywide,수원 참여예산,pb.bulk-b.kr,\n"
+        f"bulk_a,{a},neighbourhood,,,a@bulk.kr\n"
+        f"bulk_b,{b},citywide,참여예산,pb.bulk-b.kr,\n"
         "bulk_c,99999,youth,,,\n"
-        "Bad Slug,11680,youth,,,\n"
-        "bulk_d,11680,nope,,,\n"
-        "bulk_e,26440,youth,,,\n",
+        f"Bad Slug,{a},youth,,,\n"
+        f"bulk_d,{e},nope,,,\n"
+        f"bulk_e,{e},youth,,,\n",
         encoding="utf-8",
     )
 
@@ -128,3 +129,30 @@ def test_templates_commands(chamyeo):
     assert shown["name"] == "citywide" and shown["phases"]
     assert "0 change(s)" in chamyeo("templates", "diff", "youth", "--from", "1", "--to", "1").output
     assert "no template named" in chamyeo("templates", "show", "nope", code=1).output
+
+
+def test_the_command_line_refuses_a_platform_domain_and_a_second_portal_of_a_region(
+    chamyeo, alpha, free_region, tmp_path, engine
+):
+    region = free_region()
+    create = ("tenants", "create", "--template", "youth")
+    under = chamyeo(*create, "cli_dom", "--region", region, "--domain", "X.Chamyeo.Localhost.", code=1).output
+    assert "platform" in under and "x.chamyeo.localhost" in under
+    again = chamyeo(*create, "cli_again", "--region", "11680", code=1).output
+    assert "already has a portal: 'alpha'" in again
+
+    csv = tmp_path / "twice.csv"
+    csv.write_text(
+        "slug,region,template,name,domain,admin_email\n"
+        f"twice_a,{region},youth,,,\n"
+        f"twice_b,{region},youth,,,\n"
+        f"twice_c,{free_region()},youth,,pb.chamyeo.localhost,\n",
+        encoding="utf-8",
+    )
+    output = chamyeo("tenants", "create-many", str(csv), "--in-process", code=1).output
+    assert "1 of 3 tenant(s) active" in output
+    assert "line 3 twice_b: " in output and "already has a portal: 'twice_a'" in output
+    assert "line 4 twice_c: " in output and "platform" in output
+    with engine.connect() as connection:
+        slugs = connection.scalars(select(Tenant.slug).where(Tenant.slug.like("twice_%"))).all()
+    assert slugs == ["twice_a"]

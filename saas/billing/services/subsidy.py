@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 
 from saas import clock
 from saas.billing.gateway import StripeGateway
-from saas.billing.models import BillingAlert, BillingInvoice, LedgerEntry, Plan, Subscription, SubsidyProgram
+from saas.billing.models import (
+    BillingAlert,
+    BillingInvoice,
+    LedgerEntry,
+    Plan,
+    Subscription,
+    SubsidyBeneficiary,
+    SubsidyProgram,
+)
 from saas.billing.services import ledger, programs
 from saas.billing.services.ledger import Line
 from saas.registry.models import Tenant
@@ -59,6 +67,22 @@ def raise_alert(session: Session, key: str, kind: str, message: str, **data: Any
     )
 
 
+def beneficiary_in_program(session: Session, program_id: int, tenant: Tenant) -> int:
+    """The tenant that `program_id` pays for `tenant`'s municipality: `tenant` itself when it
+    is the first to claim it (recorded here, in the caller's transaction), else the earlier
+    one. One program pays one portal per municipality (the primary key says so too)."""
+    session.execute(
+        insert(SubsidyBeneficiary)
+        .values(program_id=program_id, region_code=tenant.region_code, tenant_id=tenant.id)
+        .on_conflict_do_nothing(index_elements=["program_id", "region_code"])
+    )
+    return session.scalar(
+        select(SubsidyBeneficiary.tenant_id).where(
+            SubsidyBeneficiary.program_id == program_id, SubsidyBeneficiary.region_code == tenant.region_code
+        )
+    )
+
+
 def reserve(
     session: Session, *, tenant_id: int, service_start: date, subsidizable: int, subtotal: int
 ) -> Reservation:
@@ -74,11 +98,28 @@ def reserve(
     existing = ledger.entry_for_key(session, key)
     if existing is not None:
         return Reservation(program.id, existing.inputs["amount"], existing, existing.inputs)
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is not None:
+        paid_for = beneficiary_in_program(session, program.id, tenant)
+        if paid_for != tenant_id:
+            reason = (
+                f"program {program.code} already subsidises {tenant.name} (region "
+                f"{tenant.region_code[:5]}) through tenant {paid_for}; one program pays once per municipality"
+            )
+            raise_alert(
+                session,
+                f"beneficiary:{program.id}:t{tenant_id}",
+                "second_portal_of_municipality",
+                f"Tenant {tenant_id} gets no subsidy: {reason}.",
+                program_id=program.id,
+                tenant_id=tenant_id,
+                beneficiary=paid_for,
+            )
+            return Reservation(program.id, 0, None, {"reason": reason})
     decision = programs.rate_for(session, program.id, tenant_id, service_start)
     if decision is None:
         # A renewal into a new program year (December's serves January): the tier follows
         # from the official data, as it did when billing opened.
-        tenant = session.get(Tenant, tenant_id)
         assigned = tenant and programs.assign_tier_from_official_data(session, program, tenant, service_start)
         if assigned:
             decision = programs.rate_for(session, program.id, tenant_id, service_start)
