@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
 from provisioning.templates import Template, TemplateNotFound, diff_template, get_template
-from saas import regions
+from saas import clock, regions
 from saas.audit import services as audit
 from saas.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
 from saas.schema.migrate import drop_tenant_schema_irreversibly
@@ -205,6 +205,57 @@ def do_set_tenant_domains(
     )
     session.commit()
     return tenant
+
+
+def do_issue_admin_invitation(engine: Engine, slug: str, *, actor: str) -> dict[str, Any]:
+    """Issue (again) the invitation of the municipal admin named at the tenant's creation: a
+    new one-time code replaces the previous one (which no longer works) and the invitation
+    runs for its full lifetime from now. Returns the code, shown this once, and the portal
+    path where the invited person accepts it. Audited.
+
+    Raises `TenantNotFound`, or `TenantConflict` (not active yet, no admin named, accepted)."""
+    from tenants.people.models import Member
+    from tenants.people.services import invitation_expires_at, new_invitation_code
+
+    if not is_valid_slug(slug):
+        raise TenantNotFound(f"there is no tenant {slug!r}")
+    with tenant_session(engine, slug) as session:
+        tenant = tenant_by_slug(session, slug, lock=True)
+        if tenant.status != TenantStatus.ACTIVE:
+            raise TenantConflict(
+                f"tenant {slug!r} is {tenant.status.value}; invite its admin once it is active"
+            )
+        if not tenant.admin_email:
+            raise TenantConflict(f"tenant {slug!r} was created without a municipal admin (admin_email)")
+        member = session.scalar(select(Member).where(Member.email == tenant.admin_email).with_for_update())
+        if member is not None and member.accepted_at is not None:
+            raise TenantConflict(
+                f"{tenant.admin_email} accepted the invitation to {slug!r} on {member.accepted_at:%Y-%m-%d}"
+            )
+        code, digest = new_invitation_code()
+        if member is None:
+            member = Member(email=tenant.admin_email, display_name=tenant.admin_email, role="tenant_admin")
+            session.add(member)
+        member.invitation_hash = digest
+        member.invited_at = clock.now()
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="member.invite",
+            tenant_slug=slug,
+            target=f"member:{member.id}",
+            data={"email": member.email, "role": member.role, "issued_by": "ministry"},
+        )
+        session.commit()
+        return {
+            "email": member.email,
+            "role": member.role,
+            "code": code,
+            "expires_at": invitation_expires_at(member),
+            "accept_url": f"/t/{slug}/api/v1/invitations/{code}/accept",
+            "view_url": f"/t/{slug}/api/v1/invitations/{code}",
+        }
 
 
 def do_prepare_retry(session: Session, slug: str, *, actor: str, job_id: str | None = None) -> Tenant:

@@ -144,7 +144,9 @@ def write_template(
 
 
 def invite_admin(ctx: StepContext, session: Session) -> None:
-    """Invite the municipal admin named at creation (once)."""
+    """Invite the municipal admin named at creation (once). The code made here is shown to no
+    one: the ministry hands the person a code of their own with POST
+    /api/v1/tenants/{slug}/invitation, which replaces it."""
     tenant = session.get(Tenant, ctx.tenant_id)
     assert tenant is not None
     if not tenant.admin_email:

@@ -10,9 +10,10 @@ def blueprints() -> list[Blueprint]:
     from tenants.cycles.views import blp as cycles
     from tenants.execution.views import blp as execution
     from tenants.people.views import blp as people
+    from tenants.people.views import invitations
     from tenants.portal.views import blp as portal
     from tenants.proposals.views import blp as proposals
     from tenants.results.views import blp as results
     from tenants.voting.views import blp as voting
 
-    return [portal, people, cycles, proposals, voting, committees, results, execution]
+    return [portal, people, invitations, cycles, proposals, voting, committees, results, execution]

@@ -31,6 +31,12 @@ class Conflict(PortalError):
     status = 409
 
 
+class Gone(PortalError):
+    """What the request names existed but is over for good (an expired invitation)."""
+
+    status = 410
+
+
 class Invalid(PortalError):
     """The request breaks a rule of the cycle (an invalid ballot, an unknown category)."""
 

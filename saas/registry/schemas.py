@@ -172,3 +172,12 @@ class RegionPageSchema(ma.Schema):
     limit = ma.fields.Integer()
     offset = ma.fields.Integer()
     items = ma.fields.List(ma.fields.Nested(RegionSchema))
+
+
+class IssuedInvitationSchema(ma.Schema):
+    email = ma.fields.String()
+    role = ma.fields.String()
+    code = ma.fields.String(metadata={"description": "The one-time code, shown only in this answer"})
+    expires_at = ma.fields.DateTime()
+    view_url = ma.fields.String(metadata={"description": "GET: what the invitation offers"})
+    accept_url = ma.fields.String(metadata={"description": "POST, signed in as the invited person"})

@@ -27,6 +27,7 @@ from saas.registry.models import Tenant
 from saas.registry.schemas import (
     DeleteSchema,
     ImportFileSchema,
+    IssuedInvitationSchema,
     JobSchema,
     ReasonSchema,
     RegionPageSchema,
@@ -161,6 +162,17 @@ def put_domains(body: dict[str, Any], slug: str) -> Tenant:
         )
     forget_cached_tenants()
     return tenant
+
+
+@blp.route("/tenants/<string:slug>/invitation", methods=["POST"])
+@require_platform_role(Role.MINISTRY_ADMIN)
+@blp.doc(security=BEARER)
+@blp.response(201, IssuedInvitationSchema)
+def issue_invitation(slug: str) -> dict[str, Any]:
+    """Issue the municipal admin's invitation (again): a new one-time code, shown once, for
+    the person named at creation to accept at the portal. Audited."""
+    with refusals_as_http():
+        return services.do_issue_admin_invitation(db.engine, slug, actor=actor())
 
 
 def _status_view(action: Any, summary: str) -> Any:

@@ -18,3 +18,14 @@ class MemberSchema(InputSchema):
 
 class InvitationSchema(MemberSchema):
     invitation_code = ma.fields.String(dump_only=True)
+
+
+class InvitationViewSchema(ma.Schema):
+    email = ma.fields.String(metadata={"description": "The invited e-mail: accept signed in with it"})
+    role = ma.fields.String()
+    display_name = ma.fields.String()
+    invited_at = ma.fields.DateTime()
+    expires_at = ma.fields.DateTime()
+    accepted_at = ma.fields.DateTime(allow_none=True)
+    status = ma.fields.String(metadata={"description": "pending | accepted | expired"})
+    sign_in_url = ma.fields.String(metadata={"description": "Where the invited person signs in first"})

@@ -1,20 +1,50 @@
-"""Inviting people into a portal's staff."""
+"""Inviting people into a portal's staff, and their accepting it.
+
+An invitation is a member row with the SHA-256 of a one-time code (the code itself is shown
+once, to whoever issued it, and never stored). The invited person signs in at the portal
+through the hub and accepts with the code: the invitation is bound to the invited e-mail,
+accepted once, and expires `INVITATION_LIFETIME` after it was issued (platform clock).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from saas import clock
+from saas.accounts.models import Role, RoleGrant
 from saas.audit import services as audit
 from saas.tenancy.context import TenantRef
+from tenants.errors import Conflict, Forbidden, Gone, NotFound
 from tenants.people.models import Member
+
+INVITATION_LIFETIME = timedelta(days=14)
+_MAX_CODE = 100
 
 
 class AlreadyMember(Exception):
     pass
+
+
+def invitation_digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def new_invitation_code() -> tuple[str, str]:
+    """A fresh one-time code and the digest to store."""
+    code = secrets.token_urlsafe(24)
+    return code, invitation_digest(code)
+
+
+def invitation_expires_at(member: Member) -> datetime:
+    return member.invited_at + INVITATION_LIFETIME
 
 
 def do_invite_member(
@@ -26,13 +56,8 @@ def do_invite_member(
     email = email.strip().lower()
     if session.scalar(select(Member.id).where(Member.email == email)) is not None:
         raise AlreadyMember(email)
-    code = secrets.token_urlsafe(24)
-    member = Member(
-        email=email,
-        display_name=display_name,
-        role=role,
-        invitation_hash=hashlib.sha256(code.encode()).hexdigest(),
-    )
+    code, digest = new_invitation_code()
+    member = Member(email=email, display_name=display_name, role=role, invitation_hash=digest)
     session.add(member)
     session.flush()
     audit.record(
@@ -45,3 +70,88 @@ def do_invite_member(
     )
     session.commit()
     return member, code
+
+
+def _member_of_code(session: Session, code: str, *, lock: bool = False) -> Member:
+    """The member whose invitation `code` is. Every stored digest is compared with the code's
+    in constant time (no lookup whose timing depends on how much of a guess was right).
+    Raises NotFound."""
+    unknown = NotFound("There is no invitation with this code at this portal.")
+    if not code or len(code) > _MAX_CODE:
+        raise unknown
+    digest = invitation_digest(code)
+    found = None
+    for member_id, stored in session.execute(
+        select(Member.id, Member.invitation_hash).where(Member.invitation_hash.is_not(None))
+    ):
+        if hmac.compare_digest(stored, digest):
+            found = member_id
+    if found is None:
+        raise unknown
+    member = session.get(Member, found, with_for_update=lock, populate_existing=lock)
+    assert member is not None
+    return member
+
+
+def _status(member: Member) -> str:
+    if member.accepted_at is not None:
+        return "accepted"
+    return "expired" if clock.now() >= invitation_expires_at(member) else "pending"
+
+
+def describe_invitation(session: Session, code: str) -> dict[str, Any]:
+    """What the invitation of `code` offers (for its holder). Raises NotFound."""
+    member = _member_of_code(session, code)
+    return {
+        "email": member.email,
+        "role": member.role,
+        "display_name": member.display_name,
+        "invited_at": member.invited_at,
+        "expires_at": invitation_expires_at(member),
+        "accepted_at": member.accepted_at,
+        "status": _status(member),
+    }
+
+
+def do_accept_invitation(
+    session: Session, tenant: TenantRef, code: str, *, account_id: int, account_email: str | None, actor: str
+) -> Member:
+    """The signed-in person `account_id` (whose account has `account_email`) accepts the
+    invitation of `code`: the member row names the account, and the account holds the
+    invitation's role in this tenant (a grant no IdP revokes). One transaction, audited.
+
+    Raises NotFound (no such code), Forbidden (the invitation is for another e-mail),
+    Conflict (accepted already) or Gone (expired)."""
+    member = _member_of_code(session, code, lock=True)
+    email = (account_email or "").strip().lower()
+    if email != member.email:
+        signed_in = f"your sign-in carries {'the e-mail ' + email if email else 'no e-mail address'}"
+        raise Forbidden(
+            f"This invitation is for {member.email}, and {signed_in}: sign in as the invited person "
+            "to accept it.",
+            errors={"email": ["not the invited e-mail"]},
+        )
+    if member.accepted_at is not None:
+        raise Conflict(f"This invitation was accepted already, on {member.accepted_at:%Y-%m-%d %H:%M} UTC.")
+    expires = invitation_expires_at(member)
+    if clock.now() >= expires:
+        raise Gone(
+            f"This invitation expired on {expires:%Y-%m-%d %H:%M} UTC; ask whoever invited you for a new one."
+        )
+    member.account_id = account_id
+    member.accepted_at = clock.now()
+    session.execute(
+        insert(RoleGrant)
+        .values(account_id=account_id, role=Role(member.role), tenant_id=tenant.id, provider_id=None)
+        .on_conflict_do_nothing()
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="member.accept",
+        tenant_slug=tenant.slug,
+        target=f"member:{member.id}",
+        data={"role": member.role, "account_id": account_id},
+    )
+    session.commit()
+    return member

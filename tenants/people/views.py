@@ -8,13 +8,13 @@ from flask.views import MethodView
 from flask_smorest import abort
 from sqlalchemy import select
 
-from saas.accounts.models import Role
-from saas.auth import actor, require_tenant_role
+from saas.accounts.models import Account, Role
+from saas.auth import actor, current_principal, require_tenant_role
 from saas.tenancy.context import current_tenant, db_session
 from saas.tenancy.web import tenant_blueprint
 from tenants.people import services
 from tenants.people.models import Member
-from tenants.people.schemas import InvitationSchema, MemberSchema
+from tenants.people.schemas import InvitationSchema, InvitationViewSchema, MemberSchema
 
 blp = tenant_blueprint("people", __name__, url_prefix="/members", description="Municipal staff of a portal.")
 
@@ -53,3 +53,48 @@ class MemberDetail(MethodView):
         if member is None:
             abort(404, message="There is no such member.")
         return member
+
+
+invitations = tenant_blueprint(
+    "invitations",
+    __name__,
+    url_prefix="/invitations",
+    description="Accepting an invitation to a portal's staff (the municipal admin's, made at provisioning, "
+    "or one a tenant admin sent).",
+)
+CODE = "/<string(maxlength=100):code>"
+
+
+def _sign_in_url(code: str) -> str:
+    return f"/t/{current_tenant().slug}/auth/login?next=/api/v1/invitations/{code}"
+
+
+@invitations.route(CODE)
+class Invitation(MethodView):
+    @invitations.response(200, InvitationViewSchema)
+    def get(self, code: str) -> dict[str, Any]:
+        """What the invitation offers, to whoever holds its code (the code is the secret)."""
+        return {**services.describe_invitation(db_session(), code), "sign_in_url": _sign_in_url(code)}
+
+
+@invitations.route(f"{CODE}/accept")
+class AcceptInvitation(MethodView):
+    @invitations.response(200, MemberSchema)
+    def post(self, code: str) -> Member:
+        """Accept the invitation, signed in at this portal (through the hub) as the invited
+        person: the account then holds the invitation's role here. Once; 410 when expired."""
+        principal = current_principal()
+        if principal is None or principal.account_id is None or not principal.actor.startswith("account:"):
+            abort(
+                401,
+                message=f"Sign in at this portal as the invited person first: {_sign_in_url(code)}",
+            )
+        email = db_session().scalar(select(Account.email).where(Account.id == principal.account_id))
+        return services.do_accept_invitation(
+            db_session(),
+            current_tenant(),
+            code,
+            account_id=principal.account_id,
+            account_email=email,
+            actor=principal.actor,
+        )

@@ -29,6 +29,10 @@ NATIONAL_ACCOUNTS = {
         "acr": "urn:chamyeo:acr:basic",
     },
     "resident-lee": {"claims": {"name": "이하은"}, "acr": "urn:chamyeo:acr:verified"},
+    "resident-jung": {
+        "claims": {"name": "정우진", "email": "jung@example.kr"},
+        "acr": "urn:chamyeo:acr:verified",
+    },
     "minister-choi": {"claims": {"name": "최장관", "roles": ["ministry-admin"]}},
 }
 MUNICIPAL_ACCOUNTS = {
