@@ -1,5 +1,7 @@
 """Demo data for `chamyeo up`: a ministry admin, an auditor and two municipalities,
-provisioned through the real job path. Seeded once; re-running only fills what is missing."""
+provisioned through the real job path, each with a past cycle (results published, projects
+in execution) and a cycle in voting (`saas.cli.demo_portals`). Seeded once; re-running only
+fills what is missing."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
     from saas.accounts.tokens import create_token, token_for_secret
     from saas.billing import gateway
     from saas.billing.demo import seed_billing, subscribe_unbilled
+    from saas.cli.demo_portals import seed_demo_portals
     from saas.registry.models import Tenant, TenantStatus
     from saas.tenancy.binding import session_without_tenant
 
@@ -56,6 +59,7 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
         _wait_for_tenants(engine, [slug for slug, _, _ in DEMO_TENANTS], echo)
         if billing is not None:
             subscribe_unbilled(session, billing, [slug for slug, _, _ in DEMO_TENANTS])
+        seed_demo_portals(engine, settings, [slug for slug, _, _ in DEMO_TENANTS], echo=echo)
 
         wanted: list[tuple[str, Role, int | None]] = [
             ("ministry_admin", Role.MINISTRY_ADMIN, None),

@@ -59,6 +59,12 @@ NATIONAL_PEOPLE = (
     DemoPerson("auditor", "감사관 (auditor)", ("auditor",), VERIFIED),
     DemoPerson("resident", "주민 김민지 (resident, verified)", (), VERIFIED),
     DemoPerson("resident-unverified", "주민 박서준 (resident, not verified)", (), BASIC),
+    # More verified residents, so that the demo's cycle in voting can take several online votes.
+    DemoPerson("resident-2", "주민 이서연 (resident, verified)", (), VERIFIED),
+    DemoPerson("resident-3", "주민 최도윤 (resident, verified)", (), VERIFIED),
+    DemoPerson("resident-4", "주민 정하린 (resident, verified)", (), VERIFIED),
+    DemoPerson("resident-5", "주민 강지호 (resident, verified)", (), VERIFIED),
+    DemoPerson("resident-6", "주민 윤수아 (resident, verified)", (), VERIFIED),
 )
 MUNICIPAL_PEOPLE = (
     DemoPerson("tenant-admin", "구청 관리자 (tenant admin)", ("pb-admin",), BASIC),
