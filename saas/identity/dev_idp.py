@@ -164,6 +164,15 @@ class DevUser:
     def acr(self) -> str:
         return self.person.acr
 
+    @property
+    def email(self) -> str:
+        """A made-up address per person and realm. A portal's tenant admin has the address the
+        demo names as that municipality's admin (`admin@<slug>.example.kr`), so the portal's
+        invitation can be accepted by signing in as them."""
+        if self.realm != NATIONAL and self.person.login == "tenant-admin":
+            return f"admin@{self.realm}.example.kr"
+        return f"{self.person.login}@{self.realm}.example.kr"
+
     def get_user_id(self) -> str:
         return self.subject
 
@@ -243,7 +252,9 @@ class DevOpenIDCode(OpenIDCode):
         return {"iss": issuer_of(_settings().hub_url, client.realm), "aud": [client.client_id]}
 
     def generate_user_info(self, user: DevUser, scope: str) -> UserInfo:
-        return UserInfo(sub=user.subject, name=user.person.name, roles=list(user.person.roles))
+        return UserInfo(
+            sub=user.subject, name=user.person.name, email=user.email, roles=list(user.person.roles)
+        )
 
 
 def _person(realm: str, login: object) -> DemoPerson | None:

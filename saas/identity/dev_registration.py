@@ -57,7 +57,7 @@ def register_development_idps(session: Session, settings: Settings, slugs: Itera
                 tenant_id=tenant_id,
                 role_claim="roles",
                 role_mapping=NATIONAL_ROLE_MAPPING if realm == NATIONAL else MUNICIPAL_ROLE_MAPPING,
-                scopes="openid profile roles",
+                scopes="openid email profile roles",
                 by_ministry=True,
                 is_development=True,
                 actor="demo",

@@ -132,3 +132,20 @@ def test_a_registered_development_idp_is_offered_only_in_development(engine, set
         assert "dev-offer-check" in {p.key for p in offered_providers(session, dev, alpha.id)}
         assert provider_for_portal(session, dev, "dev-offer-check", alpha.id).key == "dev-offer-check"
         session.rollback()
+
+
+def test_a_demo_person_of_the_development_idp_accepts_the_admin_invitation(
+    development_server, make_tenant, ministry
+):
+    """`chamyeo up` without an external IdP: the development IdP gives its people an e-mail,
+    so the invitation that provisioning made for a portal's admin can be accepted."""
+    base = development_server
+    tenant = make_tenant(admin_email="resident@national.example.kr")
+    issued = requests.post(f"{base}/api/v1/tenants/{tenant.slug}/invitation", headers=ministry, timeout=10)
+    assert issued.status_code == 201, issued.text[:300]
+    browser, me = sign_in_as(base, tenant.slug, "national", "resident")
+    assert me["roles"] == ["resident"]
+    accepted = browser.http.post(f"{base}{issued.json()['accept_url']}", timeout=10)
+    assert accepted.status_code == 200, accepted.text[:300]
+    me = browser.http.get(f"{base}/t/{tenant.slug}/auth/me", timeout=10).json()
+    assert me["roles"] == ["resident", "tenant_admin"]
