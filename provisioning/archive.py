@@ -212,7 +212,10 @@ def import_tenant(engine: Engine, source: str | Path | IO[bytes], *, actor: str)
     head if it is behind. Returns the manifest's tenant part.
 
     Raises `ProvisioningRefused` (not an export, or the data does not match its checksums)
-    or `TenantConflict` (the slug, schema or a domain is taken)."""
+    or `TenantConflict` (the slug, schema or a domain is taken, or the municipality has a
+    portal)."""
+    from provisioning.services import portal_of_region, region_taken
+
     with _open(source) as archive:
         manifest = read_manifest(archive)
         fields = manifest["tenant"]
@@ -231,6 +234,9 @@ def import_tenant(engine: Engine, source: str | Path | IO[bytes], *, actor: str)
             )
             if taken is not None:
                 raise TenantConflict(f"the domain {taken} already belongs to another tenant")
+            holder = portal_of_region(session, fields["region_code"])
+            if holder is not None:  # one municipality, one portal: a restore makes no second one
+                raise region_taken(holder)
             tenant = Tenant(
                 **{**fields, "status": TenantStatus(fields["status"])},
                 domains=[TenantDomain(domain=d) for d in manifest["domains"]],

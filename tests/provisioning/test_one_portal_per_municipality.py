@@ -167,3 +167,21 @@ def test_the_provisioning_job_refuses_to_build_a_second_portal_of_a_region(engin
             connection.execute(
                 text("CREATE UNIQUE INDEX uq_tenants_region_code ON control.tenants (region_code)")
             )
+
+
+def test_restoring_an_export_makes_no_second_portal_of_a_region(engine, make_tenant, free_region, tmp_path):
+    from provisioning.archive import export_tenant, import_tenant
+    from provisioning.services import do_delete_tenant_irreversibly
+
+    region = free_region()
+    exported = make_tenant(region=region)
+    file = tmp_path / "exported.tar.gz"
+    with file.open("wb") as out:
+        export_tenant(engine, exported.slug, out, actor="test")
+    with session_without_tenant(engine) as session:
+        do_delete_tenant_irreversibly(session, exported.slug, confirm=exported.slug, actor="test")
+    successor = make_tenant(region=region)
+    with pytest.raises(TenantConflict, match=f"already has a portal: '{successor.slug}'"):
+        import_tenant(engine, file, actor="test")
+    with engine.connect() as connection:
+        assert connection.scalar(select(text("to_regnamespace(:s)")), {"s": f"t_{exported.slug}"}) is None
