@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
 from provisioning.errors import TenantNotFound
+from provisioning.services import portal_of_region, region_taken
 from provisioning.steps import STEPS, StepContext
 from saas import clock
 from saas.registry.models import ProvisioningStep, Tenant, TenantStatus
@@ -83,8 +84,6 @@ def _mark_failed(engine: Engine, tenant_id: int, step: str, error: str) -> None:
 
 
 def _region_conflict(engine: Engine, tenant_id: int) -> str | None:
-    from provisioning.services import portal_of_region, region_taken
-
     with session_without_tenant(engine) as session:
         tenant = session.get(Tenant, tenant_id)
         holder = portal_of_region(session, tenant.region_code, besides=tenant_id) if tenant else None

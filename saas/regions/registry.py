@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from saas.regions.romanize import dong_name_en
+
 SNAPSHOT = "2026-07-01"
 POPULATION_MONTH = "2026-08"
 AGE_SEX_MONTH = "2025-06"
@@ -114,8 +116,6 @@ class Dong:
     @property
     def name_en(self) -> str:
         """The English name, romanised from the Korean one (the official lists have none)."""
-        from saas.regions.romanize import dong_name_en
-
         return dong_name_en(self.name_ko)
 
 
