@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import insert, select, text
@@ -14,6 +15,9 @@ from saas.audit.models import AuditEvent
 from saas.registry.models import Tenant, TenantStatus
 from saas.tenancy.binding import session_without_tenant
 
+WAITING_ON_A_LOCK = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+)
 PLATFORM_VARIANTS = (
     "chamyeo.test",
     "CHAMYEO.TEST",
@@ -121,8 +125,16 @@ def test_two_registrations_racing_for_one_region_give_one_portal_and_a_409(engin
 
     thread = threading.Thread(target=second)
     thread.start()
-    thread.join(timeout=1.0)
-    assert thread.is_alive(), "the second registration waits on the first one's row"
+    # Until the second registration, past its check, waits on the unique index for the first.
+    deadline = time.monotonic() + 20
+    with engine.connect() as watcher:
+        while True:
+            waiting = watcher.scalar(WAITING_ON_A_LOCK)
+            watcher.rollback()
+            if waiting or not thread.is_alive() or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+    assert waiting and thread.is_alive(), "the second registration waits on the first one's row"
     transaction.commit()
     first.close()
     thread.join(timeout=30)
