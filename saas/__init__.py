@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from saas import health
     from saas.api.converters import OPENAPI_ID, IdConverter
     from saas.api.errors import refuse_nul_in_url
+    from saas.auth import check_access_before_the_body
     from saas.extensions import api, db, queues
     from saas.no_cookie_session import NoCookieSession
     from saas.settings import Settings
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.teardown_appcontext(close_request_session)
     app.before_request(refuse_nul_in_url)
+    # Who may call comes before what they sent: the role check, before any body is read.
+    app.before_request(check_access_before_the_body)
     health.init_app(app)
     tenant_errors.init_app(app)
     _register_blueprints(app)
