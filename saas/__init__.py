@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask import Flask
 
     from saas import health
+    from saas.api.bodies import refuse_hostile_json_body
     from saas.api.converters import OPENAPI_ID, IdConverter
     from saas.api.errors import refuse_nul_in_url
     from saas.auth import check_access_before_the_body
@@ -66,8 +67,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.teardown_appcontext(close_request_session)
     app.before_request(refuse_nul_in_url)
-    # Who may call comes before what they sent: the role check, before any body is read.
+    # Who may call comes before what they sent: the role check, then the body's shape.
     app.before_request(check_access_before_the_body)
+    app.before_request(refuse_hostile_json_body)
     health.init_app(app)
     tenant_errors.init_app(app)
     _register_blueprints(app)
