@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 from flask_smorest import Api
 from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,9 @@ class ChamyeoApi(Api):
     def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict]:
         payload, status, headers = super().handle_http_exception(error)
         payload.setdefault("message", _message_for(error))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # RFC 9110: a 405 says which methods the resource takes.
+            headers = {**headers, "Allow": ", ".join(sorted(error.valid_methods))}
         return payload, status, headers
 
     def handle_unexpected_exception(self, error: Exception) -> tuple[dict[str, Any], int, dict]:
