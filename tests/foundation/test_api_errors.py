@@ -115,3 +115,17 @@ def test_every_405_carries_an_allow_header_naming_the_methods(app, client, alpha
             if not allowed <= header or response.get_json()["code"] != 405:
                 missing.append(f"{method} {url}: Allow={response.headers.get('Allow')!r}")
     assert missing == []
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", [], {}])
+def test_a_boolean_field_takes_only_true_or_false(client, ministry, value):
+    body = {
+        "code": "boolcheck",
+        "name": "x",
+        "fiscal_year": 2030,
+        "budget": 1,
+        "tiers": [{"tier": "low", "rate_bp": 1, "min_pct": 0, "max_pct": 100}],
+        "eligibility": {"basic_local_gov_only": value},
+    }
+    errors = _error(client.post("/api/v1/billing/programs", json=body, headers=ministry), 422)["errors"]
+    assert "basic_local_gov_only" in str(errors)
