@@ -129,3 +129,12 @@ def test_a_boolean_field_takes_only_true_or_false(client, ministry, value):
     }
     errors = _error(client.post("/api/v1/billing/programs", json=body, headers=ministry), 422)["errors"]
     assert "basic_local_gov_only" in str(errors)
+
+
+def test_a_control_plane_word_is_no_tenant_slug_in_a_url(client, ministry):
+    # /api/v1/tenants/import is the import, not a tenant named "import": OPTIONS and 405
+    # advertise its own method only.
+    response = client.open("/api/v1/tenants/import", method="OPTIONS", headers=ministry)
+    assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    response = client.get("/api/v1/tenants/import", headers=ministry)
+    assert response.status_code == 405 and response.headers["Allow"] == "OPTIONS, POST"
