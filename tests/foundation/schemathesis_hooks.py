@@ -7,8 +7,8 @@ from typing import Any
 
 import schemathesis
 
-# Path parameters the run's configuration fixes (to reach a real portal).
-FIXED_PATH_PARAMETERS = {"slug"}
+# Path parameters the run's configuration fixes (to reach a real portal and cycle).
+FIXED_PATH_PARAMETERS = {"slug", "cycle_id"}
 
 
 @schemathesis.hook
