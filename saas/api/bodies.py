@@ -36,7 +36,11 @@ def load_json_body(raw: bytes | str) -> Any:
         data = json.loads(text)
     except RecursionError:
         raise HostileBody(f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels.") from None
-    check_json_shape(data)
+    # The walk is needed only where the text could hold what it refuses: a lone surrogate or a
+    # NUL reaches a string only as a \u escape (the parser refuses raw control characters, and
+    # UTF-8 cannot carry surrogates), and no value nests deeper than its opening brackets.
+    if "\\u" in text or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        check_json_shape(data)
     return data
 
 
