@@ -201,15 +201,17 @@ def _document_refusals(document: dict[str, Any], app: Flask, schemas: dict[str, 
 
     from saas.auth import access_of
 
-    rules = {}
+    # One path may be served by several rules, each for some of its methods.
+    endpoints: dict[tuple[str, str], str] = {}
     for rule in app.url_map.iter_rules():
-        rules[FlaskPlugin.flaskpath2openapi(rule.rule)] = rule
+        for method in rule.methods or ():
+            endpoints[(FlaskPlugin.flaskpath2openapi(rule.rule), method.lower())] = rule.endpoint
     for path, item in document.get("paths", {}).items():
-        rule = rules.get(path)
-        view = app.view_functions.get(rule.endpoint) if rule is not None else None
         for method, operation in item.items():
             if method == "parameters" or not isinstance(operation, dict):
                 continue
+            endpoint = endpoints.get((path, method))
+            view = app.view_functions.get(endpoint) if endpoint is not None else None
             responses = operation.setdefault("responses", {})
             responses.pop("default", None)
             access = access_of(view, method) if view is not None else None
