@@ -56,3 +56,9 @@ def test_a_public_body_route_still_validates_the_body(client, alpha):
     # The lottery check is public: no credential needed, so the body is what gets refused.
     response = client.post(f"{alpha.api}/cycles/1/committees/1/lottery/verify", json=INVALID_BODY)
     assert response.status_code in (404, 422), response.get_data(as_text=True)
+
+
+def test_options_names_the_methods_without_a_credential(client):
+    # Flask answers OPTIONS itself; no view runs, so no role is checked.
+    response = client.open("/api/v1/tenants/nobody/retry", method="OPTIONS")
+    assert response.status_code == 200 and "POST" in response.headers["Allow"]
