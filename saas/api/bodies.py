@@ -1,15 +1,17 @@
 """The JSON request body, checked once for every route before any view or schema sees it.
 
 Hostile shapes are refused here, in one place, so a new route inherits the refusals:
-nesting deeper than `MAX_JSON_DEPTH` (the parser would recurse until RecursionError) and
-lone surrogates such as "\\ud800" (valid JSON escapes, but no UTF-8 can carry them, so the
-database driver fails on them) answer 400; NUL characters (PostgreSQL text cannot hold them)
-answer 422, as the input schemas do.
+nesting deeper than `MAX_JSON_DEPTH` (the parser would recurse until RecursionError), lone
+surrogates such as "\\ud800" (valid JSON escapes, but no UTF-8 can carry them, so the
+database driver fails on them), integers too long for Python to read (over 4300 digits:
+ValueError), NaN, Infinity and floats that overflow to it (not JSON) answer 400; NUL
+characters (PostgreSQL text cannot hold them) answer 422, as the input schemas do.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -33,15 +35,31 @@ def load_json_body(raw: bytes | str) -> Any:
     what is JSON but refused."""
     text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except RecursionError:
         raise HostileBody(f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels.") from None
+    except (HostileBody, json.JSONDecodeError):
+        raise
+    except ValueError:
+        # Python refuses to read integers of more than 4300 digits (a denial-of-service guard).
+        raise HostileBody("The JSON body holds a number too long to read.") from None
     # The walk is needed only where the text could hold what it refuses: a lone surrogate or a
     # NUL reaches a string only as a \u escape (the parser refuses raw control characters, and
     # UTF-8 cannot carry surrogates), and no value nests deeper than its opening brackets.
     if "\\u" in text or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
         check_json_shape(data)
     return data
+
+
+def _refuse_constant(name: str) -> Any:
+    raise HostileBody(f"{name} is not JSON: numbers are finite.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise HostileBody("The JSON body holds a number too large for a double.")
+    return value
 
 
 def check_json_shape(data: Any) -> None:

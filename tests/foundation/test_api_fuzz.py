@@ -90,6 +90,10 @@ def _hostile_bodies(operation) -> list[tuple[str, str | bytes, tuple[int, ...]]]
             (f"{name}: NUL", "{" + key + ': "a\\u0000b"}', (422,)),
             (f"{name}: array", "{" + key + ": [[]]}", (422,)),
             (f"{name}: NUL in an array", "{" + key + ': ["\\u0000"]}', (422,)),
+            (f"{name}: 5000 digits", "{" + key + ": " + "7" * 5000 + "}", (400,)),
+            (f"{name}: NaN", "{" + key + ": NaN}", (400,)),
+            (f"{name}: Infinity", "{" + key + ": [-Infinity]}", (400,)),
+            (f"{name}: 1e400", "{" + key + ": 1e400}", (400,)),
         ]
     shapes.append(("lone surrogate in a key", '{"\\udfff": 1}', (400,)))
     return shapes

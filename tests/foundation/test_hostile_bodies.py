@@ -96,3 +96,16 @@ def test_a_surrogate_pair_is_a_character_and_passes():
     assert load_json_body('{"emoji": "\\ud83d\\ude00"}') == {"emoji": "\U0001f600"}
     with pytest.raises(HostileBody):
         load_json_body('{"\\ud800": 1}')  # in a key too
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ['{"budget": ' + "9" * 5000 + "}", '{"budget": NaN}', '{"budget": Infinity}', '{"budget": 1e400}'],
+    ids=["5000 digits", "NaN", "Infinity", "overflowing float"],
+)
+def test_numbers_json_does_not_have_or_python_cannot_read_are_400(client, alpha, raw):
+    response = client.post(
+        f"{alpha.api}/cycles", data=raw, headers={**alpha.auth(), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["message"]
