@@ -79,7 +79,8 @@ KNOWN_REFUSALS: dict[tuple[str, str], dict[int, str]] = {
         409: "the batch exists or overlaps another, or the cycle is counted"
     },
     ("PUT", "/t/{slug}/api/v1/cycles/{cycle_id}/paper-batches/{batch_id}/entries/{round_}"): {
-        409: "the batch is reconciled, the other round was entered by the same person, or counted"
+        403: "or the credential names no person (a token not issued to an account)",
+        409: "the batch is reconciled, the other round was entered by the same person, or counted",
     },
     ("POST", "/t/{slug}/api/v1/cycles/{cycle_id}/paper-batches/{batch_id}/reconcile"): {
         409: "reconciled already, both rounds by one person, or the cycle is counted"
@@ -96,7 +97,8 @@ KNOWN_REFUSALS: dict[tuple[str, str], dict[int, str]] = {
         409: "the seats are filled, or drawn committees take only reserved seats"
     },
     ("PUT", "/t/{slug}/api/v1/cycles/{cycle_id}/committees/{committee_id}/scores/{project_id}"): {
-        409: _PHASE
+        403: "or the credential holds no seat on this committee",
+        409: _PHASE,
     },
     ("POST", "/t/{slug}/api/v1/cycles/{cycle_id}/results"): {409: _PHASE},
     ("POST", "/t/{slug}/api/v1/cycles/{cycle_id}/results/publish"): {409: "the cycle is not counted"},

@@ -66,6 +66,11 @@ def test_voting_refusals_are_documented(document):
         "/t/{slug}/api/v1/cycles/{cycle_id}/paper-batches/{batch_id}/reconcile",
     ):
         assert "counted" in document["paths"][path]["post"]["responses"]["409"]["description"]
+    entries = document["paths"][
+        "/t/{slug}/api/v1/cycles/{cycle_id}/paper-batches/{batch_id}/entries/{round_}"
+    ]["put"]["responses"]
+    assert "names no person" in entries["403"]["description"]
+    assert "same person" in entries["409"]["description"]
 
 
 def test_keywords_are_json_schemas_own(document):
