@@ -79,6 +79,8 @@ def _hostile_bodies(operation) -> list[tuple[str, str | bytes, tuple[int, ...]]]
         ("one level too deep", just_too_deep, (400,)),
         ("array for the object", "[{}]", (422,)),
         ("string for the object", '"x"', (422,)),
+        ("null for the object", "null", (422,)),
+        ("number for the object", "7", (422,)),
         ("invalid UTF-8", b'{"a": "\xed\xa0\x80"}', (400,)),
     ]
     schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
