@@ -30,6 +30,10 @@ def test_a_signed_body_that_is_no_event_object_is_400(webhook_app, body):
         {"id": "evt_x4", "type": "invoice.paid", "data": "x"},
         {"id": 5, "type": "invoice.paid"},
         {"id": "evt_x5", "type": ["invoice.paid"]},
+        {"id": "evt_x6", "type": "invoice." + "x" * 100},
+        {"id": "evt_" + "x" * 300, "type": "invoice.paid"},
+        {"id": "", "type": "invoice.paid"},
+        {"id": "evt_x7", "type": "invoice.paid", "data": {"object": {"id": "in_" + "x" * 300}}},
     ],
 )
 def test_a_signed_event_of_the_wrong_shape_is_400(webhook_app, body):
