@@ -19,8 +19,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask import Flask
 
     from saas import health
+    from saas.api.bodies import refuse_hostile_json_body
     from saas.api.converters import OPENAPI_ID, IdConverter
     from saas.api.errors import refuse_nul_in_url
+    from saas.auth import check_access_before_the_body
     from saas.extensions import api, db, queues
     from saas.no_cookie_session import NoCookieSession
     from saas.settings import Settings
@@ -67,6 +69,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.teardown_appcontext(close_request_session)
     app.before_request(refuse_nul_in_url)
+    # Who may call comes before what they sent: the role check, then the body's shape.
+    app.before_request(check_access_before_the_body)
+    app.before_request(refuse_hostile_json_body)
     health.init_app(app)
     tenant_errors.init_app(app)
     _register_blueprints(app)
@@ -93,3 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in tenant_blueprints():
         api.register_blueprint(blueprint)
     __import__("saas.billing").billing.init_app(app)
+    from provisioning.templates.schema import Ballot as TemplateBallot
+
+    # The service validates ballot rules as templates' (unknown keys refused): say so.
+    api.document_field("BallotRules", "ballot", "TemplateBallot", TemplateBallot)

@@ -110,20 +110,66 @@ def current_principal() -> Principal | None:
     return principal
 
 
+@dataclass(frozen=True)
+class Access:
+    """Who may call a view: one of `roles`, and `check` (platform-wide, or this tenant's)."""
+
+    check: Callable[[Principal], bool]
+    roles: tuple[Role, ...]
+
+    def enforce(self) -> None:
+        """401 without a credential, 403 without the role; the principal is cached on `g`."""
+        principal = current_principal()
+        if principal is None:
+            abort(401)
+        if not principal.roles & set(self.roles) or not self.check(principal):
+            abort(403, message=f"This needs one of the roles: {', '.join(r.value for r in self.roles)}.")
+
+
+ACCESS_ATTRIBUTE = "_chamyeo_access"
+
+
 def _require(check: Callable[[Principal], bool], roles: tuple[Role, ...]) -> Callable[[F], F]:
+    access = Access(check, roles)
+
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = current_principal()
-            if principal is None:
-                abort(401)
-            if not principal.roles & set(roles) or not check(principal):
-                abort(403, message=f"This needs one of the roles: {', '.join(r.value for r in roles)}.")
+            access.enforce()
             return view(*args, **kwargs)
 
+        # The decorators stacked above this one (flask-smorest's arguments and response)
+        # copy the attribute up with functools.wraps, so `access_of` finds it on the view
+        # however the decorators are ordered.
+        setattr(wrapper, ACCESS_ATTRIBUTE, access)
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def access_of(view: Callable[..., Any] | None, method: str) -> Access | None:
+    """The access rule of the view (a function, or a MethodView's handler of `method`)."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        handler = getattr(view_class, method.lower(), None)
+        if handler is None and method.upper() == "HEAD":
+            handler = getattr(view_class, "get", None)
+        view = handler
+    return getattr(view, ACCESS_ATTRIBUTE, None)
+
+
+def check_access_before_the_body() -> None:
+    """A `before_request` hook: the route's role check, before any body or query is parsed
+    or validated (flask-smorest's `arguments` runs outside the role decorator when it is
+    stacked above it), so a caller without the role learns nothing from validation errors:
+    401 without a credential, 403 with the wrong role, then 400/422 for the body."""
+    from flask import current_app
+
+    if request.endpoint is None or request.method == "OPTIONS":
+        return  # no route, or Flask's own answer naming the methods: no view runs
+    access = access_of(current_app.view_functions.get(request.endpoint), request.method)
+    if access is not None:
+        access.enforce()
 
 
 def require_platform_role(*roles: Role) -> Callable[[F], F]:

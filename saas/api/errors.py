@@ -8,7 +8,7 @@ from typing import Any
 import marshmallow as ma
 from flask_smorest import Api
 from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,29 @@ class ErrorSchema(SmorestErrorSchema):
 class ChamyeoApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
+    def init_app(self, app: Any, *args: Any, **kwargs: Any) -> None:
+        self.documented_fields: dict[tuple[str, str], str] = {}
+        super().init_app(app, *args, **kwargs)
+
+    def document_field(self, component: str, prop: str, name: str, schema: Any) -> None:
+        """Document `component.prop` (a free-form dict in its schema, validated in full by
+        its service) with the marshmallow `schema` the service applies, as component `name`."""
+        self.spec.components.schema(name, schema=schema)
+        self.documented_fields[(component, prop)] = name
+
+    def openapi_document(self) -> dict[str, Any]:
+        """The OpenAPI document as served (see saas/api/openapi.py)."""
+        from saas.api.openapi import truthful_document
+
+        return truthful_document(self.spec.to_dict(), self._app, self.documented_fields)
+
+    def _openapi_json(self) -> Any:
+        from flask import current_app, json
+
+        return current_app.response_class(
+            json.dumps(self.openapi_document(), indent=2, sort_keys=False), mimetype="application/json"
+        )
+
     def _register_error_handlers(self) -> None:
         super()._register_error_handlers()
         self._app.register_error_handler(Exception, self.handle_unexpected_exception)
@@ -45,6 +68,9 @@ class ChamyeoApi(Api):
     def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict]:
         payload, status, headers = super().handle_http_exception(error)
         payload.setdefault("message", _message_for(error))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # RFC 9110: a 405 says which methods the resource takes.
+            headers = {**headers, "Allow": ", ".join(sorted(error.valid_methods))}
         return payload, status, headers
 
     def handle_unexpected_exception(self, error: Exception) -> tuple[dict[str, Any], int, dict]:

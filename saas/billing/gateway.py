@@ -7,6 +7,7 @@ gets the object the first attempt created instead of a second one.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import stripe
@@ -160,9 +161,13 @@ class StripeGateway:
     @staticmethod
     def construct_event(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
         """Verify `Stripe-Signature` over the raw body (raises ValueError or
-        stripe.SignatureVerificationError) and return the event as a dict."""
-        event = stripe.Webhook.construct_event(payload, signature, secret)
-        return event.to_dict()
+        stripe.SignatureVerificationError) and return the event as a dict. A signed body that
+        is JSON but not an object (an array, a string) raises ValueError too: it is no event."""
+        text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+        stripe.WebhookSignature.verify_header(text, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
+        if not isinstance(json.loads(text), dict):
+            raise ValueError("the body is not a Stripe event (a JSON object)")
+        return stripe.Webhook.construct_event(payload, signature, secret).to_dict()
 
 
 def from_settings(settings: Settings) -> StripeGateway | None:

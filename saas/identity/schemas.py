@@ -40,7 +40,12 @@ class ProviderCreateSchema(InputSchema):
         required=True, load_only=True, validate=ma.validate.Length(1, 500), metadata={"writeOnly": True}
     )
     scopes = ma.fields.String(
-        load_default="openid email profile", validate=[ma.validate.Length(1, 200), _openid_scope]
+        load_default="openid email profile",
+        validate=[ma.validate.Length(1, 200), _openid_scope],
+        metadata={
+            "description": "Space-separated OAuth scopes; they must include openid",
+            "pattern": r"(^|\s)openid(\s|$)",
+        },
     )
     role_claim = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(1, 100))
     role_mapping = ma.fields.Dict(

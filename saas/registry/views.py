@@ -128,7 +128,7 @@ class Tenants(MethodView):
         return _detail(tenant.slug)
 
 
-@blp.route("/tenants/<string:slug>")
+@blp.route("/tenants/<tenant_slug:slug>")
 class TenantDetail(MethodView):
     @require_platform_role(*READERS)
     @blp.doc(security=BEARER)
@@ -190,20 +190,20 @@ def _status_view(action: Any, summary: str) -> Any:
 
 
 blp.add_url_rule(
-    "/tenants/<string:slug>/suspend",
+    "/tenants/<tenant_slug:slug>/suspend",
     "suspend",
     _status_view(services.do_suspend_tenant, "Stop serving a portal (data kept)"),
     methods=["POST"],
 )
 blp.add_url_rule(
-    "/tenants/<string:slug>/resume",
+    "/tenants/<tenant_slug:slug>/resume",
     "resume",
     _status_view(services.do_resume_tenant, "Serve a suspended portal again"),
     methods=["POST"],
 )
 
 
-@blp.route("/tenants/<string:slug>/retry", methods=["POST"])
+@blp.route("/tenants/<tenant_slug:slug>/retry", methods=["POST"])
 @require_platform_role(Role.MINISTRY_ADMIN)
 @blp.doc(security=BEARER)
 @blp.response(202, TenantDetailSchema)
@@ -215,7 +215,7 @@ def retry(slug: str) -> dict[str, Any]:
     return _detail(slug)
 
 
-@blp.route("/tenants/<string:slug>/export", methods=["GET"])
+@blp.route("/tenants/<tenant_slug:slug>/export", methods=["GET"])
 @blp.doc(
     security=BEARER,
     responses={"200": {"description": "The export (gzip'd tar)", "content": {"application/gzip": {}}}},
@@ -243,7 +243,7 @@ def import_(files: dict[str, Any]) -> dict[str, Any]:
     return _detail(restored["slug"])
 
 
-@blp.route("/tenants/<string:slug>/template-diff", methods=["GET"])
+@blp.route("/tenants/<tenant_slug:slug>/template-diff", methods=["GET"])
 @require_platform_role(*READERS)
 @blp.doc(security=BEARER)
 @blp.arguments(VersionQuerySchema, location="query")
@@ -254,7 +254,7 @@ def template_diff(query: dict[str, Any], slug: str) -> dict[str, Any]:
         return services.template_diff_for_tenant(db_session(), slug, query.get("version"))
 
 
-@blp.route("/tenants/<string:slug>/template-upgrade", methods=["POST"])
+@blp.route("/tenants/<tenant_slug:slug>/template-upgrade", methods=["POST"])
 @require_platform_role(Role.MINISTRY_ADMIN)
 @blp.doc(security=BEARER)
 @blp.arguments(VersionQuerySchema)

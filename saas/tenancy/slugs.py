@@ -7,8 +7,11 @@ import re
 SLUG_PATTERN = r"[a-z][a-z0-9_]{1,38}"
 _SLUG_RE = re.compile(rf"^{SLUG_PATTERN}\Z")
 SCHEMA_PREFIX = "t_"
-# Reserved: they would collide with platform host names or our own schemas.
-RESERVED_SLUGS = frozenset({"api", "www", "admin", "control", "static", "auth", "billing", "public"})
+# Reserved: they would collide with platform host names, our own schemas or the words of the
+# control plane's URLs (/api/v1/tenants/import).
+RESERVED_SLUGS = frozenset(
+    {"api", "www", "admin", "control", "static", "auth", "billing", "public", "import"}
+)
 
 
 class InvalidSlug(ValueError):

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint, abort
 from werkzeug.routing import BaseConverter
 
 from saas.tenancy.context import enter_tenant, portal_not_open, slug_for_domain
-from saas.tenancy.slugs import SLUG_PATTERN
+from saas.tenancy.slugs import RESERVED_SLUGS, SLUG_PATTERN
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -18,7 +18,12 @@ TENANT_PREFIX = "/t/<tenant_slug:slug>"
 
 
 class TenantSlugConverter(BaseConverter):
-    regex = SLUG_PATTERN
+    """A tenant's slug in a URL. A reserved word (`/api/v1/tenants/import`) is no slug: the
+    rule does not match, so it neither answers for nor is advertised on the other route."""
+
+    # In the pattern, not in to_python: werkzeug counts a rule's methods as allowed for a URL
+    # once its pattern matches, before converting.
+    regex = rf"(?!(?:{'|'.join(sorted(RESERVED_SLUGS))})\b){SLUG_PATTERN}"
 
 
 def tenant_blueprint(name: str, import_name: str, *, url_prefix: str = "", **options: Any) -> Blueprint:

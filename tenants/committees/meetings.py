@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from saas.tenancy.context import TenantRef
 from tenants.committees.models import Committee, Meeting
 from tenants.committees.services import audit_committee, committee_or_404, member_or_404, seat_of_principal
-from tenants.errors import NotFound
+from tenants.errors import Invalid, NotFound
 
 
 class NotAMember(Exception):
@@ -93,7 +93,9 @@ def do_record_attendance(
     meeting = _meeting_of(session, committee, meeting_id)
     if as_staff:
         if member_id is None:
-            raise NotFound("Name the member_id whose attendance to record.")
+            raise Invalid(
+                "Name the member_id whose attendance to record.", errors={"member_id": ["required for staff"]}
+            )
         member = member_or_404(session, committee, member_id)
     else:
         member = seat_of_principal(session, committee, actor)

@@ -211,6 +211,9 @@ def test_meetings_minutes_are_public_and_members_record_their_own_attendance(por
         status="absent",
     )
     portal.call("POST", f"{path}/attendance", expect=200, member_id=member + 1, status="excused")
+    # Staff name the member: without member_id the body is incomplete (422), not a missing thing.
+    missing = portal.call("POST", f"{path}/attendance", expect=422, status="present").get_json()
+    assert "member_id" in missing["errors"]
     portal.call("PATCH", path, expect=200, minutes="회의록: 3개 사업 숙의", decisions=["P1을 투표에 올림"])
     public = portal.call("GET", path, who=None, expect=200).get_json()
     assert public["minutes"].startswith("회의록") and public["decisions"] == ["P1을 투표에 올림"]

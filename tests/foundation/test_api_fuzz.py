@@ -1,7 +1,10 @@
-"""Fuzz every operation of the OpenAPI document with valid and invalid inputs: never a 5xx.
+"""Fuzz every operation of the OpenAPI document with valid and invalid inputs: never a 5xx;
+and send each the hostile shapes no generator from the document makes: a JSON 4xx.
 
 Schemathesis generates the cases; Hypothesis drives them (schemathesis' pytest plugin does
 not support pytest 9 yet, so the loop is ours)."""
+
+import json
 
 import pytest
 import schemathesis
@@ -60,3 +63,91 @@ def test_no_input_makes_the_api_fail_with_5xx(app, alpha, beta, platform_tokens,
 
             exercise()
     assert server_errors == []
+
+
+def _hostile_bodies(operation) -> list[tuple[str, str | bytes, tuple[int, ...]]]:
+    """(name, raw body, statuses it may get) for one operation: the shapes a fuzzer from the
+    document does not make (nesting thousands deep, lone surrogates, NUL, arrays where an
+    object is expected), at the top and in each documented property."""
+    from saas.api.bodies import MAX_JSON_DEPTH
+
+    deep = "[" * 3000 + "]" * 3000
+    just_too_deep = "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)
+    shapes = [
+        ("deep array", deep, (400,)),
+        ("deep object", '{"a":' * 3000 + "0" + "}" * 3000, (400,)),
+        ("one level too deep", just_too_deep, (400,)),
+        ("array for the object", "[{}]", (422,)),
+        ("string for the object", '"x"', (422,)),
+        ("null for the object", "null", (422,)),
+        ("number for the object", "7", (422,)),
+        ("invalid UTF-8", b'{"a": "\xed\xa0\x80"}', (400,)),
+    ]
+    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    for name in sorted(schema.get("_properties", {})):
+        key = json.dumps(name)
+        shapes += [
+            (f"{name}: deep", "{" + key + ":" + deep + "}", (400,)),
+            (f"{name}: lone surrogate", "{" + key + ': "\\ud800"}', (400,)),
+            (f"{name}: NUL", "{" + key + ': "a\\u0000b"}', (422,)),
+            (f"{name}: array", "{" + key + ": [[]]}", (422,)),
+            (f"{name}: NUL in an array", "{" + key + ': ["\\u0000"]}', (422,)),
+            (f"{name}: 5000 digits", "{" + key + ": " + "7" * 5000 + "}", (400,)),
+            (f"{name}: NaN", "{" + key + ": NaN}", (400,)),
+            (f"{name}: Infinity", "{" + key + ": [-Infinity]}", (400,)),
+            (f"{name}: 1e400", "{" + key + ": 1e400}", (400,)),
+        ]
+    shapes.append(("lone surrogate in a key", '{"\\udfff": 1}', (400,)))
+    return shapes
+
+
+def test_hostile_shapes_in_every_body_and_url_get_a_json_4xx(app, client, alpha, platform_tokens):
+    """Every operation of the document (a route added later too) gets each hostile shape
+    with a credential its role rule lets through, so the body, not the role, is judged."""
+    from tests.foundation.api_routes import operations
+
+    document = client.get("/api/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    wrong = []
+    found = operations(app, client)
+    for op in found:
+        headers = _credential(op, alpha, platform_tokens)
+        if op.takes_body:
+            operation = dict(op.operation)
+            body = operation["requestBody"]["content"].get("application/json", {}).get("schema", {})
+            ref = body.get("$ref", "").rsplit("/", 1)[-1]
+            props = schemas.get(ref, {}).get("properties", {})
+            operation["requestBody"] = {"content": {"application/json": {"schema": {"_properties": props}}}}
+            takes_json = "application/json" in op.operation["requestBody"]["content"]
+            for name, raw, statuses in _hostile_bodies(operation):
+                if not takes_json:
+                    statuses = (*statuses, 422)  # a JSON body is not its input (a file upload)
+                response = client.open(
+                    op.url,
+                    method=op.method,
+                    data=raw,
+                    headers={**headers, "Content-Type": "application/json"},
+                )
+                answer = response.get_json(silent=True) or {}
+                # 404/409: the route refused the target or the state before reading the body.
+                if response.status_code not in (*statuses, 404, 409) or not answer.get("message"):
+                    wrong.append(
+                        f"{op} [{name}] -> {response.status_code} {response.get_data(as_text=True)[:100]}"
+                    )
+        # A NUL in the query string, on every operation.
+        response = client.open(f"{op.url}?q=%00", method=op.method, headers=headers)
+        if response.status_code != 400:
+            wrong.append(f"{op} [NUL in the query] -> {response.status_code}")
+    assert len(found) >= 60
+    assert wrong == []
+
+
+def _credential(op, alpha, platform_tokens) -> dict[str, str]:
+    if op.access is None:
+        return {}
+    for role in op.access.roles:
+        if op.url.startswith("/t/") and role.value in alpha.tokens:
+            return alpha.auth(role.value)
+        if not op.url.startswith("/t/") and role.value in platform_tokens:
+            return {"Authorization": f"Bearer {platform_tokens[role.value]}"}
+    raise AssertionError(f"no fixture credential for {op}")
