@@ -53,6 +53,9 @@ def _clock_moment(config: pytest.Config) -> datetime | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # CHAMYEO_ENV unset means production: the tests choose theirs explicitly, for the commands
+    # they run in this process and the processes they start (a test may choose another).
+    os.environ["CHAMYEO_ENV"] = "test"
     moment = _clock_moment(config)
     if moment is not None:
         # time-machine moves every reading of the time in this process (the product's clock,
