@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from saas.cli.context import attached_settings
+from saas.cli.context import attached_settings, cli_settings
 
 
 def _session_and_queue():  # noqa: ANN202
@@ -160,7 +160,7 @@ def show(slug: str, as_json: bool) -> None:
 
     stack, _engine, session, _queues = _session_and_queue()
     with stack:
-        settings = stack.enter_context(attached_settings())
+        settings = cli_settings()  # not a second attachment: that one's end stopped the server
         try:
             tenant = tenant_by_slug(session, slug)
         except TenantNotFound as error:
