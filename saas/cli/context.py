@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,8 +71,10 @@ def attached_settings(*, redis: bool = False) -> Iterator[Settings]:
 
 
 @contextmanager
-def database_engine() -> Iterator[Engine]:
-    with attached_settings() as settings:
+def database_engine(attached: Settings | None = None) -> Iterator[Engine]:
+    """An engine on the database of `attached` (settings already attached), or of this
+    command's settings, attached for the block."""
+    with attached_settings() if attached is None else nullcontext(attached) as settings:
         database = Database()
         database.configure(settings)
         try:

@@ -62,7 +62,7 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
             self.stop_asked = True
             return super().request_stop(signum, frame)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     preload_for_forked_jobs()  # once here, not in every forked job
     with attached_settings(redis=True) as settings:
         _export_for_jobs(settings)
