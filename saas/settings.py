@@ -62,6 +62,9 @@ class Settings:
     identity_hub_url: str | None = None
     # Encrypts IdP client secrets and the hub's signing keys; None: derived from secret_key.
     identity_encryption_key: str | None = field(default=None, repr=False)
+    # The test suite's IdPs (oidc-provider) run on loopback over http: only its settings set
+    # this, to let the hub reach them outside development. Never read from the environment.
+    outbound_loopback_for_tests: bool = False
 
     @property
     def is_production(self) -> bool:
