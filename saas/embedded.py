@@ -141,6 +141,15 @@ class EmbeddedRedis:
         except redis.RedisError:
             return False
 
+    def exited(self) -> int | None:
+        """The exit status of the server this object started, once it exited; else None."""
+        return None if self._process is None else self._process.poll()
+
+    def restart(self) -> str:
+        """Start the server again after the one this object started exited."""
+        self._process = None
+        return self.start()
+
     def stop(self) -> None:
         if self._process is None:
             return

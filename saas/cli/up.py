@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from saas.cli.context import with_home_secrets as _with_home_secrets
+from saas.embedded import EmbeddedRedis
 from saas.settings import Settings
 
 
@@ -108,6 +109,21 @@ class _Child:
                 self.process.wait()
 
 
+def _supervise_redis(server: EmbeddedRedis) -> None:
+    """Start the embedded Redis again if it exited (the worker and web server reconnect)."""
+    code = server.exited()
+    if code is None:
+        return
+    _log(f"embedded Redis exited with status {code}; restarting it")
+    try:
+        server.restart()
+    except RuntimeError as error:  # tried again on the next round
+        _log(str(error))
+        time.sleep(RESTART_FIRST_DELAY)
+        return
+    _log("embedded Redis restarted")
+
+
 def _log(message: str) -> None:
     click.echo(f"chamyeo up: {message}", err=True)
 
@@ -165,7 +181,8 @@ def up(no_demo: bool) -> None:
         nonlocal stopping
         stopping = True
 
-    with attached_services(base) as settings:
+    embedded_redis: list[EmbeddedRedis] = []
+    with attached_services(base, started=embedded_redis) as settings:
         click.echo(f"database  {Database.describe(settings.database_url)}")
         click.echo(f"queue     {settings.redis_url}")
         database = Database()
@@ -196,6 +213,8 @@ def up(no_demo: bool) -> None:
             # Until Ctrl-C / SIGTERM: a child that exits is restarted, not a reason to stop.
             while not stopping:
                 now = time.monotonic()
+                for server in embedded_redis:
+                    _supervise_redis(server)
                 for child in children:
                     child.supervise(now)
                 time.sleep(0.2)

@@ -47,6 +47,15 @@ def _worker(process: subprocess.Popen[str]) -> psutil.Process | None:
     return workers[0] if workers else None
 
 
+def _registered_workers(env: dict[str, str]) -> set[str]:
+    import redis
+    from rq import Worker
+
+    socket_path = Path(env["CHAMYEO_HOME"]).resolve() / "redis" / "redis.sock"
+    with redis.Redis(unix_socket_path=str(socket_path), socket_timeout=5) as connection:
+        return {worker.name for worker in Worker.all(connection=connection)}
+
+
 def _healthy(base: str) -> bool:
     try:
         return requests.get(f"{base}/healthz", timeout=5).status_code == 200
@@ -122,15 +131,23 @@ def test_the_worker_outlives_a_paused_redis_and_runs_the_next_provisioning_job(p
     worker = _worker(process)
     redis_server = _children(process, "redis-server")
     assert worker is not None and len(redis_server) == 1
+    before = _registered_workers(env)
+    assert before, "no worker registered in Redis"
     redis_server[0].suspend()  # SIGSTOP: no answers, connections stay open
     try:
-        time.sleep(WORKER_TTL - 5 + 3)  # past the worker's Redis timeout
+        paused_at = time.monotonic()
+        # The web server still answers, and says what is wrong, within its probe's timeout.
+        health = requests.get(f"{base}/healthz", timeout=10)
+        assert health.status_code == 503 and health.json()["queue"].startswith("error"), health.text
+        assert health.json()["database"] == "ok"
+        time.sleep(max(0.0, WORKER_TTL - 5 + 3 - (time.monotonic() - paused_at)))  # past the worker's timeout
     finally:
         redis_server[0].resume()
+    # The worker that timed out gives way to a new one (registered under a new name).
     deadline = time.monotonic() + 30
-    while _worker(process) is None and time.monotonic() < deadline:
+    while not (_registered_workers(env) - before) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _worker(process) is not None, "no worker after Redis came back"
+    assert _registered_workers(env) - before, "no new worker after Redis came back"
     assert process.poll() is None
     created = subprocess.run(
         [sys.executable, "-m", "saas.cli", "tenants", "create", "afterpause", "--region", "11680",
@@ -144,3 +161,21 @@ def test_the_worker_outlives_a_paused_redis_and_runs_the_next_provisioning_job(p
     output = _stop(process)
     assert "Redis connection timeout" in output, "the pause was not longer than the worker's timeout"
     assert "a new one once Redis answers" in output
+
+
+def test_an_embedded_redis_that_dies_is_started_again(platform):
+    process, base, _env = platform
+    worker = _worker(process)
+    (redis_server,) = _children(process, "redis-server")
+    redis_server.kill()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        servers = _children(process, "redis-server")
+        if servers and servers[0].pid != redis_server.pid and _healthy(base):
+            break
+        time.sleep(0.3)
+    else:
+        pytest.fail("the embedded Redis did not come back")
+    assert _worker(process) is not None and worker is not None
+    output = _stop(process)
+    assert "embedded Redis exited with status" in output and "embedded Redis restarted" in output
