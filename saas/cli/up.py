@@ -40,15 +40,21 @@ def _child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
+def _wait_healthy(
+    url: str, processes: list[subprocess.Popen[bytes]], servers: list[EmbeddedRedis], timeout: float = 60
+) -> None:
+    """Until `url` answers 200 (the embedded Redis supervised meanwhile); a process that stops
+    during start-up ends the start (a web server that cannot bind its port, say)."""
     import requests
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):
             raise click.ClickException("a process stopped during start-up; see its output above")
+        for server in servers:
+            _supervise_redis(server)
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            if requests.get(url, timeout=5).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -208,7 +214,8 @@ def up(no_demo: bool) -> None:
             if not no_demo:
                 credentials = seed_demo(database.engine, queues, settings, echo=click.echo)
             children.append(_Child.start("web server", _gunicorn_argv(settings), env))
-            _wait_healthy(f"{settings.base_url}/healthz", [child.process for child in children])
+            processes = [child.process for child in children]
+            _wait_healthy(f"{settings.base_url}/healthz", processes, embedded_redis)
             _print_welcome(settings, credentials)
             # Until Ctrl-C / SIGTERM: a child that exits is restarted, not a reason to stop.
             while not stopping:

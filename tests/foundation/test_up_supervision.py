@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.foundation.test_up import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_TTL = 16  # RQ: dequeue waits 1 s, a Redis read times out after 11 s
+_OUTPUT: dict[int, tuple[list[str], threading.Thread]] = {}  # pid -> its output lines, reader
 
 
 def _env(home: Path, port: int) -> dict[str, str]:
@@ -79,19 +81,20 @@ def platform():
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    _OUTPUT[process.pid] = (lines, reader)
     deadline = time.monotonic() + 120
-    while not _healthy(base):
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
-        assert time.monotonic() < deadline, f"{base}/healthz did not come up"
+    # Up once `chamyeo up` says so (it has then seen /healthz answer and supervises).
+    while not any("Press Ctrl-C to stop." in line for line in list(lines)):
+        assert process.poll() is None, "".join(lines)
+        assert time.monotonic() < deadline, f"chamyeo up did not start:\n{''.join(lines)}"
         time.sleep(0.3)
+    assert _healthy(base)
     yield process, base, env
-    output = ""
     if process.poll() is None:
-        descendants = psutil.Process(process.pid).children(recursive=True)
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=60)
-        _gone, alive = psutil.wait_procs(descendants, timeout=15)
-        assert alive == [], f"still running after SIGTERM: {[p.pid for p in alive]}\n{output}"
+        _stop(process)
     shutil.rmtree(home, ignore_errors=True)
 
 
@@ -119,7 +122,12 @@ def _stop(process: subprocess.Popen[str]) -> str:
     """SIGTERM stops everything; the output says what happened on the way."""
     descendants = psutil.Process(process.pid).children(recursive=True)
     process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=60)
+    process.wait(60)
+    lines, reader = _OUTPUT[process.pid]
+    reader.join(10)
+    if process.stdout is not None:
+        process.stdout.close()
+    output = "".join(lines)
     assert process.returncode == 0, output
     _gone, alive = psutil.wait_procs(descendants, timeout=15)
     assert alive == [], f"still running after SIGTERM: {[p.pid for p in alive]}"
@@ -175,7 +183,9 @@ def test_an_embedded_redis_that_dies_is_started_again(platform):
             break
         time.sleep(0.3)
     else:
-        pytest.fail("the embedded Redis did not come back")
+        state = [(p.pid, p.status()) for p in _children(process, "redis-server")]
+        healthy = _healthy(base)
+        pytest.fail(f"the embedded Redis did not come back: {state}, healthy: {healthy}\n{_stop(process)}")
     assert _worker(process) is not None and worker is not None
     output = _stop(process)
     assert "embedded Redis exited with status" in output and "embedded Redis restarted" in output
