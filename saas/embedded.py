@@ -15,10 +15,18 @@ from typing import Any
 
 import psycopg
 
+# Attachments per data directory in this process. pgserver keeps one handle per process and
+# stops the server when that handle is cleaned up, so a second attachment in the same process
+# (a command that attaches twice) must not stop the server under the first one's connections.
+_attached: dict[Path, int] = {}
+
 
 @dataclass
 class EmbeddedPostgres:
-    """A PostgreSQL 16 server from the `pgserver` wheel, listening on a Unix socket only."""
+    """A PostgreSQL 16 server from the `pgserver` wheel, listening on a Unix socket only.
+
+    The server stops when the last process attached to it detaches (pgserver counts the
+    processes; `_attached` counts the attachments within this one)."""
 
     datadir: Path
     _server: Any = None
@@ -32,13 +40,22 @@ class EmbeddedPostgres:
             import pgserver
 
             self.datadir.parent.mkdir(parents=True, exist_ok=True)
-            self._server = pgserver.get_server(self.datadir, cleanup_mode="stop")
-        return self._server.get_uri()
+            server = pgserver.get_server(self.datadir, cleanup_mode="stop")
+        key = self.datadir.resolve()
+        if self._server is None:
+            _attached[key] = _attached.get(key, 0) + 1
+        self._server = server
+        return server.get_uri()
 
     def stop(self) -> None:
-        if self._server is not None:
+        if self._server is None:
+            return
+        key = self.datadir.resolve()
+        _attached[key] = _attached.get(key, 1) - 1
+        if _attached[key] <= 0:
+            del _attached[key]
             self._server.cleanup()
-            self._server = None
+        self._server = None
 
 
 def ensure_database(server_uri: str, name: str) -> str:
@@ -123,6 +140,15 @@ class EmbeddedRedis:
             return bool(redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=0.5).ping())
         except redis.RedisError:
             return False
+
+    def exited(self) -> int | None:
+        """The exit status of the server this object started, once it exited; else None."""
+        return None if self._process is None else self._process.poll()
+
+    def restart(self) -> str:
+        """Start the server again after the one this object started exited."""
+        self._process = None
+        return self.start()
 
     def stop(self) -> None:
         if self._process is None:

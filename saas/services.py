@@ -12,12 +12,15 @@ EMBEDDED_DATABASE = "chamyeo"
 
 
 @contextmanager
-def attached_services(settings: Settings, *, redis: bool = True) -> Iterator[Settings]:
+def attached_services(
+    settings: Settings, *, redis: bool = True, started: list[EmbeddedRedis] | None = None
+) -> Iterator[Settings]:
     """Yield settings with concrete DATABASE_URL and REDIS_URL.
 
     Unset URLs mean the embedded servers under `settings.home`: started if not running,
     re-attached otherwise. A server this block started is stopped when it ends, unless
-    another process (such as `chamyeo up`) still holds it.
+    another process (such as `chamyeo up`) still holds it. An embedded Redis is added to
+    `started` (for a caller that supervises it).
     """
     with ExitStack() as stack:
         database_url = settings.database_url
@@ -31,4 +34,6 @@ def attached_services(settings: Settings, *, redis: bool = True) -> Iterator[Set
             embedded_redis = EmbeddedRedis(settings.home.resolve() / "redis")
             redis_url = embedded_redis.start()
             stack.callback(embedded_redis.stop)
+            if started is not None:
+                started.append(embedded_redis)
         yield settings.with_services(database_url=database_url, redis_url=redis_url or "")

@@ -12,9 +12,28 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
+class SettingsError(ValueError):
+    """The environment names settings the service cannot start with (one line says which)."""
+
+
+def cli_environment_default(env: Mapping[str, str] | None = None) -> str:
+    """What CHAMYEO_ENV defaults to for the command line: development when it attaches to the
+    embedded servers `chamyeo up` runs (no DATABASE_URL), production otherwise."""
+    env = os.environ if env is None else env
+    return "production" if env.get("DATABASE_URL", "").strip() else "development"
+
+
+def home_from_env(env: Mapping[str, str] | None = None) -> Path:
+    """CHAMYEO_HOME, without reading (or checking) any other setting."""
+    env = os.environ if env is None else env
+    return Path(env.get("CHAMYEO_HOME", "").strip() or ".chamyeo")
+
+
 @dataclass(frozen=True)
 class Settings:
-    environment: str = "development"  # development | test | production
+    # development | test | production. Production is the default: only `chamyeo up`, the
+    # command line attached to its embedded servers, and the tests choose another.
+    environment: str = "production"
     home: Path = Path(".chamyeo")
     database_url: str | None = None  # None: the embedded PostgreSQL under `home`
     redis_url: str | None = None  # None: the embedded Redis under `home`
@@ -34,6 +53,8 @@ class Settings:
     db_ping_after_idle_ms: int = 1000
     tenant_lookup_ttl_seconds: float = 5.0
     web_workers: int = 2
+    # RQ's worker TTL: its dequeue waits TTL-15 s and a Redis read times out after TTL-5 s.
+    worker_ttl_seconds: int = 420
     stripe_api_key: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None
     stripe_webhook_secret: str | None = field(default=None, repr=False)
@@ -41,6 +62,9 @@ class Settings:
     identity_hub_url: str | None = None
     # Encrypts IdP client secrets and the hub's signing keys; None: derived from secret_key.
     identity_encryption_key: str | None = field(default=None, repr=False)
+    # The test suite's IdPs (oidc-provider) run on loopback over http: only its settings set
+    # this, to let the hub reach them outside development. Never read from the environment.
+    outbound_loopback_for_tests: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -59,7 +83,11 @@ class Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, default_environment: str = "production"
+    ) -> Settings:
+        """The settings the environment names; CHAMYEO_ENV unset means `default_environment`
+        (production, unless the caller is one that chooses development explicitly)."""
         env = os.environ if env is None else env
         defaults = cls()
 
@@ -74,17 +102,17 @@ class Settings:
             try:
                 return int(raw)
             except ValueError:
-                raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+                raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
 
-        environment = text("CHAMYEO_ENV", defaults.environment) or "development"
+        environment = text("CHAMYEO_ENV", default_environment) or default_environment
         if environment not in {"development", "test", "production"}:
-            raise ValueError(f"CHAMYEO_ENV must be development, test or production, got {environment!r}")
+            raise SettingsError(f"CHAMYEO_ENV must be development, test or production, got {environment!r}")
         secret_key = text("SECRET_KEY", None)
         if secret_key is None and environment == "production":
-            raise ValueError("SECRET_KEY must be set in production")
+            raise SettingsError("SECRET_KEY must be set in production (CHAMYEO_ENV unset means production)")
         voter_key_secret = text("VOTER_KEY_SECRET", None)
         if voter_key_secret is None and environment == "production":
-            raise ValueError(
+            raise SettingsError(
                 "VOTER_KEY_SECRET must be set in production: it keys who has voted. A deployment "
                 "that ran before it existed sets it to its SECRET_KEY of that time, to keep its "
                 "voter keys; a new one gives it a random value of its own."
@@ -104,6 +132,7 @@ class Settings:
             db_pool_size=number("DB_POOL_SIZE", defaults.db_pool_size),
             db_ping_after_idle_ms=number("DB_PING_AFTER_IDLE_MS", defaults.db_ping_after_idle_ms),
             web_workers=number("WEB_WORKERS", defaults.web_workers),
+            worker_ttl_seconds=number("WORKER_TTL", defaults.worker_ttl_seconds),
             stripe_api_key=text("STRIPE_API_KEY", None),
             stripe_api_base=text("STRIPE_API_BASE", None),
             stripe_webhook_secret=text("STRIPE_WEBHOOK_SECRET", None),

@@ -53,6 +53,9 @@ def _clock_moment(config: pytest.Config) -> datetime | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # CHAMYEO_ENV unset means production: the tests choose theirs explicitly, for the commands
+    # they run in this process and the processes they start (a test may choose another).
+    os.environ["CHAMYEO_ENV"] = "test"
     moment = _clock_moment(config)
     if moment is not None:
         # time-machine moves every reading of the time in this process (the product's clock,
@@ -130,7 +133,9 @@ def settings() -> Iterator[Settings]:
         redis = EmbeddedRedis(TEST_HOME / f"redis-{os.getpid()}")
         redis_url = redis.start()
         stops.append(redis.stop)
-    yield Settings(
+    from saas.identity import outbound
+
+    test_settings = Settings(
         environment="test",
         home=TEST_HOME,
         database_url=database_url,
@@ -138,7 +143,10 @@ def settings() -> Iterator[Settings]:
         platform_domain="chamyeo.test",
         tenant_lookup_ttl_seconds=0.0,
         secret_key="test-secret",
+        outbound_loopback_for_tests=True,  # the identity tests' IdPs run on loopback
     )
+    outbound.configure(test_settings)  # for code the tests run outside an app context
+    yield test_settings
     admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "chamyeo_test_{os.getpid()}" WITH (FORCE)')

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 FAKE_API_KEY = "sk_test_chamyeo_fake"
 
 _configured: StripeGateway | None = None
+# Set once a command line process gave its settings: with no Stripe in them, current() then
+# refuses rather than reading settings from the environment a second time.
+_settings_given = False
 
 
 class BillingNotConfigured(RuntimeError):
@@ -184,6 +187,15 @@ def configure(settings: Settings) -> None:
     _configured = from_settings(settings)
 
 
+def configure_unless_set(settings: Settings) -> None:
+    """Configure from `settings` unless this process already has a gateway (a command line
+    process, whose settings are not the environment's alone)."""
+    global _settings_given
+    if _configured is None:
+        configure(settings)
+        _settings_given = True
+
+
 def use(gateway: StripeGateway | None) -> None:
     """Set this process's gateway (tests, and processes that build their own settings)."""
     global _configured
@@ -194,7 +206,7 @@ def current() -> StripeGateway:
     """This process's gateway. A worker process (which has no app) configures it from its
     environment on first use, as `provisioning.jobs` does for the database."""
     global _configured
-    if _configured is None:
+    if _configured is None and not _settings_given:
         from saas.settings import Settings
 
         _configured = from_settings(Settings.from_env())

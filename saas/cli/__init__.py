@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import traceback
 
 import click
 
@@ -43,6 +44,17 @@ class LazyGroup(click.Group):
             raise
         return getattr(module, attribute)
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; an error ends it with one line on stderr and exit status 1, never
+        a traceback: an expected one (settings, a server that does not answer) says what to
+        fix, an unexpected one where its traceback was written."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:  # noqa: BLE001 - the one place every command's error ends
+            raise click.ClickException(_one_line(error)) from None
+
     @staticmethod
     def _available(name: str) -> bool:
         module_name = COMMANDS[name].split(":")[0]
@@ -53,3 +65,50 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="chamyeo")
 def main() -> None:
     """Chamyeo: participatory-budgeting portals for every municipality."""
+
+
+def _one_line(error: Exception) -> str:
+    from saas.settings import SettingsError
+
+    if isinstance(error, SettingsError):
+        return f"settings: {error}"
+    expected = _unreachable_server(error)
+    if expected is not None:
+        return expected
+    log = _write_traceback(error)
+    where = f"; the traceback is in {log}" if log else ""
+    return f"unexpected error: {type(error).__name__}: {_first_line(error)}{where}"
+
+
+def _unreachable_server(error: Exception) -> str | None:
+    """One line for a database or Redis that cannot be reached or went away."""
+    import psycopg
+    import redis
+    from sqlalchemy.exc import DBAPIError
+
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    if isinstance(cause, psycopg.OperationalError):
+        return f"the database does not answer: {_first_line(cause)}"
+    if isinstance(cause, (redis.ConnectionError, redis.TimeoutError)):
+        return f"Redis does not answer: {_first_line(cause)}"
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
+def _write_traceback(error: Exception) -> str | None:
+    from saas import clock
+    from saas.settings import home_from_env
+
+    path = home_from_env() / "logs" / "cli-errors.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"--- {clock.now().isoformat()}\n")
+            log.write("".join(traceback.format_exception(error)))
+    except OSError:
+        return None
+    return str(path.resolve())

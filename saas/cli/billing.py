@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from saas.cli.context import attached_settings, database_engine
@@ -22,10 +23,20 @@ ACTOR = "cli"
 
 
 @contextmanager
+def _engine() -> Iterator[Engine]:
+    """The database engine, with this process's Stripe gateway taken from the same settings."""
+    from saas.billing import gateway
+
+    with attached_settings() as settings, database_engine(settings) as engine:
+        gateway.configure_unless_set(settings)
+        yield engine
+
+
+@contextmanager
 def _session() -> Iterator[Session]:
     from saas.tenancy.binding import session_without_tenant
 
-    with database_engine() as engine, session_without_tenant(engine) as session:
+    with _engine() as engine, session_without_tenant(engine) as session:
         yield session
 
 
@@ -262,7 +273,7 @@ def prepare_renewals() -> None:
     from saas.billing import jobs
     from saas.registry.models import Tenant
 
-    with database_engine() as engine, _refusals():
+    with _engine() as engine, _refusals():
         outcomes = jobs.prepare_renewals(engine)
         with _session() as session:
             slugs = {row.id: row.slug for row in session.execute(select(Tenant.id, Tenant.slug))}
@@ -289,7 +300,7 @@ def close_month(month: str | None) -> None:
     """Finalize and send the ministry's invoice of each program for the month."""
     from saas.billing import jobs
 
-    with database_engine() as engine, _refusals():
+    with _engine() as engine, _refusals():
         closed = jobs.close_month(_month(month), engine)
     if not closed:
         click.echo("no ministry invoice for that month")
@@ -304,7 +315,7 @@ def reconcile() -> None:
     """Compare Stripe's invoices with the ledger; print every difference (exit 1 if any)."""
     from saas.billing import jobs
 
-    with database_engine() as engine, _refusals():
+    with _engine() as engine, _refusals():
         differences = jobs.reconcile(engine)
     for d in differences:
         who = f"tenant {d['tenant_id']}" if d["tenant_id"] else f"program {d['program_id']}"

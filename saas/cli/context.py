@@ -2,25 +2,79 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from dataclasses import replace
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from saas.db import Database
 from saas.services import attached_services
-from saas.settings import Settings
+from saas.settings import Settings, cli_environment_default
+
+
+def _persistent_secret_key(home: Path) -> str:
+    path = home / "secret_key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _persistent_voter_key_secret(home: Path, inherited: str | None) -> str:
+    """The voter key secret kept under `home`, made once: `inherited` (the secret that keyed
+    the voter marks a home already holds, from before voter keys had a secret of their own)
+    or, for a new home, a random one, never the secret key."""
+    path = home / "voter_key_secret"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_text(inherited or secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def with_home_secrets(base: Settings, env: Mapping[str, str]) -> Settings:
+    """`base` with the secrets that the environment does not set taken from `base.home`,
+    where they are made once and kept (so voter keys and sessions survive restarts)."""
+    # A home that holds a secret key or a database was used before voter keys had a secret
+    # of their own: its voter marks are keyed with the secret key in effect, so that key
+    # becomes its voter key secret. A new home gets a random one.
+    used_before = (base.home / "secret_key").exists() or (base.home / "pg").exists()
+    if not env.get("SECRET_KEY", "").strip():
+        base = replace(base, secret_key=_persistent_secret_key(base.home))
+    if not env.get("VOTER_KEY_SECRET", "").strip():
+        inherited = base.secret_key if used_before else None
+        base = replace(base, voter_key_secret=_persistent_voter_key_secret(base.home, inherited))
+    return base
+
+
+def cli_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings of a command. Attached to the embedded servers (no DATABASE_URL), a
+    command works on the platform `chamyeo up` runs from CHAMYEO_HOME: development unless
+    CHAMYEO_ENV says otherwise, with the secrets kept there (so what it seals or keys, the
+    web server reads). Against named servers, the environment's settings: production unless
+    CHAMYEO_ENV says otherwise."""
+    env = os.environ if env is None else env
+    default = cli_environment_default(env)
+    settings = Settings.from_env(env, default_environment=default)
+    return settings if settings.database_url else with_home_secrets(settings, env)
 
 
 @contextmanager
 def attached_settings(*, redis: bool = False) -> Iterator[Settings]:
-    with attached_services(Settings.from_env(), redis=redis) as settings:
+    with attached_services(cli_settings(), redis=redis) as settings:
         yield settings
 
 
 @contextmanager
-def database_engine() -> Iterator[Engine]:
-    with attached_settings() as settings:
+def database_engine(attached: Settings | None = None) -> Iterator[Engine]:
+    """An engine on the database of `attached` (settings already attached), or of this
+    command's settings, attached for the block."""
+    with attached_settings() if attached is None else nullcontext(attached) as settings:
         database = Database()
         database.configure(settings)
         try:

@@ -29,6 +29,7 @@ def add(
     key, issuer, client_id, client_secret, display_name, tenant_slug, role_claim, mappings, pending
 ) -> None:
     """Register an upstream IdP (as the ministry: approved at once unless --pending)."""
+    from saas.identity import outbound
     from saas.identity.admin import ProviderRefused, do_register_provider
     from saas.identity.sealing import SecretBox
     from saas.identity.upstream import callback_url
@@ -38,9 +39,10 @@ def add(
     mapping = dict(m.split("=", 1) for m in mappings if "=" in m)
     with (
         attached_settings() as settings,
-        database_engine() as engine,
+        database_engine(settings) as engine,
         session_without_tenant(engine) as session,
     ):
+        outbound.configure(settings)  # its discovery request follows this command's settings
         tenant_id = None
         if tenant_slug:
             tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
@@ -98,12 +100,18 @@ def approve(key: str) -> None:
 @click.argument("key")
 def test_idp(key: str) -> None:
     """Read the IdP's discovery document and print what the hub would use."""
+    from saas.identity import outbound
     from saas.identity.admin import probe_provider
     from saas.identity.errors import SignInRefused
     from saas.identity.models import IdentityProvider
     from saas.tenancy.binding import session_without_tenant
 
-    with database_engine() as engine, session_without_tenant(engine) as session:
+    with (
+        attached_settings() as settings,
+        database_engine(settings) as engine,
+        session_without_tenant(engine) as session,
+    ):
+        outbound.configure(settings)
         provider = session.scalar(select(IdentityProvider).where(IdentityProvider.key == key))
         if provider is None:
             raise click.ClickException(f"no IdP {key!r}")
@@ -122,7 +130,7 @@ def rotate_keys() -> None:
 
     with (
         attached_settings() as settings,
-        database_engine() as engine,
+        database_engine(settings) as engine,
         session_without_tenant(engine) as session,
     ):
         click.echo(rotate_signing_key(session, SecretBox(settings), actor="cli"))

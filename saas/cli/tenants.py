@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from saas.cli.context import attached_settings
-from saas.settings import Settings
+from saas.cli.context import attached_settings, cli_settings
 
 
 def _session_and_queue():  # noqa: ANN202
@@ -118,7 +117,7 @@ def create(
                 domains=domains,
                 admin_email=admin_email,
                 job_id=new_job_id(),
-                platform_domain=Settings.from_env().platform_domain,
+                platform_domain=cli_settings().platform_domain,
                 actor="cli",
             )
         except (ProvisioningRefused, TenantConflict) as error:
@@ -162,7 +161,7 @@ def show(slug: str, as_json: bool) -> None:
 
     stack, _engine, session, _queues = _session_and_queue()
     with stack:
-        settings = stack.enter_context(attached_settings())
+        settings = cli_settings()  # not a second attachment: that one's end stopped the server
         try:
             tenant = tenant_by_slug(session, slug)
         except TenantNotFound as error:
@@ -318,7 +317,7 @@ def create_many(file, timeout: float, in_process: bool) -> None:  # noqa: ANN001
             rows,
             queue=queues.get("provisioning") if use_workers else None,
             timeout=timeout,
-            platform_domain=Settings.from_env().platform_domain,
+            platform_domain=cli_settings().platform_domain,
         )
     click.echo(report.summary())
     if report.problems:

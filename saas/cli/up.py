@@ -8,54 +8,17 @@ server (gunicorn) until Ctrl-C, and stops everything it started.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from saas.cli.context import with_home_secrets as _with_home_secrets
+from saas.embedded import EmbeddedRedis
 from saas.settings import Settings
-
-
-def _persistent_secret_key(home: Path) -> str:
-    path = home / "secret_key"
-    if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def _persistent_voter_key_secret(home: Path, inherited: str | None) -> str:
-    """The voter key secret kept under `home`, made once: `inherited` (the secret that keyed
-    the voter marks a home already holds, from before voter keys had a secret of their own)
-    or, for a new home, a random one, never the secret key."""
-    path = home / "voter_key_secret"
-    if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        path.write_text(inherited or secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def _with_home_secrets(base: Settings, env: Mapping[str, str]) -> Settings:
-    """`base` with the secrets that the environment does not set taken from `base.home`,
-    where they are made once and kept (so voter keys and sessions survive restarts)."""
-    # A home that holds a secret key or a database was used before voter keys had a secret
-    # of their own: its voter marks are keyed with the secret key in effect, so that key
-    # becomes its voter key secret. A new home gets a random one.
-    used_before = (base.home / "secret_key").exists() or (base.home / "pg").exists()
-    if not env.get("SECRET_KEY", "").strip():
-        base = replace(base, secret_key=_persistent_secret_key(base.home))
-    if not env.get("VOTER_KEY_SECRET", "").strip():
-        inherited = base.secret_key if used_before else None
-        base = replace(base, voter_key_secret=_persistent_voter_key_secret(base.home, inherited))
-    return base
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
@@ -77,15 +40,21 @@ def _child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]], timeout: float = 60) -> None:
+def _wait_healthy(
+    url: str, processes: list[subprocess.Popen[bytes]], servers: list[EmbeddedRedis], timeout: float = 60
+) -> None:
+    """Until `url` answers 200 (the embedded Redis supervised meanwhile); a process that stops
+    during start-up ends the start (a web server that cannot bind its port, say)."""
     import requests
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):
             raise click.ClickException("a process stopped during start-up; see its output above")
+        for server in servers:
+            _supervise_redis(server)
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            if requests.get(url, timeout=5).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -93,15 +62,110 @@ def _wait_healthy(url: str, processes: list[subprocess.Popen[bytes]], timeout: f
     raise click.ClickException(f"{url} did not answer within {timeout:.0f} s")
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+# A child that exits is started again after RESTART_FIRST_DELAY seconds, doubling up to
+# RESTART_MAX_DELAY for one that keeps exiting; one that stayed up STAYED_UP seconds starts over.
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+STAYED_UP = 60.0
+
+
+class _Child:
+    """One supervised process: its command, restarted with back-off whenever it exits."""
+
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], process: subprocess.Popen[bytes]
+    ) -> None:
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.process = process
+        self.started = time.monotonic()
+        self.delay = RESTART_FIRST_DELAY
+        self.restart_at: float | None = None
+
+    @classmethod
+    def start(cls, name: str, argv: list[str], env: dict[str, str]) -> _Child:
+        return cls(name, argv, env, subprocess.Popen(argv, env=env))
+
+    def supervise(self, now: float) -> None:
+        if self.restart_at is None:
+            code = self.process.poll()
+            if code is None:
+                return
+            if now - self.started >= STAYED_UP:
+                self.delay = RESTART_FIRST_DELAY
+            self.restart_at = now + self.delay
+            pid = self.process.pid
+            _log(f"{self.name} (pid {pid}) exited with status {code}; restarting in {self.delay:.0f} s")
+            self.delay = min(self.delay * 2, RESTART_MAX_DELAY)
+        elif now >= self.restart_at:
+            self.restart_at = None
+            self.process = subprocess.Popen(self.argv, env=self.env)
+            self.started = now
+            _log(f"{self.name} restarted (pid {self.process.pid})")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                _log(f"{self.name} (pid {self.process.pid}) did not stop within 15 s: killed")
+                self.process.kill()
+                self.process.wait()
+
+
+def _supervise_redis(server: EmbeddedRedis) -> None:
+    """Start the embedded Redis again if it exited (the worker and web server reconnect)."""
+    code = server.exited()
+    if code is None:
+        return
+    _log(f"embedded Redis exited with status {code}; restarting it")
+    try:
+        server.restart()
+    except RuntimeError as error:  # tried again on the next round
+        _log(str(error))
+        time.sleep(RESTART_FIRST_DELAY)
+        return
+    _log("embedded Redis restarted")
+
+
+def _log(message: str) -> None:
+    click.echo(f"chamyeo up: {message}", err=True)
+
+
+def _stop(children: list[_Child]) -> None:
+    """Stop the children one by one, the last started first (the web server before the
+    worker, the worker before the fake Stripe it may call)."""
+    for child in reversed(children):
+        child.stop()
+
+
+def _gunicorn_argv(settings: Settings) -> list[str]:
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(settings.web_workers),
+        # Threads: a sign-in calls this server back over HTTP (the hub's token
+        # endpoint, the development IdP), which a lone sync worker would deadlock.
+        "--threads",
+        "4",
+        "--bind",
+        f"{settings.host}:{settings.port}",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+    ]
+    # gunicorn's control socket (gunicornc) lives under our home, not the user's (~/.gunicorn).
+    control = (settings.home / "gunicorn.ctl").resolve()
+    if len(str(control)) < 100:  # a Unix socket's path holds at most 107 bytes
+        argv += ["--control-socket", str(control)]
+    else:
+        argv.append("--no-control-socket")
+    return [*argv, "saas.wsgi:app"]
 
 
 @click.command()
@@ -115,14 +179,16 @@ def up(no_demo: bool) -> None:
     from saas.schema.migrate import upgrade_control
     from saas.services import attached_services
 
-    base = _with_home_secrets(Settings.from_env(), os.environ)
+    # `chamyeo up` is the one server command that chooses development by itself.
+    base = _with_home_secrets(Settings.from_env(default_environment="development"), os.environ)
     stopping = False
 
     def request_stop(signum: int, frame: object) -> None:
         nonlocal stopping
         stopping = True
 
-    with attached_services(base) as settings:
+    embedded_redis: list[EmbeddedRedis] = []
+    with attached_services(base, started=embedded_redis) as settings:
         click.echo(f"database  {Database.describe(settings.database_url)}")
         click.echo(f"queue     {settings.redis_url}")
         database = Database()
@@ -130,52 +196,38 @@ def up(no_demo: bool) -> None:
         upgrade_control(database.engine)
         report = fleet.upgrade_all(database.engine, progress=click.echo)
         click.echo(f"migrations: control at head; {report.summary()}")
-        processes: list[subprocess.Popen[bytes]] = []
+        children: list[_Child] = []
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
         try:
             if not settings.stripe_api_key:  # offline: billing runs against our fake Stripe
                 from saas.billing.demo import start_fake_stripe
 
-                fake_stripe, settings = start_fake_stripe(settings, _child_env(settings))
-                processes.append(fake_stripe)
+                stripe_env = _child_env(settings)
+                fake_stripe, settings = start_fake_stripe(settings, stripe_env)
+                children.append(_Child("fake Stripe", list(fake_stripe.args), stripe_env, fake_stripe))
             env = _child_env(settings)
-            processes.append(subprocess.Popen([sys.executable, "-m", "saas.cli", "worker"], env=env))
+            children.append(_Child.start("worker", [sys.executable, "-m", "saas.cli", "worker"], env))
             queues = Queues()
             queues.configure(settings)
             credentials = None
             if not no_demo:
                 credentials = seed_demo(database.engine, queues, settings, echo=click.echo)
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "gunicorn",
-                        "--workers",
-                        str(settings.web_workers),
-                        # Threads: a sign-in calls this server back over HTTP (the hub's token
-                        # endpoint, the development IdP), which a lone sync worker would deadlock.
-                        "--threads",
-                        "4",
-                        "--bind",
-                        f"{settings.host}:{settings.port}",
-                        "--access-logfile",
-                        "-",
-                        "--graceful-timeout",
-                        "5",
-                        "saas.wsgi:app",
-                    ],
-                    env=env,
-                )
-            )
-            _wait_healthy(f"{settings.base_url}/healthz", processes)
+            children.append(_Child.start("web server", _gunicorn_argv(settings), env))
+            processes = [child.process for child in children]
+            _wait_healthy(f"{settings.base_url}/healthz", processes, embedded_redis)
             _print_welcome(settings, credentials)
-            while not stopping and all(p.poll() is None for p in processes):
+            # Until Ctrl-C / SIGTERM: a child that exits is restarted, not a reason to stop.
+            while not stopping:
+                now = time.monotonic()
+                for server in embedded_redis:
+                    _supervise_redis(server)
+                for child in children:
+                    child.supervise(now)
                 time.sleep(0.2)
         finally:
             click.echo("stopping …")
-            _stop(processes)
+            _stop(children)
             database.dispose()
     click.echo("stopped")
 

@@ -18,7 +18,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
 from saas.accounts.models import Role
-from saas.auth import actor, require_platform_role, require_tenant_role
+from saas.auth import actor, person, require_platform_role, require_tenant_role
 from saas.identity.admin import (
     ProviderConflict,
     ProviderRefused,
@@ -91,6 +91,11 @@ def _register(body: dict[str, Any], *, tenant_id: int | None, by_ministry: bool)
 
 
 def _probe(provider: IdentityProvider) -> dict[str, Any]:
+    from saas.extensions import queues
+    from saas.identity import probe_limit
+
+    # One person is one caller, whichever of their credentials they use.
+    probe_limit.check(queues.connection, idp_key=provider.key, caller=person() or actor())
     try:
         return probe_provider(provider)
     except SignInRefused as error:

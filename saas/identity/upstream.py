@@ -33,9 +33,8 @@ REQUIRED_METADATA = ("issuer", "authorization_endpoint", "token_endpoint", "jwks
 
 def fetch_discovery(metadata_url: str, *, expected_issuer: str | None = None) -> dict[str, Any]:
     """The IdP's discovery document; raises SignInRefused when it is unusable."""
-    outbound.require_public(metadata_url)
     try:
-        response = requests.get(metadata_url, timeout=HTTP_TIMEOUT)
+        response = outbound.session().get(metadata_url, timeout=HTTP_TIMEOUT)
         response.raise_for_status()
         document = response.json()
     except (requests.RequestException, ValueError) as error:
@@ -71,9 +70,8 @@ class _JwksCache:
             fresh_for = JWKS_MIN_REFRESH_SECONDS if refresh else JWKS_TTL_SECONDS
             if hit is not None and time.monotonic() - hit[0] < fresh_for:
                 return hit[1]
-        outbound.require_public(uri)
         try:
-            response = requests.get(uri, timeout=HTTP_TIMEOUT)
+            response = outbound.session().get(uri, timeout=HTTP_TIMEOUT)
             response.raise_for_status()
             keys = KeySet.import_key_set(response.json())
         except (requests.RequestException, ValueError) as error:
@@ -100,7 +98,8 @@ def callback_url(hub_url: str, provider: IdentityProvider) -> str:
 
 
 def _client(provider: IdentityProvider, box: SecretBox, redirect_uri: str) -> OAuth2Session:
-    return OAuth2Session(
+    """Authlib's client; its requests (the token request) go through the outbound checks."""
+    client = OAuth2Session(
         client_id=provider.client_id,
         client_secret=box.open(provider.client_secret_encrypted),
         scope=provider.scopes,
@@ -108,6 +107,8 @@ def _client(provider: IdentityProvider, box: SecretBox, redirect_uri: str) -> OA
         code_challenge_method="S256",
         token_endpoint_auth_method="client_secret_basic",
     )
+    outbound.mount(client)
+    return client
 
 
 def authorization_url(session: Session, provider: IdentityProvider, flow: SignInFlow, box: SecretBox) -> str:
@@ -153,7 +154,6 @@ def redeem_code(
     if not isinstance(code, str) or not code or len(code) > 2000:
         raise SignInRefused("the authorization response carries no code")
     client = _client(provider, box, flow.redirect_uri)
-    outbound.require_public(document["token_endpoint"])
     try:
         token = client.fetch_token(
             document["token_endpoint"], code=code, code_verifier=flow.code_verifier, timeout=HTTP_TIMEOUT

@@ -27,7 +27,9 @@ def _free_port() -> int:
 
 
 def _start(home: Path, port: int) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")}
+    # No CHAMYEO_ENV: `chamyeo up` chooses development by itself.
+    drop = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CHAMYEO_ENV")
+    env = {k: v for k, v in os.environ.items() if k not in drop}
     env.update(CHAMYEO_HOME=str(home), PORT=str(port), WEB_WORKERS="1")
     return subprocess.Popen(
         [sys.executable, "-m", "saas.cli", "up"],

@@ -25,12 +25,17 @@ def test_without_the_setting_the_voter_key_secret_is_never_the_secret_key():
     assert "s3cret" not in repr(settings) and settings.voter_key_secret not in repr(settings)
 
 
+def _as_up(env):
+    """Settings as `chamyeo up` reads them (it chooses development when CHAMYEO_ENV is unset)."""
+    return Settings.from_env(env, default_environment="development")
+
+
 def test_chamyeo_up_keeps_a_voter_key_secret_of_its_own_under_a_new_home(tmp_path):
     base = Settings.from_env({"CHAMYEO_ENV": "development", "CHAMYEO_HOME": str(tmp_path / "home")})
     first = _with_home_secrets(base, {})
     assert first.voter_key_secret != first.secret_key
     assert (tmp_path / "home" / "voter_key_secret").read_text() == first.voter_key_secret
-    again = _with_home_secrets(Settings.from_env({"CHAMYEO_HOME": str(tmp_path / "home")}), {})
+    again = _with_home_secrets(_as_up({"CHAMYEO_HOME": str(tmp_path / "home")}), {})
     assert (again.secret_key, again.voter_key_secret) == (first.secret_key, first.voter_key_secret)
 
 
@@ -40,15 +45,15 @@ def test_chamyeo_up_on_a_home_used_before_keeps_the_voter_keys_it_holds(tmp_path
     home = tmp_path / "home"
     home.mkdir()
     (home / "secret_key").write_text("the-old-secret-key")
-    settings = _with_home_secrets(Settings.from_env({"CHAMYEO_HOME": str(home)}), {})
+    settings = _with_home_secrets(_as_up({"CHAMYEO_HOME": str(home)}), {})
     assert settings.voter_key_secret == "the-old-secret-key"
     rotated = _with_home_secrets(
-        Settings.from_env({"CHAMYEO_HOME": str(home), "SECRET_KEY": "a-new-one"}), {"SECRET_KEY": "a-new-one"}
+        _as_up({"CHAMYEO_HOME": str(home), "SECRET_KEY": "a-new-one"}), {"SECRET_KEY": "a-new-one"}
     )
     assert (rotated.secret_key, rotated.voter_key_secret) == ("a-new-one", "the-old-secret-key")
 
 
 def test_a_voter_key_secret_set_in_the_environment_wins(tmp_path):
     env = {"CHAMYEO_HOME": str(tmp_path), "VOTER_KEY_SECRET": "from-env"}
-    assert _with_home_secrets(Settings.from_env(env), env).voter_key_secret == "from-env"
+    assert _with_home_secrets(_as_up(env), env).voter_key_secret == "from-env"
     assert not (tmp_path / "voter_key_secret").exists()

@@ -120,3 +120,37 @@ def test_testing_an_idp_reads_its_discovery_document_or_says_why_not(client, min
     )
     probe = client.post(f"{alpha.api}/identity-providers/{unreachable['key']}/test", headers=alpha.auth())
     assert probe.status_code == 422 and "not usable" in probe.json["message"]
+
+
+def test_testing_an_idp_is_rate_limited_per_idp_and_per_caller(client, ministry, make_tenant):
+    from saas.identity import probe_limit
+
+    city = make_tenant()
+    keys = []
+    for n in range(probe_limit.PER_CALLER // probe_limit.PER_IDP + 1):
+        body = _body(issuer=f"http://127.0.0.1:9/nothing-{city.slug}-{n}")
+        created = client.post(f"{city.api}/identity-providers", json=body, headers=city.auth())
+        assert created.status_code == 201, created.json
+        keys.append(body["key"])
+
+    def probe(key, headers=None, prefix=None):
+        url = f"{prefix or city.api}/identity-providers/{key}/test"
+        return client.post(url, headers=headers or city.auth())
+
+    for _ in range(probe_limit.PER_IDP):
+        assert probe(keys[0]).status_code == 422  # the IdP is not usable: tested, though
+    refused = probe(keys[0])
+    assert refused.status_code == 429, refused.json
+    assert refused.json["code"] == 429 and "Try again in" in refused.json["message"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= probe_limit.WINDOW_SECONDS
+    # The limit is the IdP's: another caller (the ministry) testing it is refused too.
+    assert probe(keys[0], ministry, "/api/v1").status_code == 429
+
+    # Per caller: across IdPs, at most PER_CALLER tests (the refused ones count as tries).
+    tried = probe_limit.PER_IDP + 1
+    statuses = []
+    for key in keys[1:]:
+        for _ in range(probe_limit.PER_IDP):
+            statuses.append(probe(key).status_code)
+    allowed = probe_limit.PER_CALLER - tried
+    assert statuses[:allowed] == [422] * allowed and set(statuses[allowed:]) == {429}

@@ -3,6 +3,8 @@ and tokens that do not verify cannot make the hub refetch the JWKS on every requ
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
@@ -34,7 +36,7 @@ def idp(monkeypatch):
         state["fetches"] += 1
         return _Response(KeySet(state["keys"]).as_dict(private=False))
 
-    monkeypatch.setattr(upstream.requests, "get", get)
+    monkeypatch.setattr(upstream.outbound, "session", lambda: SimpleNamespace(get=get))
     monkeypatch.setattr(upstream, "jwks_cache", upstream._JwksCache())
     return state
 

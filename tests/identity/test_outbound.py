@@ -13,7 +13,8 @@ from saas.identity.upstream import fetch_discovery
 @pytest.fixture
 def production_app(app, settings, monkeypatch):
     """The test app, configured as in production for the duration of a test."""
-    monkeypatch.setitem(app.config, "CHAMYEO_SETTINGS", replace(settings, environment="production"))
+    production = replace(settings, environment="production", outbound_loopback_for_tests=False)
+    monkeypatch.setitem(app.config, "CHAMYEO_SETTINGS", production)
     return app
 
 
@@ -46,7 +47,26 @@ def test_a_discovery_document_on_loopback_is_refused_in_production_before_any_re
         fetch_discovery("https://127.0.0.1:9/.well-known/openid-configuration")
 
 
-def test_outside_production_loopback_idps_are_fetched(app):
+def test_the_checks_apply_in_every_environment_but_development(app, settings, monkeypatch):
+    for environment, checked in (("test", True), ("production", True), ("development", False)):
+        plain = replace(settings, environment=environment, outbound_loopback_for_tests=False)
+        monkeypatch.setitem(app.config, "CHAMYEO_SETTINGS", plain)
+        with app.app_context():
+            if checked:
+                with pytest.raises(SignInRefused, match="not an https URL"):
+                    outbound.require_public("http://127.0.0.1:9/.well-known/openid-configuration")
+            else:
+                outbound.require_public("http://127.0.0.1:9/.well-known/openid-configuration")
+
+
+def test_without_an_app_or_settings_the_checks_apply(monkeypatch):
+    monkeypatch.setattr(outbound, "_process_settings", None)
+    with pytest.raises(SignInRefused, match="not a public address"):
+        outbound.require_public("https://127.0.0.1/.well-known/openid-configuration")
+
+
+def test_the_test_suites_loopback_idps_are_fetched(app):
+    """The suite's settings let the hub reach its oidc-provider peers on loopback."""
     with app.app_context():
         outbound.require_public("http://127.0.0.1:9/.well-known/openid-configuration")
         with pytest.raises(SignInRefused, match="could not be read"):
