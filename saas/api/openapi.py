@@ -47,8 +47,24 @@ KNOWN_REFUSALS: dict[tuple[str, str], dict[int, str]] = {
     ("POST", "/api/v1/billing/programs/{program_id}/rates"): {409: "the rate version is refused"},
     ("POST", "/api/v1/billing/programs/{program_id}/tiers"): {409: "the assignment is refused"},
     ("POST", "/billing/stripe/webhook"): {404: "webhooks are not configured here"},
-    ("POST", "/api/v1/identity-providers/{key}/test"): {422: "the IdP is not usable"},
-    ("POST", "/t/{slug}/api/v1/identity-providers/{key}/test"): {422: "the IdP is not usable"},
+    ("POST", "/api/v1/identity-providers/{key}/test"): {
+        422: "the IdP is not usable",
+        429: "too many tests of this IdP, or by this caller (Retry-After says when to try again)",
+    },
+    ("POST", "/t/{slug}/api/v1/identity-providers/{key}/test"): {
+        422: "the IdP is not usable",
+        429: "too many tests of this IdP, or by this caller (Retry-After says when to try again)",
+    },
+    ("PUT", "/api/v1/tenants/{slug}/domains"): {409: "a domain belongs to another tenant"},
+    ("POST", "/api/v1/tenants/{slug}/invitation"): {
+        409: "the tenant was created without a municipal admin, or is not built"
+    },
+    ("POST", "/t/{slug}/api/v1/invitations/{code}/accept"): {
+        401: "sign in at this portal (through the hub) as the invited person first",
+        403: "the invitation is for another person",
+        409: "the invitation was accepted already",
+        410: "the invitation has expired",
+    },
     ("POST", "/api/v1/tenants/{slug}/template-upgrade"): {
         409: "the tenant is not active",
         422: "the template version is refused",
