@@ -56,3 +56,16 @@ def operations(app, client, slug: str = "alpha") -> list[Operation]:
             access = access_of(app.view_functions[endpoint], method)
             found.append(Operation(method.upper(), path, url, access, operation))
     return found
+
+
+def credential_for(op: Operation, alpha: Any, platform_tokens: dict[str, str]) -> dict[str, str]:
+    """A fixture credential the operation's role rule lets through (none for a public one), so
+    what gets judged is the input, not the caller."""
+    if op.access is None:
+        return {}
+    for role in op.access.roles:
+        if op.url.startswith("/t/") and role.value in alpha.tokens:
+            return alpha.auth(role.value)
+        if not op.url.startswith("/t/") and role.value in platform_tokens:
+            return {"Authorization": f"Bearer {platform_tokens[role.value]}"}
+    raise AssertionError(f"no fixture credential for {op}")

@@ -6,7 +6,6 @@ not support pytest 9 yet, so the loop is ours)."""
 
 import json
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
@@ -14,19 +13,6 @@ from schemathesis.generation import GenerationMode
 from saas.tenancy.slugs import is_valid_slug
 
 EXAMPLES_PER_OPERATION_AND_MODE = 10
-
-
-@pytest.fixture
-def no_default_plan_left(engine):
-    """Fuzzed requests may mark a billing plan as the default; later tests provision tenants
-    without a Stripe gateway, so the default is cleared afterwards."""
-    yield
-    from sqlalchemy import update
-
-    from saas.billing.models import Plan
-
-    with engine.begin() as connection:
-        connection.execute(update(Plan).values(is_default=False))
 
 
 def test_no_input_makes_the_api_fail_with_5xx(app, alpha, beta, platform_tokens, no_default_plan_left):
@@ -104,14 +90,14 @@ def _hostile_bodies(operation) -> list[tuple[str, str | bytes, tuple[int, ...]]]
 def test_hostile_shapes_in_every_body_and_url_get_a_json_4xx(app, client, alpha, platform_tokens):
     """Every operation of the document (a route added later too) gets each hostile shape
     with a credential its role rule lets through, so the body, not the role, is judged."""
-    from tests.foundation.api_routes import operations
+    from tests.foundation.api_routes import credential_for, operations
 
     document = client.get("/api/openapi.json").get_json()
     schemas = document["components"]["schemas"]
     wrong = []
     found = operations(app, client)
     for op in found:
-        headers = _credential(op, alpha, platform_tokens)
+        headers = credential_for(op, alpha, platform_tokens)
         if op.takes_body:
             operation = dict(op.operation)
             body = operation["requestBody"]["content"].get("application/json", {}).get("schema", {})
@@ -140,14 +126,3 @@ def test_hostile_shapes_in_every_body_and_url_get_a_json_4xx(app, client, alpha,
             wrong.append(f"{op} [NUL in the query] -> {response.status_code}")
     assert len(found) >= 60
     assert wrong == []
-
-
-def _credential(op, alpha, platform_tokens) -> dict[str, str]:
-    if op.access is None:
-        return {}
-    for role in op.access.roles:
-        if op.url.startswith("/t/") and role.value in alpha.tokens:
-            return alpha.auth(role.value)
-        if not op.url.startswith("/t/") and role.value in platform_tokens:
-            return {"Authorization": f"Bearer {platform_tokens[role.value]}"}
-    raise AssertionError(f"no fixture credential for {op}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from saas.api.bodies import MAX_JSON_DEPTH, HostileBody, load_json_body
-from tests.foundation.api_routes import operations
+from tests.foundation.api_routes import credential_for, operations
 
 DEEP = "[" * 5000 + "]" * 5000
 DEEP_OBJECT = '{"a":' * 3000 + "1" + "}" * 3000
@@ -19,18 +19,6 @@ def _send(client, op, raw, headers):
     return client.open(
         op.url, method=op.method, data=raw, headers={**headers, "Content-Type": "application/json"}
     )
-
-
-def _credential_for(op, alpha, platform_tokens):
-    """A credential the route's role rule lets through, so the body is what gets judged."""
-    if op.access is None:
-        return {}
-    for role in op.access.roles:
-        if op.url.startswith("/t/") and role.value in alpha.tokens:
-            return alpha.auth(role.value)
-        if not op.url.startswith("/t/") and role.value in platform_tokens:
-            return {"Authorization": f"Bearer {platform_tokens[role.value]}"}
-    raise AssertionError(f"no fixture credential for {op}")
 
 
 @pytest.mark.parametrize(
@@ -45,7 +33,7 @@ def test_every_body_route_refuses_hostile_json_with_a_json_4xx(
     body_operations = [op for op in operations(app, client) if op.takes_body]
     assert len(body_operations) >= 30
     for op in body_operations:
-        response = _send(client, op, raw, _credential_for(op, alpha, platform_tokens))
+        response = _send(client, op, raw, credential_for(op, alpha, platform_tokens))
         body = response.get_json(silent=True) or {}
         if response.status_code != status or body.get("code") != status or not body.get("message"):
             wrong.append(f"{op} -> {response.status_code} {response.get_data(as_text=True)[:120]}")

@@ -130,19 +130,6 @@ parameters = {{ "path.slug" = "{control_slug}" }}
     return path
 
 
-@pytest.fixture
-def no_default_plan_left(engine):
-    """Fuzzed requests may mark a billing plan as the default; later tests provision tenants
-    without a Stripe gateway, so the default is cleared afterwards."""
-    yield
-    from sqlalchemy import update
-
-    from saas.billing.models import Plan
-
-    with engine.begin() as connection:
-        connection.execute(update(Plan).values(is_default=False))
-
-
 def test_schemathesis_finds_nothing_against_a_live_server(
     live_server, client, make_tenant, platform_tokens, tmp_path, no_default_plan_left
 ):
