@@ -94,6 +94,10 @@ def test_a_national_sign_in_at_the_basic_assurance_cannot_vote_online(app, hub, 
     body = refused.json()
     assert body["code"] == 403 and "identity was verified" in body["message"]
     assert "urn:chamyeo:acr:verified" in body["message"] and "urn:chamyeo:acr:basic" in body["message"]
+    # The assurance is checked before the ballot is read: an invalid one gets the same 403.
+    invalid = browser.http.post(f"{hub.portal(tenant.slug)}{path}/votes", json={"choices": "x"}, timeout=10)
+    assert invalid.status_code == 403, invalid.text[:300]
+    assert invalid.json()["errors"] == {"acr": ["needs urn:chamyeo:acr:verified"]}
     # Refused before anything was written: the person can still vote on site.
     card = browser.http.get(f"{hub.portal(tenant.slug)}{path}/voter-card", timeout=10).json()
     assert card["voted"] is None
