@@ -8,15 +8,20 @@ import stripe
 from tests.billing.conftest import WEBHOOK_SECRET
 
 
-@pytest.mark.parametrize("body", [[], [{"id": "evt_1", "type": "invoice.paid"}], "evt", 7, None, {}])
-def test_a_signed_body_that_is_no_event_object_is_400(webhook_app, body):
+def _post_signed(webhook_app, body):
+    """POST `body` as JSON to the webhook, correctly signed with the test secret."""
     payload = json.dumps(body)
     header = stripe.WebhookSignature.generate_signature_header(payload, WEBHOOK_SECRET)
-    response = webhook_app.test_client().post(
+    return webhook_app.test_client().post(
         "/billing/stripe/webhook",
         data=payload,
         headers={"Stripe-Signature": header, "Content-Type": "application/json"},
     )
+
+
+@pytest.mark.parametrize("body", [[], [{"id": "evt_1", "type": "invoice.paid"}], "evt", 7, None, {}])
+def test_a_signed_body_that_is_no_event_object_is_400(webhook_app, body):
+    response = _post_signed(webhook_app, body)
     assert response.status_code == 400, response.get_data(as_text=True)
     assert "not a Stripe event" in response.get_json()["message"]
 
@@ -37,12 +42,6 @@ def test_a_signed_body_that_is_no_event_object_is_400(webhook_app, body):
     ],
 )
 def test_a_signed_event_of_the_wrong_shape_is_400(webhook_app, body):
-    payload = json.dumps(body)
-    header = stripe.WebhookSignature.generate_signature_header(payload, WEBHOOK_SECRET)
-    response = webhook_app.test_client().post(
-        "/billing/stripe/webhook",
-        data=payload,
-        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
-    )
+    response = _post_signed(webhook_app, body)
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["message"].startswith("Refused")
