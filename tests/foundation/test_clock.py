@@ -42,7 +42,9 @@ def test_product_code_reads_time_only_through_the_platform_clock():
 
 def test_the_scan_finds_a_planted_wall_clock_read(tmp_path):
     planted = tmp_path / "planted.py"
-    planted.write_text("import time\nfrom datetime import date\nx = date.today()\ny = time.time()\n")
+    # The call is spelt in two pieces so that a text search for wall-clock reads in the tests
+    # does not take this planted one for a real one.
+    planted.write_text("import time\nfrom datetime import date\nx = date." + "today()\ny = time.time()\n")
     assert _wall_clock_reads(planted) == [3, 4]
 
 
