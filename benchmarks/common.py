@@ -38,7 +38,7 @@ def redis_url() -> str:
 
 
 def settings_for(database_url: str):  # noqa: ANN201
-    from saas.settings import Settings
+    from saas.core.settings import Settings
 
     return Settings(environment="test", database_url=database_url, redis_url=redis_url(), secret_key="bench")
 

@@ -29,7 +29,7 @@ REGIONS = ("11680", "41110", "26440", "11110", "47130", "36110", "26110", "28177
 
 def _register(engine, slug: str, region: str, template: str = "neighbourhood", job_id=None) -> None:  # noqa: ANN001
     from provisioning.services import do_register_tenant
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
         do_register_tenant(
@@ -55,12 +55,12 @@ def measure(engine, queues, label: str, samples: int) -> dict[str, dict[str, flo
     from provisioning.jobs import enqueue_provisioning, new_job_id
     from provisioning.runner import run_provisioning
     from provisioning.services import do_delete_tenant_irreversibly
+    from saas.core.tenancy.binding import session_without_tenant
     from saas.schema.migrate import (
         create_tenant_schema_in_transaction,
         head_statements,
         migrate_schema_via_env_py,
     )
-    from saas.tenancy.binding import session_without_tenant
 
     db_ms, job_ms, head_ms, naive_ms, delete_ms = [], [], [], [], []
     _, statements = head_statements(engine)
@@ -111,7 +111,7 @@ def measure(engine, queues, label: str, samples: int) -> dict[str, dict[str, flo
 
 def bulk(engine, queues, start: int, count: int) -> tuple[float, int]:  # noqa: ANN001
     from provisioning.bulk import OnboardingRow, onboard_many
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     templates = ("neighbourhood", "citywide", "youth")
     rows = [
@@ -165,8 +165,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    from saas.db import Database
-    from saas.queue import Queues
+    from saas.core.db import Database
+    from saas.core.queue import Queues
     from saas.schema.migrate import head_statements, upgrade_control
 
     settings = settings_for(fresh_database("chamyeo_bench_provisioning"))

@@ -54,9 +54,9 @@ def _setup(settings):
     from provisioning.services import do_register_tenant
     from saas.accounts.models import Role
     from saas.accounts.tokens import create_token
-    from saas.db import Database
+    from saas.core.db import Database
+    from saas.core.tenancy.binding import session_without_tenant
     from saas.schema.migrate import upgrade_control
-    from saas.tenancy.binding import session_without_tenant
 
     database = Database()
     database.configure(settings)
@@ -364,7 +364,7 @@ def main() -> None:
     )
     options = parser.parse_args()
 
-    from saas.settings import Settings
+    from saas.core.settings import Settings
 
     database_url = fresh_database("chamyeo_bench_voting")
     settings = Settings(
@@ -425,7 +425,7 @@ def main() -> None:
         ]
         _alternate(options, lanes)
 
-        from saas.tenancy.binding import tenant_session
+        from saas.core.tenancy.binding import tenant_session
         from tenants.voting.models import Ballot, VoterMark
 
         with tenant_session(database.engine, "bench") as session:

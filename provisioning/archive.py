@@ -23,8 +23,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
-from saas import clock
-from saas.audit import services as audit
+from saas.core import clock
+from saas.core.audit import services as audit
+from saas.core.tenancy.binding import tenant_session
+from saas.core.tenancy.slugs import InvalidSlug, schema_for, validate_slug
 from saas.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
 from saas.schema.migrate import (
     create_tenant_schema_in_transaction,
@@ -34,8 +36,6 @@ from saas.schema.migrate import (
 )
 from saas.schema.models import tenant_metadata
 from saas.schema.tables import TenantHead
-from saas.tenancy.binding import tenant_session
-from saas.tenancy.slugs import InvalidSlug, schema_for, validate_slug
 
 FORMAT = "chamyeo-tenant-export"
 FORMAT_VERSION = 1

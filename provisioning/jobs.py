@@ -22,8 +22,8 @@ _JOB_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 @functools.cache
 def _engine() -> Engine:
     # One engine per worker process, from the settings the worker was started with.
-    from saas.db import Database
-    from saas.settings import Settings
+    from saas.core.db import Database
+    from saas.core.settings import Settings
 
     database = Database()
     database.configure(Settings.from_env())
@@ -48,8 +48,8 @@ def preload_for_forked_jobs() -> None:
     import saas.billing.services.subscriptions  # noqa: F401
     from provisioning.templates import list_templates
     from saas import regions
+    from saas.core.settings import Settings  # noqa: F401 - the job's engine reads it
     from saas.schema.migrate import tenant_head_revision
-    from saas.settings import Settings  # noqa: F401 - the job's engine reads it
 
     list_templates()
     regions.all_local_governments()

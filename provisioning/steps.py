@@ -18,11 +18,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from provisioning.templates import get_template
-from saas import clock, regions
-from saas.audit import services as audit
+from saas import regions
+from saas.core import clock
+from saas.core.audit import services as audit
+from saas.core.tenancy.slugs import schema_for
 from saas.registry.models import Tenant, TenantStatus
 from saas.schema.migrate import create_tenant_schema_in_transaction, head_statements
-from saas.tenancy.slugs import schema_for
 from tenants.people.models import Member
 from tenants.portal.models import Category, District, Page, PhasePlan, PortalSetting
 

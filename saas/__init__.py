@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flask import Flask
 
-    from saas.settings import Settings
+    from saas.core.settings import Settings
 
 API_TITLE = "Chamyeo"
 API_VERSION = "v1"
@@ -19,16 +19,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     from flask import Flask
 
     from saas import health
-    from saas.api.bodies import refuse_hostile_json_body
-    from saas.api.converters import OPENAPI_ID, IdConverter
-    from saas.api.errors import refuse_nul_in_url
-    from saas.auth import check_access_before_the_body
-    from saas.extensions import api, db, queues
-    from saas.no_cookie_session import NoCookieSession
-    from saas.settings import Settings
-    from saas.tenancy import web as tenancy_web
-    from saas.tenancy.context import close_request_session
-    from saas.tenancy.slugs import SLUG_PATTERN
+    from saas.core.api.bodies import refuse_hostile_json_body
+    from saas.core.api.converters import OPENAPI_ID, IdConverter
+    from saas.core.api.errors import refuse_nul_in_url
+    from saas.core.auth import check_access_before_the_body
+    from saas.core.extensions import api, db, queues
+    from saas.core.no_cookie_session import NoCookieSession
+    from saas.core.settings import Settings
+    from saas.core.tenancy import web as tenancy_web
+    from saas.core.tenancy.context import close_request_session
+    from saas.core.tenancy.slugs import SLUG_PATTERN
     from tenants import errors as tenant_errors
 
     settings = settings or Settings.from_env()
@@ -75,14 +75,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     health.init_app(app)
     tenant_errors.init_app(app)
     _register_blueprints(app)
-    from saas.api import docs_assets
+    from saas.core.api import docs_assets
 
     docs_assets.init_app(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
-    from saas.extensions import api
+    from saas.core.extensions import api
     from saas.identity import api as identity_api
     from saas.identity import dev_idp
     from saas.identity import portal as identity_portal

@@ -30,7 +30,7 @@ def _queue_probe() -> redis.Redis:
 
 
 def check() -> tuple[dict[str, Any], int]:
-    from saas.extensions import db
+    from saas.core.extensions import db
 
     parts = {"database": "ok", "queue": "ok"}
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from saas.core.settings import Settings
 from saas.embedded import EmbeddedPostgres, EmbeddedRedis, ensure_database
-from saas.settings import Settings
 
 EMBEDDED_DATABASE = "chamyeo"
 

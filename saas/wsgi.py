@@ -7,7 +7,7 @@ without SECRET_KEY, say) end the process with one line naming what is missing.""
 import sys
 
 from saas import create_app
-from saas.settings import Settings
+from saas.core.settings import Settings
 
 try:
     _settings = Settings.from_env()

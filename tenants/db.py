@@ -1,6 +1,6 @@
 """The declarative base of tenant tables.
 
-Tenant tables have no schema in their declaration: `saas.tenancy.binding` maps them to
+Tenant tables have no schema in their declaration: `saas.core.tenancy.binding` maps them to
 `t_<slug>` per unit of work. Keys are bigint and foreign keys stay inside the tenant schema
 (or point at control tables that can become Citus reference tables).
 """
@@ -8,7 +8,7 @@ Tenant tables have no schema in their declaration: `saas.tenancy.binding` maps t
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from saas.db import NAMING_CONVENTION
+from saas.core.db import NAMING_CONVENTION
 
 
 class TenantBase(DeclarativeBase):

@@ -48,7 +48,7 @@ def init_app(app: Any) -> None:
     from flask_smorest import abort
     from werkzeug.exceptions import HTTPException
 
-    from saas.extensions import api
+    from saas.core.extensions import api
 
     @app.errorhandler(PortalError)
     def _portal_error(error: PortalError):  # noqa: ANN202

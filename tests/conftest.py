@@ -21,7 +21,7 @@ import pytest
 import time_machine
 from sqlalchemy.engine import make_url
 
-from saas.settings import Settings
+from saas.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_HOME = ROOT / ".chamyeo" / "test"
@@ -105,7 +105,7 @@ def scratch_engine(settings: Settings) -> Iterator:
     run migrations from an earlier revision)."""
     from sqlalchemy import create_engine
 
-    from saas.db import sqlalchemy_url
+    from saas.core.db import sqlalchemy_url
 
     name = f"chamyeo_scratch_{os.getpid()}"
     engine = create_engine(sqlalchemy_url(_fresh_database(settings.database_url, name)))
@@ -157,7 +157,7 @@ def settings() -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 def engine(settings: Settings):
-    from saas.db import Database
+    from saas.core.db import Database
     from saas.schema.migrate import upgrade_control
 
     database = Database()
@@ -174,7 +174,7 @@ def app(settings: Settings, engine):
     application = create_app(settings)
     application.config["TESTING"] = True
     yield application
-    from saas.extensions import db
+    from saas.core.extensions import db
 
     db.dispose()
 
@@ -251,7 +251,7 @@ def _tenants_of_named_regions_go_with_their_test(request: pytest.FixtureRequest)
         return
     from provisioning.errors import TenantNotFound
     from provisioning.services import do_delete_tenant_irreversibly
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     engine = request.getfixturevalue("engine")
     while _short_lived:
@@ -272,7 +272,7 @@ def make_tenant(engine, settings, free_region):
     from provisioning.services import do_register_tenant
     from saas.accounts.models import Role
     from saas.accounts.tokens import create_token
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     def make(
         slug: str | None = None,
@@ -317,8 +317,8 @@ def make_tenant(engine, settings, free_region):
 
 def _colliding_data(tenant: FixtureTenant, engine, person: str) -> None:
     """The same e-mail and page title in both fixture tenants; only the person differs."""
-    from saas.tenancy.binding import tenant_session
-    from saas.tenancy.context import TenantRef  # noqa: F401 - documents what services expect
+    from saas.core.tenancy.binding import tenant_session
+    from saas.core.tenancy.context import TenantRef  # noqa: F401 - documents what services expect
     from tenants.people.models import Member
     from tenants.portal.models import Page
 
@@ -354,7 +354,7 @@ def beta(make_tenant, engine) -> FixtureTenant:
 def platform_tokens(engine) -> dict[str, str]:
     from saas.accounts.models import Role
     from saas.accounts.tokens import create_token
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     tokens = {}
     with session_without_tenant(engine) as session:

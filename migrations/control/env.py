@@ -4,7 +4,7 @@ connection in `config.attributes["connection"]`."""
 from alembic import context
 from sqlalchemy import text
 
-from saas.db import CONTROL_SCHEMA
+from saas.core.db import CONTROL_SCHEMA
 from saas.schema.models import control_metadata
 
 config = context.config

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import ControlBase, stamped
+from saas.core.db import ControlBase, stamped
 
 
 class Role(enum.StrEnum):

@@ -10,10 +10,10 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from saas import clock
 from saas.accounts.models import ApiToken, Role
-from saas.audit import services as audit
-from saas.tenancy.binding import DriverStatement
+from saas.core import clock
+from saas.core.audit import services as audit
+from saas.core.tenancy.binding import DriverStatement
 
 TOKEN_PREFIX = "chy_"
 

@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     """Register the billing API and point the gateway at the configured Stripe."""
     from saas.billing import gateway
     from saas.billing.views import control_blp, tenant_blp, webhook_blp
-    from saas.extensions import api
+    from saas.core.extensions import api
 
     gateway.configure(app.config["CHAMYEO_SETTINGS"])
     for blueprint in (control_blp, tenant_blp, webhook_blp):

@@ -12,12 +12,12 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas import clock
 from saas.billing.gateway import StripeGateway
 from saas.billing.models import Plan, Subscription, SubsidyProgram
 from saas.billing.services import programs, subscriptions
+from saas.core import clock
+from saas.core.settings import Settings
 from saas.registry.models import Tenant, TenantStatus
-from saas.settings import Settings
 
 DEMO_PLAN = {"code": "demo-basic", "name": "참여 포털 기본 (demo)", "amount": 1_200_000, "interval": "month"}
 # Rates by fiscal independence (재정자립도): the poorer the municipality, the larger the share.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import stripe
 
 if TYPE_CHECKING:
-    from saas.settings import Settings
+    from saas.core.settings import Settings
 
 # Used against our own fake, which checks only the key's prefix.
 FAKE_API_KEY = "sk_test_chamyeo_fake"
@@ -207,7 +207,7 @@ def current() -> StripeGateway:
     environment on first use, as `provisioning.jobs` does for the database."""
     global _configured
     if _configured is None and not _settings_given:
-        from saas.settings import Settings
+        from saas.core.settings import Settings
 
         _configured = from_settings(Settings.from_env())
     if _configured is None:

@@ -13,12 +13,12 @@ import stripe
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from saas import clock
 from saas.billing import gateway as billing_gateway
 from saas.billing import reconciliation, webhooks
 from saas.billing.models import BillingInvoice, Subscription, SubsidyProgram
 from saas.billing.services import subsidy
-from saas.tenancy.binding import session_without_tenant
+from saas.core import clock
+from saas.core.tenancy.binding import session_without_tenant
 
 JOB_TIMEOUT_SECONDS = 300
 log = logging.getLogger(__name__)
@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 @functools.cache
 def _engine() -> Engine:
-    from saas.db import Database
-    from saas.settings import Settings
+    from saas.core.db import Database
+    from saas.core.settings import Settings
 
     database = Database()
     database.configure(Settings.from_env())

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from saas.db import ControlBase, stamped
+from saas.core.db import ControlBase, stamped
 
 CURRENCY = "krw"  # KRW has no minor unit: every amount is an integer number of won
 

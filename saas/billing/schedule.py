@@ -17,8 +17,8 @@ from typing import Any
 
 from rq import Callback
 
-from saas import clock
 from saas.billing import jobs
+from saas.core import clock
 
 # Long enough to outlive the period it marks; short enough that Redis forgets old periods.
 DAY_MARK_SECONDS = 3 * 86400

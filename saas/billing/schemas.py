@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from saas.api.schemas import InputSchema
+from saas.core.api.schemas import InputSchema
 
 WON = {"validate": ma.validate.Range(min=0, max=10**15), "strict": True}
 CODE = {"validate": ma.validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$")}

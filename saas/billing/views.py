@@ -14,15 +14,15 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
 from saas.accounts.models import Role
-from saas.auth import actor, require_platform_role, require_tenant_role
 from saas.billing import gateway as billing_gateway
 from saas.billing import jobs, schemas, webhooks
 from saas.billing.models import Plan, SubsidyProgram
 from saas.billing.services import ledger, programs, reports, subscriptions
-from saas.extensions import queues
+from saas.core.auth import actor, require_platform_role, require_tenant_role
+from saas.core.extensions import queues
+from saas.core.tenancy.context import current_tenant, db_session
+from saas.core.tenancy.web import tenant_blueprint
 from saas.registry.models import Tenant
-from saas.tenancy.context import current_tenant, db_session
-from saas.tenancy.web import tenant_blueprint
 
 BEARER = [{"bearer": []}]
 READERS = (Role.MINISTRY_ADMIN, Role.AUDITOR)

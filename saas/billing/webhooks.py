@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from saas import clock
 from saas.billing.gateway import StripeGateway
 from saas.billing.models import StripeEvent
 from saas.billing.services import subscriptions, subsidy
+from saas.core import clock
 
 
 class WebhookRefused(Exception):

@@ -68,7 +68,7 @@ def main() -> None:
 
 
 def _one_line(error: Exception) -> str:
-    from saas.settings import SettingsError
+    from saas.core.settings import SettingsError
 
     if isinstance(error, SettingsError):
         return f"settings: {error}"
@@ -100,8 +100,8 @@ def _first_line(error: BaseException) -> str:
 
 
 def _write_traceback(error: Exception) -> str | None:
-    from saas import clock
-    from saas.settings import home_from_env
+    from saas.core import clock
+    from saas.core.settings import home_from_env
 
     path = home_from_env() / "logs" / "cli-errors.log"
     try:

@@ -16,8 +16,8 @@ def audit() -> None:
 @audit.command()
 def verify() -> None:
     """Recompute the hash chain; name the first broken event."""
-    from saas.audit.services import verify_chain
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.audit.services import verify_chain
+    from saas.core.tenancy.binding import session_without_tenant
 
     with database_engine() as engine, session_without_tenant(engine) as session:
         report = verify_chain(session)
@@ -33,8 +33,8 @@ def verify() -> None:
 @click.option("--tenant", "tenant_slug")
 def tail(limit: int, tenant_slug: str | None) -> None:
     """The newest events."""
-    from saas.audit.models import AuditEvent
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.audit.models import AuditEvent
+    from saas.core.tenancy.binding import session_without_tenant
 
     statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if tenant_slug:

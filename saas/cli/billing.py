@@ -34,7 +34,7 @@ def _engine() -> Iterator[Engine]:
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     with _engine() as engine, session_without_tenant(engine) as session:
         yield session
@@ -335,7 +335,7 @@ def reconcile() -> None:
 def tick(every: int | None) -> None:
     """Enqueue the billing jobs that are due (run it from cron, e.g. hourly)."""
     from saas.billing.schedule import tick as enqueue_due
-    from saas.queue import Queues
+    from saas.core.queue import Queues
 
     with attached_settings(redis=True) as settings:
         queues = Queues()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from saas.db import Database
+from saas.core.db import Database
+from saas.core.settings import Settings, cli_environment_default
 from saas.services import attached_services
-from saas.settings import Settings, cli_environment_default
 
 
 def _persistent_secret_key(home: Path) -> str:

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from saas.accounts.models import Role
-from saas.queue import Queues
-from saas.settings import Settings
+from saas.core.queue import Queues
+from saas.core.settings import Settings
 
 # slug, region code, template: two real municipalities from the official list.
 DEMO_TENANTS = (
@@ -34,8 +34,8 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
     from saas.billing import gateway
     from saas.billing.demo import seed_billing, subscribe_unbilled
     from saas.cli.demo_portals import seed_demo_portals
+    from saas.core.tenancy.binding import session_without_tenant
     from saas.registry.models import Tenant, TenantStatus
-    from saas.tenancy.binding import session_without_tenant
 
     path = settings.home.resolve() / "demo-credentials.json"
     known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from saas import clock
-from saas.settings import Settings
+from saas.core import clock
+from saas.core.settings import Settings
 
 ACTOR = "demo"
 PAST_VOTERS = 24
@@ -53,9 +53,9 @@ def seed_demo_portals(
     engine: Engine, settings: Settings, slugs: list[str], *, echo: Callable[[str], None]
 ) -> None:
     """Seed each active portal of `slugs` that lacks them with the two demo cycles."""
+    from saas.core.tenancy.binding import tenant_session
+    from saas.core.tenancy.context import TenantRef
     from saas.registry.models import Tenant, TenantStatus
-    from saas.tenancy.binding import tenant_session
-    from saas.tenancy.context import TenantRef
 
     year = clock.today().year
     for slug in slugs:
@@ -161,7 +161,7 @@ def _choices(rules: dict[str, Any], projects: list[Any], voter: int) -> list[dic
 
 
 def _past_cycle(engine: Engine, session: Session, settings: Settings, tenant: Any, year: int) -> None:
-    from saas.tenancy.binding import open_autocommit_connection
+    from saas.core.tenancy.binding import open_autocommit_connection
     from tenants.cycles.services import cycle_or_404
     from tenants.execution.services import do_add_milestone, do_post_update, items_of_cycle
     from tenants.results.services import do_count, do_publish

@@ -54,7 +54,7 @@ def diff(name: str, old: int | None, new: int | None, slug: str | None, as_json:
         from provisioning.errors import ProvisioningRefused, TenantNotFound
         from provisioning.services import template_diff_for_tenant
         from saas.cli.context import database_engine
-        from saas.tenancy.binding import session_without_tenant
+        from saas.core.tenancy.binding import session_without_tenant
 
         with database_engine() as engine, session_without_tenant(engine) as session:
             try:

@@ -14,9 +14,9 @@ from saas.cli.context import attached_settings, cli_settings
 def _session_and_queue():  # noqa: ANN202
     from contextlib import ExitStack
 
-    from saas.db import Database
-    from saas.queue import Queues
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.db import Database
+    from saas.core.queue import Queues
+    from saas.core.tenancy.binding import session_without_tenant
 
     stack = ExitStack()
     settings = stack.enter_context(attached_settings(redis=True))

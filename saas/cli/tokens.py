@@ -29,8 +29,8 @@ def create(role: str, name: str, tenant_slug: str | None, account_id: int | None
     """Create a token and print it (the only time it is shown)."""
     from saas.accounts.models import Account
     from saas.accounts.tokens import create_token
+    from saas.core.tenancy.binding import session_without_tenant
     from saas.registry.models import Tenant
-    from saas.tenancy.binding import session_without_tenant
 
     with database_engine() as engine, session_without_tenant(engine) as session:
         tenant_id = None
@@ -52,7 +52,7 @@ def create(role: str, name: str, tenant_slug: str | None, account_id: int | None
 @tokens.command("list")
 def list_() -> None:
     """Tokens with their role and tenant (never their secret)."""
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     with database_engine() as engine, session_without_tenant(engine) as session:
         for token in session.scalars(select(ApiToken).order_by(ApiToken.id)):
@@ -68,7 +68,7 @@ def list_() -> None:
 def revoke(token_id: int) -> None:
     """Revoke a token by its id."""
     from saas.accounts.tokens import revoke_token
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     with database_engine() as engine, session_without_tenant(engine) as session:
         if not revoke_token(session, token_id, actor="cli"):

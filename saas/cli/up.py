@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 
 from saas.cli.context import with_home_secrets as _with_home_secrets
+from saas.core.settings import Settings
 from saas.embedded import EmbeddedRedis
-from saas.settings import Settings
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
@@ -173,8 +173,8 @@ def _gunicorn_argv(settings: Settings) -> list[str]:
 def up(no_demo: bool) -> None:
     """Start the platform with demo data on http://HOST:PORT (Ctrl-C stops everything)."""
     from saas.cli.demo import seed_demo
-    from saas.db import Database
-    from saas.queue import Queues
+    from saas.core.db import Database
+    from saas.core.queue import Queues
     from saas.schema import fleet
     from saas.schema.migrate import upgrade_control
     from saas.services import attached_services

@@ -15,7 +15,7 @@ import time
 
 import click
 
-from saas.queue import QUEUE_NAMES
+from saas.core.queue import QUEUE_NAMES
 
 FIRST_DELAY_SECONDS = 1.0
 MAX_DELAY_SECONDS = 30.0
@@ -53,7 +53,7 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
 
     from provisioning.jobs import preload_for_forked_jobs
     from saas.cli.context import attached_settings
-    from saas.queue import Queues
+    from saas.core.queue import Queues
 
     class _Worker(Worker):
         stop_asked = False

@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas import clock
 from saas.accounts.models import Account
-from saas.audit import services as audit
+from saas.core import clock
+from saas.core.audit import services as audit
 from saas.identity.errors import SignInRefused
 from saas.identity.models import ExternalIdentity, IdentityProvider
 from saas.identity.upstream import UpstreamIdentity

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas import clock
-from saas.audit import services as audit
+from saas.core import clock
+from saas.core.audit import services as audit
 from saas.identity.models import IdentityProvider, ProviderStatus
 from saas.identity.roles import invalid_mapping
 from saas.identity.sealing import SecretBox

@@ -18,7 +18,10 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
 from saas.accounts.models import Role
-from saas.auth import actor, person, require_platform_role, require_tenant_role
+from saas.core.auth import actor, person, require_platform_role, require_tenant_role
+from saas.core.settings import Settings
+from saas.core.tenancy.context import current_tenant, db_session
+from saas.core.tenancy.web import tenant_blueprint
 from saas.identity.admin import (
     ProviderConflict,
     ProviderRefused,
@@ -32,9 +35,6 @@ from saas.identity.schemas import ProbeSchema, ProviderCreateSchema, ProviderSch
 from saas.identity.sealing import SecretBox
 from saas.identity.upstream import callback_url
 from saas.registry.models import Tenant
-from saas.settings import Settings
-from saas.tenancy.context import current_tenant, db_session
-from saas.tenancy.web import tenant_blueprint
 
 BEARER = [{"bearer": []}]
 
@@ -91,7 +91,7 @@ def _register(body: dict[str, Any], *, tenant_id: int | None, by_ministry: bool)
 
 
 def _probe(provider: IdentityProvider) -> dict[str, Any]:
-    from saas.extensions import queues
+    from saas.core.extensions import queues
     from saas.identity import probe_limit
 
     # One person is one caller, whichever of their credentials they use.

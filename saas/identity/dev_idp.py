@@ -30,11 +30,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Blueprint, Response, current_app, jsonify, request
 from joserfc.jwk import ECKey, KeySet
 
-from saas import clock
+from saas.core import clock
+from saas.core.settings import Settings
+from saas.core.tenancy.slugs import is_valid_slug
 from saas.identity.portals import CodeFlowClient
 from saas.identity.provider import IssuedCode, RequiredPkce
-from saas.settings import Settings
-from saas.tenancy.slugs import is_valid_slug
 
 NATIONAL = "national"
 CLIENT_ID = "chamyeo-hub"
@@ -124,7 +124,7 @@ def _realm() -> str:
 
 
 def _redis() -> Any:
-    from saas.extensions import queues
+    from saas.core.extensions import queues
 
     return queues.connection
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas.core.settings import Settings
 from saas.identity.admin import do_register_provider
 from saas.identity.dev_idp import (
     CLIENT_ID,
@@ -22,7 +23,6 @@ from saas.identity.dev_idp import (
 from saas.identity.models import IdentityProvider
 from saas.identity.sealing import SecretBox
 from saas.registry.models import Tenant
-from saas.settings import Settings
 
 
 class NotInDevelopment(RuntimeError):
@@ -84,7 +84,7 @@ def _sealed_equals(box: SecretBox, sealed: str, wanted: str) -> bool:
 
 def registered_realms() -> list[str]:
     """The realms registered at the hub (for the development IdP's index page)."""
-    from saas.tenancy.context import db_session
+    from saas.core.tenancy.context import db_session
 
     keys = db_session().scalars(
         select(IdentityProvider.key)

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas import clock
+from saas.core import clock
 from saas.identity.errors import SignInRefused
 from saas.identity.models import SignInFlow
 

@@ -11,8 +11,8 @@ from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from saas import clock
-from saas.audit import services as audit
+from saas.core import clock
+from saas.core.audit import services as audit
 from saas.identity.models import HubSigningKey
 from saas.identity.sealing import SecretBox
 

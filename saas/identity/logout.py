@@ -13,7 +13,7 @@ from joserfc import jwt
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from saas import clock
+from saas.core import clock
 from saas.identity.errors import SignInRefused
 from saas.identity.keys import SIGNING_ALG, signing_key
 from saas.identity.models import ConsumedLogoutToken

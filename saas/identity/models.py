@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import ControlBase, stamped
+from saas.core.db import ControlBase, stamped
 
 
 class ProviderStatus(enum.StrEnum):

@@ -34,7 +34,7 @@ from urllib3.util.connection import create_connection
 from saas.identity.errors import SignInRefused
 
 if TYPE_CHECKING:
-    from saas.settings import Settings
+    from saas.core.settings import Settings
 
 MAX_REDIRECTS = 3
 # The settings of a process without an app (the command line); None: check (the safe side).

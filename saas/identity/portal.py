@@ -17,6 +17,9 @@ from authlib.integrations.requests_client import OAuth2Session
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask_smorest import abort
 
+from saas.core.settings import Settings
+from saas.core.tenancy.context import current_tenant, db_session
+from saas.core.tenancy.web import TENANT_PREFIX, enter_tenant_of_request  # the API's gate, shared
 from saas.identity import flows
 from saas.identity.errors import SignInRefused
 from saas.identity.keys import published_keys
@@ -31,9 +34,6 @@ from saas.identity.sessions import (
     portal_session_for_cookie,
 )
 from saas.identity.tokens import check_id_token, decode_signed
-from saas.settings import Settings
-from saas.tenancy.context import current_tenant, db_session
-from saas.tenancy.web import TENANT_PREFIX, enter_tenant_of_request  # the API's gate, shared
 
 # Not the hub's binding cookie: on a shared host both would reach /t/<slug>/ paths.
 PORTAL_BROWSER_COOKIE = "chamyeo_portal_browser"
@@ -174,7 +174,7 @@ def callback() -> Response:
 @bp.get("/me")
 def me() -> Response:
     """Who is signed in at this portal (for the portal's pages)."""
-    from saas.auth import current_principal
+    from saas.core.auth import current_principal
 
     principal = current_principal()
     if principal is None:
@@ -236,6 +236,6 @@ def backchannel_logout() -> Response:
 
 
 def principal_session(tenant_id: int) -> PortalSession | None:
-    """The portal session of this request's cookie (used by saas.auth, which keeps the
+    """The portal session of this request's cookie (used by saas.core.auth, which keeps the
     principal it builds from it for the rest of the request)."""
     return portal_session_for_cookie(db_session(), tenant_id, request.cookies.get(PORTAL_COOKIE))

@@ -12,9 +12,9 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas.core.settings import Settings
+from saas.core.tenancy.slugs import is_valid_slug
 from saas.registry.models import Tenant, TenantDomain, TenantStatus
-from saas.settings import Settings
-from saas.tenancy.slugs import is_valid_slug
 
 CLIENT_PREFIX = "portal."
 SCOPES = ("openid", "profile", "email")

@@ -21,14 +21,14 @@ from authlib.oidc.core.grants import OpenIDCode
 from flask import current_app
 from sqlalchemy import delete, select
 
-from saas import clock
+from saas.core import clock
+from saas.core.settings import Settings
+from saas.core.tenancy.context import db_session
 from saas.identity.keys import SIGNING_ALG, signing_key
 from saas.identity.models import HubAccessToken, HubAuthorizationCode, HubSession
 from saas.identity.portals import CLIENT_PREFIX, PortalClient, portal_client
 from saas.identity.sealing import SecretBox
 from saas.identity.sessions import remember_portal
-from saas.settings import Settings
-from saas.tenancy.context import db_session
 
 CODE_LIFETIME = timedelta(seconds=60)
 ACCESS_TOKEN_SECONDS = 300

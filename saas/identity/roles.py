@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saas.accounts.models import Role, RoleGrant
-from saas.audit import services as audit
+from saas.core.audit import services as audit
 from saas.identity.models import IdentityProvider
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from saas.accounts.models import Role
-from saas.api.schemas import InputSchema
+from saas.core.api.schemas import InputSchema
 from saas.identity.admin import KEY_PATTERN
 from saas.identity.models import ProviderStatus
 

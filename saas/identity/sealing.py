@@ -7,7 +7,7 @@ import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from saas.settings import Settings
+from saas.core.settings import Settings
 
 
 class SecretBox:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas.audit import services as audit
+from saas.core.audit import services as audit
+from saas.core.settings import Settings
 from saas.identity import flows, upstream
 from saas.identity.accounts import account_for_identity
 from saas.identity.errors import ProviderNotOffered, SignInRefused
@@ -18,7 +19,6 @@ from saas.identity.roles import sync_roles
 from saas.identity.sealing import SecretBox
 from saas.identity.sessions import end_hub_sessions, open_hub_session
 from saas.registry.models import Tenant
-from saas.settings import Settings
 
 
 def offered_providers(session: Session, settings: Settings, tenant_id: int | None) -> list[IdentityProvider]:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from saas import clock
+from saas.core import clock
 from saas.identity.flows import digest
 from saas.identity.models import HubSession, HubSessionPortal, IdentityProvider, PortalSession
 from saas.identity.upstream import UpstreamIdentity

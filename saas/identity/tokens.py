@@ -8,7 +8,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from saas import clock
+from saas.core import clock
 from saas.identity.errors import SignInRefused
 
 # Asymmetric only: an `alg: none` or HMAC token signed with a public key must not pass.

@@ -17,6 +17,8 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask_smorest import abort
 from sqlalchemy import select
 
+from saas.core.settings import Settings
+from saas.core.tenancy.context import db_session, slug_for_domain
 from saas.identity import flows, upstream
 from saas.identity.errors import ProviderNotOffered, SignInRefused
 from saas.identity.keys import published_keys
@@ -33,8 +35,6 @@ from saas.identity.services import (
 )
 from saas.identity.sessions import HUB_COOKIE, hub_session_for_cookie
 from saas.identity.tokens import decode_signed
-from saas.settings import Settings
-from saas.tenancy.context import db_session, slug_for_domain
 
 bp = Blueprint("identity_hub", __name__)
 server: Any = None

@@ -8,8 +8,8 @@ from sqlalchemy import BigInteger, DateTime, Enum, Float, ForeignKey, Index, Int
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from saas.db import ControlBase, stamped
-from saas.tenancy.slugs import schema_for
+from saas.core.db import ControlBase, stamped
+from saas.core.tenancy.slugs import schema_for
 
 
 class TenantStatus(enum.StrEnum):

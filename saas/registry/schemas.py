@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from saas.api.schemas import InputSchema
+from saas.core.api.schemas import InputSchema
+from saas.core.tenancy.slugs import SLUG_PATTERN
 from saas.registry.models import TenantStatus
-from saas.tenancy.slugs import SLUG_PATTERN
 
 _STATUSES = [status.value for status in TenantStatus]
 

@@ -21,8 +21,9 @@ from provisioning import archive, jobs, services
 from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
 from provisioning.templates import TemplateNotFound, get_template, list_templates
 from saas.accounts.models import Role
-from saas.auth import actor, require_platform_role
-from saas.extensions import db, queues
+from saas.core.auth import actor, require_platform_role
+from saas.core.extensions import db, queues
+from saas.core.tenancy.context import db_session, forget_cached_tenants
 from saas.registry.models import Tenant
 from saas.registry.schemas import (
     DeleteSchema,
@@ -43,7 +44,6 @@ from saas.registry.schemas import (
     TenantSchema,
     VersionQuerySchema,
 )
-from saas.tenancy.context import db_session, forget_cached_tenants
 
 # One blueprint for the whole control plane (tenants, templates, jobs): the app registers
 # this module's `blp` only. Roles are checked before the body is validated, so a caller

@@ -11,14 +11,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from migrations import CONTROL_DIR, TENANT_DIR
-from saas.db import CONTROL_SCHEMA
+from saas.core.db import CONTROL_SCHEMA
+from saas.core.tenancy.binding import local_search_path
 from saas.schema.migrate import (
     HEAD_BUILD_SCHEMA,
     alembic_config,
     migrate_schema_in_transaction,
 )
 from saas.schema.models import control_metadata, tenant_metadata
-from saas.tenancy.binding import local_search_path
 
 
 def _only_schema(schema: str | None):  # noqa: ANN202

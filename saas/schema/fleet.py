@@ -20,9 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from migrations import TENANT_DIR
+from saas.core.tenancy.slugs import schema_for
 from saas.registry.models import Tenant
 from saas.schema.migrate import migrate_schema_in_transaction, tenant_head_revision
-from saas.tenancy.slugs import schema_for
 
 LOCK_TIMEOUT = "3s"
 ATTEMPTS = 3

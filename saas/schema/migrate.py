@@ -21,9 +21,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection, Engine
 
 from migrations import CONTROL_DIR, TENANT_DIR
+from saas.core.tenancy.binding import local_search_path
+from saas.core.tenancy.slugs import schema_for
 from saas.schema.tables import TenantHead
-from saas.tenancy.binding import local_search_path
-from saas.tenancy.slugs import schema_for
 
 # A scratch schema that exists only inside a rolled-back transaction.
 HEAD_BUILD_SCHEMA = "tenant_head_build"

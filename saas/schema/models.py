@@ -5,12 +5,12 @@ from sqlalchemy import MetaData
 
 def control_metadata() -> MetaData:
     import saas.accounts.models  # noqa: F401
-    import saas.audit.models  # noqa: F401
     import saas.billing.models  # noqa: F401
+    import saas.core.audit.models  # noqa: F401
     import saas.identity.models  # noqa: F401
     import saas.registry.models  # noqa: F401
     import saas.schema.tables  # noqa: F401
-    from saas.db import ControlBase
+    from saas.core.db import ControlBase
 
     return ControlBase.metadata
 

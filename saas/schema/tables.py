@@ -7,7 +7,7 @@ from sqlalchemy import String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import ControlBase, stamped
+from saas.core.db import ControlBase, stamped
 
 
 class TenantHead(ControlBase):

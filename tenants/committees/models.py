@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import stamped
+from saas.core.db import stamped
 from tenants.db import TenantBase
 
 CITY, DONG = "city", "dong"

@@ -7,7 +7,7 @@ from datetime import date
 
 import marshmallow as ma
 
-from saas.api.schemas import InputSchema
+from saas.core.api.schemas import InputSchema
 from tenants.committees.models import SEXES
 
 KEY = ma.validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$")

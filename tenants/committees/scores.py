@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from saas import clock
-from saas.tenancy.context import TenantRef
+from saas.core import clock
+from saas.core.tenancy.context import TenantRef
 from tenants.committees.meetings import NotAMember
 from tenants.committees.models import DONG, Committee, CommitteeMember, Score
 from tenants.committees.schemas import MAX_SCORE

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from saas import clock
-from saas.audit import services as audit
-from saas.tenancy.context import TenantRef
+from saas.core import clock
+from saas.core.audit import services as audit
+from saas.core.tenancy.context import TenantRef
 from tenants.committees import lottery
 from tenants.committees.models import APPOINTED_SEAT, DONG, Applicant, Committee, CommitteeMember, Score
 from tenants.committees.schemas import MAX_SCORE

@@ -15,9 +15,9 @@ from flask_smorest import abort
 from sqlalchemy import select
 
 from saas.accounts.models import Role
-from saas.auth import actor, holds_tenant_role, require_tenant_role
-from saas.tenancy.context import current_tenant, db_session
-from saas.tenancy.web import tenant_blueprint
+from saas.core.auth import actor, holds_tenant_role, require_tenant_role
+from saas.core.tenancy.context import current_tenant, db_session
+from saas.core.tenancy.web import tenant_blueprint
 from tenants.committees import meetings, scores, services
 from tenants.committees.models import Applicant, Committee, CommitteeMember, Meeting, Score
 from tenants.committees.representativeness import committee_report

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from saas.db import stamped
+from saas.core.db import stamped
 from tenants.db import TenantBase
 
 DRAFT, CLOSED = "draft", "closed"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from saas.api.schemas import InputSchema
+from saas.core.api.schemas import InputSchema
 
 MAX_WON = 10**13  # ten trillion won: above any municipal budget
 

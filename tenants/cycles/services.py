@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from saas import clock
-from saas.audit import services as audit
-from saas.tenancy.binding import lock_tenant_table
-from saas.tenancy.context import TenantRef
+from saas.core import clock
+from saas.core.audit import services as audit
+from saas.core.tenancy.binding import lock_tenant_table
+from saas.core.tenancy.context import TenantRef
 from tenants.cycles.models import CLOSED, DRAFT, VOTING, Cycle, CyclePhase, Envelope
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.portal.models import District, PhasePlan

@@ -8,9 +8,9 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from saas.accounts.models import Role
-from saas.auth import actor, require_tenant_role
-from saas.tenancy.context import current_tenant, db_session
-from saas.tenancy.web import tenant_blueprint
+from saas.core.auth import actor, require_tenant_role
+from saas.core.tenancy.context import current_tenant, db_session
+from saas.core.tenancy.web import tenant_blueprint
 from tenants.cycles import services
 from tenants.cycles.models import Cycle
 from tenants.cycles.schemas import (

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import stamped
+from saas.core.db import stamped
 from tenants.db import TenantBase
 
 STATUSES = ("planned", "in_progress", "completed", "delayed", "cancelled")

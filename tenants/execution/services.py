@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas.audit import services as audit
-from saas.tenancy.context import TenantRef
+from saas.core.audit import services as audit
+from saas.core.tenancy.context import TenantRef
 from tenants.errors import Invalid, NotFound
 from tenants.execution.models import ExecutionItem, ExecutionUpdate, Milestone
 from tenants.proposals.models import Project

@@ -7,9 +7,9 @@ from typing import Any
 from flask.views import MethodView
 
 from saas.accounts.models import Role
-from saas.auth import actor, require_tenant_role
-from saas.tenancy.context import current_tenant, db_session
-from saas.tenancy.web import tenant_blueprint
+from saas.core.auth import actor, require_tenant_role
+from saas.core.tenancy.context import current_tenant, db_session
+from saas.core.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
 from tenants.execution import services
 from tenants.execution.models import ExecutionUpdate, Milestone

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import stamped
+from saas.core.db import stamped
 from tenants.db import TenantBase
 
 

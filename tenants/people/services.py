@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from saas import clock
 from saas.accounts.models import Role, RoleGrant
-from saas.audit import services as audit
-from saas.tenancy.context import TenantRef
+from saas.core import clock
+from saas.core.audit import services as audit
+from saas.core.tenancy.context import TenantRef
 from tenants.errors import Conflict, Forbidden, Gone, NotFound
 from tenants.people.models import Member
 

@@ -9,9 +9,9 @@ from flask_smorest import abort
 from sqlalchemy import select
 
 from saas.accounts.models import Account, Role
-from saas.auth import actor, current_principal, require_tenant_role
-from saas.tenancy.context import current_tenant, db_session
-from saas.tenancy.web import tenant_blueprint
+from saas.core.auth import actor, current_principal, require_tenant_role
+from saas.core.tenancy.context import current_tenant, db_session
+from saas.core.tenancy.web import tenant_blueprint
 from tenants.people import services
 from tenants.people.models import Member
 from tenants.people.schemas import InvitationSchema, InvitationViewSchema, MemberSchema

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas.audit import services as audit
-from saas.tenancy.context import TenantRef
+from saas.core.audit import services as audit
+from saas.core.tenancy.context import TenantRef
 from tenants.portal.models import Page, PortalSetting
 
 

@@ -9,9 +9,9 @@ from flask_smorest import abort
 from sqlalchemy import select
 
 from saas.accounts.models import Role
-from saas.auth import actor, require_tenant_role
-from saas.tenancy.context import current_tenant, db_session
-from saas.tenancy.web import tenant_blueprint
+from saas.core.auth import actor, require_tenant_role
+from saas.core.tenancy.context import current_tenant, db_session
+from saas.core.tenancy.web import tenant_blueprint
 from tenants.portal import services
 from tenants.portal.models import Category, District, Page
 from tenants.portal.schemas import CategorySchema, DistrictSchema, PageSchema, PortalSchema

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import stamped
+from saas.core.db import stamped
 from tenants.db import TenantBase
 
 CHANNELS = ("online", "paper", "counter", "meeting")

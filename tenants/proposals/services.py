@@ -9,8 +9,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from saas.audit import services as audit
-from saas.tenancy.context import TenantRef
+from saas.core.audit import services as audit
+from saas.core.tenancy.context import TenantRef
 from tenants.cycles.models import Cycle, Envelope
 from tenants.cycles.services import cycle_or_404, ensure_not_frozen, require_phase
 from tenants.errors import Conflict, Invalid, NotFound

@@ -9,9 +9,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from saas import clock
-from saas.audit import services as audit
-from saas.tenancy.context import TenantRef
+from saas.core import clock
+from saas.core.audit import services as audit
+from saas.core.tenancy.context import TenantRef
 from tenants.committees.services import committee_scores
 from tenants.counting.pabulib import PabulibError, parse_pabulib, write_pabulib
 from tenants.cycles.models import Cycle, CyclePhase, Envelope

@@ -8,9 +8,9 @@ from flask import Response
 from flask.views import MethodView
 
 from saas.accounts.models import Role
-from saas.auth import actor, holds_tenant_role, require_tenant_role
-from saas.tenancy.context import current_tenant, db_session
-from saas.tenancy.web import tenant_blueprint
+from saas.core.auth import actor, holds_tenant_role, require_tenant_role
+from saas.core.tenancy.context import current_tenant, db_session
+from saas.core.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
 from tenants.errors import NotFound
 from tenants.results import services

@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, SmallInteger, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import stamped
+from saas.core.db import stamped
 from tenants.db import TenantBase
 
 CHANNELS = ("online", "onsite", "paper")

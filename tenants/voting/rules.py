@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from saas import clock
+from saas.core import clock
 from tenants.cycles.models import Cycle, Envelope
 from tenants.errors import Forbidden, Invalid
 from tenants.proposals.models import Project

@@ -20,10 +20,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from saas import clock
-from saas.audit import services as audit
-from saas.tenancy.binding import DriverStatement
-from saas.tenancy.context import TenantRef
+from saas.core import clock
+from saas.core.audit import services as audit
+from saas.core.tenancy.binding import DriverStatement
+from saas.core.tenancy.context import TenantRef
 from tenants.cycles.models import VOTING, Cycle
 from tenants.cycles.services import require_phase
 from tenants.errors import Conflict, Forbidden, Invalid, NotFound, PortalError
@@ -464,7 +464,7 @@ def do_enter_batch(
     person: str | None,
 ) -> int:
     """Record one of the two independent entries of a batch (every ballot number in it), made
-    by `person` (`account:<id>`, see `saas.auth.Principal.person`; None: the credential names
+    by `person` (`account:<id>`, see `saas.core.auth.Principal.person`; None: the credential names
     no one, refused with Forbidden). The other round must be another person's."""
     _cycle_taking_paper(session, cycle_id, action="Entering a paper batch")
     batch = batch_or_404(session, cycle_id, batch_id, lock=True)

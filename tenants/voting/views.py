@@ -12,9 +12,9 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from saas.accounts.models import Role
-from saas.auth import actor, current_principal, person, require_tenant_role
-from saas.tenancy.context import current_tenant, db_autocommit, db_session
-from saas.tenancy.web import tenant_blueprint
+from saas.core.auth import actor, current_principal, person, require_tenant_role
+from saas.core.tenancy.context import current_tenant, db_autocommit, db_session
+from saas.core.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
 from tenants.errors import Forbidden
 from tenants.proposals.models import Project

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from saas import clock
+from saas.core import clock
 
 WEBHOOK_SECRET = "whsec_test_chamyeo"
 LIVE_KEY_PREFIXES = ("sk_test_", "rk_test_")
@@ -60,7 +60,7 @@ def stripe_gateway(stripe_fake):
 
 @pytest.fixture
 def db_session(engine) -> Iterator:
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
         yield session
@@ -84,7 +84,7 @@ def default_plan(engine, stripe_gateway):
 
     from saas.billing.models import Plan
     from saas.billing.services.subscriptions import do_create_plan
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
         plan = do_create_plan(
@@ -114,7 +114,7 @@ TIERS = [
 def make_program(engine):
     """A program of its own fiscal year per call: tests never share a budget."""
     from saas.billing.services.programs import do_create_program
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     years = itertools.count(2100 - 1)
 
@@ -149,7 +149,7 @@ def _free_year(session, years) -> int:
 @pytest.fixture
 def assign(engine):
     from saas.billing.services.programs import do_assign_tier
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     def run(program_id: int, tenant_id: int, valid_from: date, tier: str | None = None):
         with session_without_tenant(engine) as session:
@@ -185,7 +185,7 @@ def current_programs(engine, make_program) -> CurrentPrograms:
     from sqlalchemy import select
 
     from saas.billing.models import SubsidyProgram
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     by_year = {}
     for year in (clock.today().year, clock.today().year + 1):

@@ -4,7 +4,7 @@ post them to our endpoint, signed, and process them as the RQ job would."""
 from __future__ import annotations
 
 from saas.billing import webhooks
-from saas.tenancy.binding import session_without_tenant
+from saas.core.tenancy.binding import session_without_tenant
 
 
 def deliver(client, stripe_fake, events=None):

@@ -22,7 +22,7 @@ from saas.billing.models import (
 )
 from saas.billing.services import subsidy
 from saas.cli import main
-from saas.tenancy.binding import session_without_tenant
+from saas.core.tenancy.binding import session_without_tenant
 from tests.billing.stripe_events import deliver, pay_out_of_band, process
 
 

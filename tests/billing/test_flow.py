@@ -10,11 +10,11 @@ import json
 import requests
 from sqlalchemy import select
 
-from saas import clock
 from saas.billing import reconciliation
 from saas.billing.models import BillingInvoice, LedgerEntry, StripeEvent, Subscription
 from saas.billing.services import ledger, subsidy
-from saas.tenancy.binding import session_without_tenant
+from saas.core import clock
+from saas.core.tenancy.binding import session_without_tenant
 from tests.billing.stripe_events import deliver, pay_out_of_band, process
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from saas.billing.models import BillingAlert, LedgerEntry, TierAssignment
 from saas.billing.services import ledger, subsidy
-from saas.tenancy.binding import session_without_tenant
+from saas.core.tenancy.binding import session_without_tenant
 
 PLAN = 1_000_000
 
@@ -234,7 +234,7 @@ def test_the_export_period_is_of_korean_calendar_days_whatever_the_session_time_
     from datetime import timedelta
 
     from saas.billing.services import reports
-    from saas.clock import SEOUL
+    from saas.core.clock import SEOUL
 
     program = make_program(10**6)
     lines = [ledger.Line("available", -10), ledger.Line("reserved", 10, 1)]

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from saas import regions
 from saas.billing.models import Subscription, TierAssignment
 from saas.billing.services import subsidy
-from saas.clock import SEOUL
-from saas.tenancy.binding import session_without_tenant
+from saas.core.clock import SEOUL
+from saas.core.tenancy.binding import session_without_tenant
 from tests.billing.stripe_events import deliver, process
 
 BASIC_ONLY = {"basic_local_gov_only": True}

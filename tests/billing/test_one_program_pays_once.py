@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from provisioning.services import do_delete_tenant_irreversibly
 from saas.billing.models import BillingAlert, SubsidyBeneficiary
 from saas.billing.services.subsidy import do_reserve
-from saas.tenancy.binding import session_without_tenant
+from saas.core.tenancy.binding import session_without_tenant
 
 
 def _reserve(engine, tenant_id: int, start: date):

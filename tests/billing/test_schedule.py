@@ -75,7 +75,7 @@ def test_the_worker_runs_the_due_jobs_against_stripe(
 
 def test_the_tick_command_enqueues_on_the_billing_queue(queue, settings, monkeypatch):
     from saas.cli import main
-    from saas.queue import Queues
+    from saas.core.queue import Queues
 
     monkeypatch.setenv("REDIS_URL", settings.redis_url)
     monkeypatch.setenv("DATABASE_URL", settings.database_url)

@@ -15,7 +15,7 @@ from saas.billing import gateway, reconciliation, webhooks
 from saas.billing.models import BillingInvoice, Plan, Subscription
 from saas.billing.services import ledger, subsidy
 from saas.billing.services.subscriptions import do_create_plan
-from saas.tenancy.binding import session_without_tenant
+from saas.core.tenancy.binding import session_without_tenant
 
 pytestmark = pytest.mark.stripe_live
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from saas import regions
-from saas.audit.models import AuditEvent
-from saas.tenancy.binding import session_without_tenant, tenant_session
+from saas.core.audit.models import AuditEvent
+from saas.core.tenancy.binding import session_without_tenant, tenant_session
 from tenants.committees import lottery
 from tenants.committees.representativeness import population_in
 from tenants.committees.services import committee_scores

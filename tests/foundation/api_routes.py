@@ -1,6 +1,6 @@
 """The operations of the OpenAPI document as requests a test can send: every route the
 document lists (control plane and tenants), with its path filled in for the fixture tenant
-`alpha` and the role rule of its view (`saas.auth.access_of`), so a route added later is
+`alpha` and the role rule of its view (`saas.core.auth.access_of`), so a route added later is
 walked too."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from saas.auth import Access, access_of
+from saas.core.auth import Access, access_of
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 

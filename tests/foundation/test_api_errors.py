@@ -66,8 +66,8 @@ def test_invalid_query_parameter_is_422(client, ministry):
 def test_a_valid_write_succeeds_and_is_audited(client, engine, make_tenant):
     from sqlalchemy import select
 
-    from saas.audit.models import AuditEvent
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.audit.models import AuditEvent
+    from saas.core.tenancy.binding import session_without_tenant
 
     tenant = make_tenant()
     response = client.put(f"{tenant.api}/pages/guide", json=PAGE, headers=tenant.auth("staff"))

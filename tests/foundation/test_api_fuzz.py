@@ -10,7 +10,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation import GenerationMode
 
-from saas.tenancy.slugs import is_valid_slug
+from saas.core.tenancy.slugs import is_valid_slug
 
 EXAMPLES_PER_OPERATION_AND_MODE = 10
 
@@ -55,7 +55,7 @@ def _hostile_bodies(operation) -> list[tuple[str, str | bytes, tuple[int, ...]]]
     """(name, raw body, statuses it may get) for one operation: the shapes a fuzzer from the
     document does not make (nesting thousands deep, lone surrogates, NUL, arrays where an
     object is expected), at the top and in each documented property."""
-    from saas.api.bodies import MAX_JSON_DEPTH
+    from saas.core.api.bodies import MAX_JSON_DEPTH
 
     deep = "[" * 3000 + "]" * 3000
     just_too_deep = "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)

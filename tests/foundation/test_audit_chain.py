@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from saas.audit import services as audit
-from saas.audit.models import AuditEvent
-from saas.tenancy.binding import session_without_tenant
+from saas.core.audit import services as audit
+from saas.core.audit.models import AuditEvent
+from saas.core.tenancy.binding import session_without_tenant
 
 
 def _append(engine, n, action="test.event"):

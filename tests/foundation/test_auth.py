@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from saas.accounts.models import ApiToken, Role
 from saas.accounts.tokens import revoke_token
-from saas.tenancy.binding import session_without_tenant
+from saas.core.tenancy.binding import session_without_tenant
 
 
 def test_tokens_are_stored_only_as_their_hash(engine, alpha):
@@ -59,9 +59,9 @@ def test_revoked_token_is_refused(client, engine, make_tenant):
 
 def test_a_request_that_works_in_its_session_holds_one_connection(app, alpha):
     """The token lookup's connection goes back to the pool when the session opens."""
-    from saas.auth import current_principal
-    from saas.extensions import db
-    from saas.tenancy.context import close_request_session, db_session, enter_tenant
+    from saas.core.auth import current_principal
+    from saas.core.extensions import db
+    from saas.core.tenancy.context import close_request_session, db_session, enter_tenant
 
     with app.test_request_context(f"{alpha.api}/cycles", headers=alpha.auth("staff")):
         enter_tenant(alpha.slug)

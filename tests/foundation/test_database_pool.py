@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
-from saas.db import Database
-from saas.tenancy.binding import DriverStatement
+from saas.core.db import Database
+from saas.core.tenancy.binding import DriverStatement
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 """Hostile JSON bodies get the API's JSON 4xx on every body-carrying route, from the one
-layer that reads every body (saas/api/bodies.py): nesting thousands of levels deep and lone
+layer that reads every body (saas/core/api/bodies.py): nesting thousands of levels deep and lone
 surrogates answer 400, NUL characters 422, on the control plane as on the portals."""
 
 from __future__ import annotations
 
 import pytest
 
-from saas.api.bodies import MAX_JSON_DEPTH, HostileBody, load_json_body
+from saas.core.api.bodies import MAX_JSON_DEPTH, HostileBody, load_json_body
 from tests.foundation.api_routes import credential_for, operations
 
 DEEP = "[" * 5000 + "]" * 5000

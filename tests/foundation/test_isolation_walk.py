@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from saas.api.converters import IdConverter
+from saas.core.api.converters import IdConverter
 
 TENANT_RULE_PREFIX = "/t/<tenant_slug:slug>/"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -78,7 +78,7 @@ def test_no_tenant_route_shows_the_other_tenants_data(app, client, alpha, beta):
 def test_the_walk_catches_a_route_that_skips_tenant_resolution(alpha, beta):
     # A route under /t/<slug>/ written without tenant_blueprint never checks whose
     # credential it got; the walk must report it.
-    from saas.tenancy.web import TenantSlugConverter
+    from saas.core.tenancy.web import TenantSlugConverter
 
     leaky = Flask("leaky")
     leaky.url_map.converters["tenant_slug"] = TenantSlugConverter

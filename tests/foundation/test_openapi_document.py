@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from saas.api.openapi import KNOWN_REFUSALS
+from saas.core.api.openapi import KNOWN_REFUSALS
 from tests.foundation.api_routes import operations
 
 

@@ -1,7 +1,7 @@
 """A request finds its tenant by path prefix, by <slug>.<platform domain>, or by custom domain."""
 
 from provisioning.services import do_suspend_tenant
-from saas.tenancy.binding import session_without_tenant
+from saas.core.tenancy.binding import session_without_tenant
 
 
 def test_path_prefix_selects_the_tenant(client, alpha):

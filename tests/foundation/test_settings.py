@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from saas.settings import Settings, SettingsError
+from saas.core.settings import Settings, SettingsError
 
 
 def test_defaults_use_embedded_servers_under_dot_chamyeo():
@@ -51,7 +51,7 @@ def test_importing_the_service_does_no_io():
     import sys
 
     # With an unreachable database, importing must still succeed: nothing connects at import.
-    code = "import saas, saas.extensions, saas.auth, tenants.api, provisioning.jobs; print('ok')"
+    code = "import saas, saas.core.extensions, saas.core.auth, tenants.api, provisioning.jobs; print('ok')"
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import bindparam, create_engine, delete, insert, literal, select, text
 from sqlalchemy.exc import ProgrammingError
 
-from saas.tenancy import binding
-from saas.tenancy.slugs import InvalidSlug, schema_for
+from saas.core.tenancy import binding
+from saas.core.tenancy.slugs import InvalidSlug, schema_for
 from tenants.people.models import Member
 from tenants.portal.models import Page
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from saas.cli.up import _with_home_secrets
-from saas.settings import Settings
+from saas.core.settings import Settings
 
 
 def test_production_refuses_to_start_without_a_voter_key_secret():

@@ -26,7 +26,7 @@ def _register(session, settings, **changes):
 
 
 def test_a_municipality_cannot_map_claims_to_ministry_roles(engine, settings, alpha):
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
         with pytest.raises(ProviderRefused, match="only the ministry"):
@@ -43,7 +43,7 @@ def test_a_municipality_cannot_map_claims_to_ministry_roles(engine, settings, al
 
 
 def test_a_tenant_registered_idp_waits_for_the_ministry_and_its_secret_is_encrypted(engine, settings, alpha):
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
         provider = _register(
@@ -63,8 +63,8 @@ def test_a_tenant_registered_idp_waits_for_the_ministry_and_its_secret_is_encryp
 def test_testing_an_idp_reads_its_discovery_document(engine, settings, federation):
     from sqlalchemy import select
 
+    from saas.core.tenancy.binding import session_without_tenant
     from saas.identity.models import IdentityProvider
-    from saas.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
         provider = session.scalar(select(IdentityProvider).where(IdentityProvider.key == "national"))
@@ -74,8 +74,8 @@ def test_testing_an_idp_reads_its_discovery_document(engine, settings, federatio
 
 
 def test_a_rotated_key_stays_published_beside_the_new_one(engine, settings, hub):
+    from saas.core.tenancy.binding import session_without_tenant
     from saas.identity.keys import rotate_signing_key, signing_key
-    from saas.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
         old = signing_key(session, SecretBox(settings)).kid

@@ -29,9 +29,9 @@ def _body(**changes):
 def test_the_ministry_registers_a_national_idp_and_its_secret_is_never_shown(
     client, ministry, engine, settings
 ):
+    from saas.core.tenancy.binding import session_without_tenant
     from saas.identity.models import IdentityProvider
     from saas.identity.sealing import SecretBox
-    from saas.tenancy.binding import session_without_tenant
 
     body = _body(role_mapping={"minister": "ministry_admin"})
     created = client.post("/api/v1/identity-providers", json=body, headers=ministry)

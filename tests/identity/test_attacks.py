@@ -16,7 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import func, select
 
-from saas import clock
+from saas.core import clock
 from tests.identity.browser import Browser
 from tests.identity.conftest import HUB_CLIENT_ID, HUB_CLIENT_SECRET
 from tests.identity.test_sign_in import sign_in
@@ -343,10 +343,10 @@ def _logout_claims(hub, sid: str, **changes) -> dict:
 
 
 def test_portal_back_channel_refuses_bad_signature_nonce_and_replayed_jti(hub, federation, engine, settings):
+    from saas.core.tenancy.binding import session_without_tenant
     from saas.identity.keys import signing_key
     from saas.identity.models import PortalSession
     from saas.identity.sealing import SecretBox
-    from saas.tenancy.binding import session_without_tenant
 
     browser = Browser()
     sign_in(browser, hub, "alpha", "national", "resident-kim")

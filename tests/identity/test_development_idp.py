@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_development_idp_is_neither_served_nor_registered_outside_development(
     app, client, engine, settings
 ):
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     assert settings.environment == "test"
     assert "dev_idp" not in app.blueprints
@@ -42,8 +42,8 @@ def _free_port() -> int:
 def development_server(settings, engine, alpha):
     """The app as `chamyeo up` serves it (CHAMYEO_ENV=development, gunicorn with threads) on
     the test database, with the development realms registered for portal alpha."""
+    from saas.core.tenancy.binding import session_without_tenant
     from saas.identity.models import IdentityProvider
-    from saas.tenancy.binding import session_without_tenant
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -105,10 +105,10 @@ def test_a_newcomer_signs_in_as_each_demo_role_without_an_external_idp(developme
 
 
 def test_a_registered_development_idp_is_offered_only_in_development(engine, settings, alpha):
+    from saas.core.tenancy.binding import session_without_tenant
     from saas.identity.errors import ProviderNotOffered
     from saas.identity.models import IdentityProvider, ProviderStatus
     from saas.identity.services import offered_providers, provider_for_portal
-    from saas.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
         session.add(

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from saas import clock
-from saas.audit.models import AuditEvent
-from saas.tenancy.binding import session_without_tenant, tenant_session
+from saas.core import clock
+from saas.core.audit.models import AuditEvent
+from saas.core.tenancy.binding import session_without_tenant, tenant_session
 from tenants.people.models import Member
 from tests.identity.browser import Browser
 from tests.identity.test_sign_in import sign_in

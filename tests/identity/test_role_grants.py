@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from saas.accounts.models import Account, Role, RoleGrant
-from saas.audit import services as audit
+from saas.core.audit import services as audit
+from saas.core.tenancy.binding import session_without_tenant
 from saas.identity.admin import do_register_provider
 from saas.identity.roles import sync_roles
 from saas.identity.sealing import SecretBox
 from saas.schema.migrate import upgrade_control
-from saas.tenancy.binding import session_without_tenant
 
 
 @pytest.fixture

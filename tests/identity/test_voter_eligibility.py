@@ -108,7 +108,7 @@ def test_a_cycle_can_name_the_assurance_it_needs(app, hub, federation, make_tena
     national IdP never gives, so even its verified sign-in is refused."""
     from sqlalchemy import update
 
-    from saas.tenancy.binding import tenant_session
+    from saas.core.tenancy.binding import tenant_session
     from tenants.cycles.models import Cycle
 
     tenant = make_tenant(template="neighbourhood", region="41110")

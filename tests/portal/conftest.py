@@ -64,7 +64,7 @@ def _accept_online_votes_by_token(engine, slug: str, cycle_id: int) -> None:
     national IdP refuses (tests/identity/test_voter_eligibility.py proves it): lift that rule."""
     from sqlalchemy import update
 
-    from saas.tenancy.binding import tenant_session
+    from saas.core.tenancy.binding import tenant_session
     from tenants.cycles.models import Cycle
 
     with tenant_session(engine, slug) as session:
@@ -96,7 +96,7 @@ def person_auth(engine):
     role for it."""
     from saas.accounts.models import Account, Role
     from saas.accounts.tokens import create_token
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     accounts: dict[str, int] = {}
 

@@ -3,8 +3,8 @@ and the freeze once voting opens."""
 
 from sqlalchemy import select
 
-from saas.audit.models import AuditEvent
-from saas.tenancy.binding import session_without_tenant
+from saas.core.audit.models import AuditEvent
+from saas.core.tenancy.binding import session_without_tenant
 
 
 def test_a_cycle_gets_the_template_phases_rules_and_envelopes(new_cycle):

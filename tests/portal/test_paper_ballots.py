@@ -10,8 +10,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select, text
 
-from saas.audit import services as audit_services
-from saas.tenancy.binding import tenant_session
+from saas.core.audit import services as audit_services
+from saas.core.tenancy.binding import tenant_session
 from tenants.voting.models import Ballot, PaperBallot, VoterMark
 
 DONG = "4111156000"  # 수원시 장안구 파장동

@@ -81,7 +81,7 @@ def test_results_are_public_only_once_published_and_recount_to_the_same_hash(vot
 def test_verification_detects_a_changed_ballot(voted_cycle, engine):
     from sqlalchemy import update
 
-    from saas.tenancy.binding import tenant_session
+    from saas.core.tenancy.binding import tenant_session
     from tenants.voting.models import BallotChoice
 
     client, auth, url = voted_cycle.client, voted_cycle.tenant.auth, voted_cycle.url
@@ -194,7 +194,7 @@ def test_a_malformed_pabulib_import_is_a_clear_422(make_tenant, client):
 def test_channel_weights_set_by_the_cycle_change_the_greedy_order(new_cycle, app, engine):
     from sqlalchemy import update
 
-    from saas.tenancy.binding import tenant_session
+    from saas.core.tenancy.binding import tenant_session
     from tenants.cycles.models import Cycle
 
     cycle = new_cycle(template="neighbourhood", region="41110")
@@ -231,7 +231,7 @@ def test_channel_weights_set_by_the_cycle_change_the_greedy_order(new_cycle, app
 def test_the_blended_rule_weighs_committee_scores_with_votes(new_cycle, app, engine):
     """Youth template: 0.7 × votes / top votes + 0.3 × committee score, then greedy.
     A has the only vote (0.7); B has the committee's full score (0.3); one fits."""
-    from saas.tenancy.binding import tenant_session
+    from saas.core.tenancy.binding import tenant_session
     from tenants.committees.models import Committee, CommitteeMember, Score
 
     cycle = new_cycle(template="youth")

@@ -7,8 +7,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, insert, literal, select, text, update
 
-from saas.audit import services as audit_services
-from saas.tenancy.binding import tenant_session
+from saas.core.audit import services as audit_services
+from saas.core.tenancy.binding import tenant_session
 from tenants.cycles.models import Cycle
 from tenants.proposals.models import Project
 from tenants.voting.models import Ballot, VoterMark

@@ -30,7 +30,7 @@ def run_queued_jobs(app, engine, monkeypatch):
     from rq import SimpleWorker
 
     import provisioning.jobs
-    from saas.extensions import queues
+    from saas.core.extensions import queues
 
     monkeypatch.setattr(provisioning.jobs, "_engine", lambda: engine)
 

@@ -13,10 +13,10 @@ from sqlalchemy import select, text
 
 from migrations import TENANT_DIR
 from provisioning.services import do_delete_tenant_irreversibly
+from saas.core.tenancy.binding import session_without_tenant
 from saas.registry.models import Tenant
 from saas.schema import fleet
 from saas.schema.migrate import tenant_head_revision
-from saas.tenancy.binding import session_without_tenant
 
 NEW_REVISION = "f1ee70000001"
 

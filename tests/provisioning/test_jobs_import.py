@@ -22,7 +22,7 @@ def test_a_forked_job_imports_nothing_the_worker_did_not_preload(settings, engin
     """RQ forks a process per job: whatever the job imports, every job imports again (the
     Stripe SDK alone once cost more than a job's database work)."""
     from provisioning.services import do_register_tenant
-    from saas.tenancy.binding import session_without_tenant
+    from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
         do_register_tenant(

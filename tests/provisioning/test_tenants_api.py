@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from provisioning.steps import STEP_NAMES
-from saas.audit.models import AuditEvent
+from saas.core.audit.models import AuditEvent
 
 _regions = {}
 
@@ -153,7 +153,7 @@ def test_templates_are_listed_and_shown(client, ministry):
 
 
 def test_template_upgrade_is_previewed_then_applied(client, ministry, make_tenant, engine, new_slug, request):
-    from saas.tenancy.binding import tenant_session
+    from saas.core.tenancy.binding import tenant_session
     from tenants.portal.models import Category, PhasePlan, PortalSetting
 
     slug = make_tenant(new_slug()).slug  # at neighbourhood@1

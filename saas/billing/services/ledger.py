@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from saas import clock
 from saas.billing.models import LedgerEntry, LedgerLine, SubsidyProgram
+from saas.core import clock
 
 GENESIS_HASH = "0" * 64
 ACCOUNTS = ("appropriation", "available", "reserved", "applied", "billed", "settled")

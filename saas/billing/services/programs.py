@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saas import regions
-from saas.audit import services as audit
 from saas.billing.models import SubsidyProgram, TierAssignment, TierRate
 from saas.billing.services import ledger
+from saas.core.audit import services as audit
 from saas.registry.models import Tenant
 
 

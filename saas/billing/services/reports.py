@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from saas import clock
 from saas.billing.models import BillingAlert, BillingInvoice, LedgerEntry, SubsidyProgram
 from saas.billing.services import ledger
+from saas.core import clock
 from saas.registry.models import Tenant
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from saas import clock
-from saas.audit import services as audit
 from saas.billing.gateway import StripeGateway
 from saas.billing.models import Plan, Subscription
 from saas.billing.services import programs
+from saas.core import clock
+from saas.core.audit import services as audit
 from saas.registry.models import Tenant
 
 

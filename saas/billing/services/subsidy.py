@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from saas import clock
 from saas.billing.gateway import StripeGateway
 from saas.billing.models import (
     BillingAlert,
@@ -29,6 +28,7 @@ from saas.billing.models import (
 )
 from saas.billing.services import ledger, programs
 from saas.billing.services.ledger import Line
+from saas.core import clock
 from saas.registry.models import Tenant
 
 SUBSIDY_MARK = "subsidy"  # metadata chamyeo=subsidy marks our lines and credit notes

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from saas import clock as platform_clock
+from saas.core import clock as platform_clock
 
 log = logging.getLogger(__name__)
 API_VERSION = "2025-fake"  # the fake answers one shape, whatever version is asked for

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from saas.accounts.models import Role, RoleGrant
 from saas.accounts.tokens import token_for_secret
-from saas.tenancy.context import current_tenant, db_autocommit, db_session
+from saas.core.tenancy.context import current_tenant, db_autocommit, db_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 _UNSET = object()

@@ -49,7 +49,7 @@ class Settings:
     # a connection is closed after serving this many distinct tenants (~64 MB).
     tenants_per_connection: int = 500
     db_pool_size: int = 5
-    # A pooled connection idle this long is pinged before use (saas.db.install_ping_after_idle).
+    # A pooled connection idle this long is pinged before use (saas.core.db.install_ping_after_idle).
     db_ping_after_idle_ms: int = 1000
     tenant_lookup_ttl_seconds: float = 5.0
     web_workers: int = 2

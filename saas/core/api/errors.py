@@ -49,8 +49,8 @@ class ChamyeoApi(Api):
         self.documented_fields[(component, prop)] = name
 
     def openapi_document(self) -> dict[str, Any]:
-        """The OpenAPI document as served (see saas/api/openapi.py)."""
-        from saas.api.openapi import truthful_document
+        """The OpenAPI document as served (see saas/core/api/openapi.py)."""
+        from saas.core.api.openapi import truthful_document
 
         return truthful_document(self.spec.to_dict(), self._app, self.documented_fields)
 

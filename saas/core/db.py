@@ -1,7 +1,7 @@
 """The database: one engine, sessions per unit of work, declarative bases for both planes.
 
 Control-plane tables carry the explicit schema `control`. Tenant tables are declared with
-no schema and bound to `t_<slug>` per unit of work by `saas.tenancy.binding`.
+no schema and bound to `t_<slug>` per unit of work by `saas.core.tenancy.binding`.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from sqlalchemy import DateTime, MetaData, create_engine, event, exc, func
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
 
-from saas import clock
+from saas.core import clock
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from saas.settings import Settings
+    from saas.core.settings import Settings
 
 CONTROL_SCHEMA = "control"
 
@@ -38,7 +38,7 @@ class ControlBase(DeclarativeBase):
 
 
 def stamped(*, on_update: bool = False) -> Any:
-    """A `timestamptz` column set from the platform clock (`saas.clock`) when SQLAlchemy writes
+    """A `timestamptz` column set from the platform clock (`saas.core.clock`) when SQLAlchemy writes
     the row, `on_update` again at every update; the database's `now()` for raw SQL."""
     return mapped_column(
         DateTime(timezone=True),
@@ -102,7 +102,7 @@ class Database:
             pool_recycle=3600,
         )
         install_ping_after_idle(self._engine, settings.db_ping_after_idle_ms / 1000)
-        from saas.tenancy import binding
+        from saas.core.tenancy import binding
 
         binding.install_connection_recycling(self._engine, settings.tenants_per_connection)
 
@@ -124,7 +124,7 @@ class Database:
     @contextmanager
     def control_session(self) -> Iterator[Session]:
         """A session for control-plane work only: tenant tables resolve to no schema."""
-        from saas.tenancy import binding
+        from saas.core.tenancy import binding
 
         with binding.session_without_tenant(self.engine) as session:
             yield session

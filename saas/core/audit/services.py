@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from saas import clock
-from saas.audit.models import AuditEvent
+from saas.core import clock
+from saas.core.audit.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
 # One advisory lock serialises appends, so two transactions never chain onto the same row.

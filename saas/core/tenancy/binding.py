@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
-from saas.tenancy.slugs import schema_for
+from saas.core.tenancy.slugs import schema_for
 
 # Tenant tables used outside any tenant's unit of work resolve to this schema, which never
 # exists: a forgotten binding fails loudly instead of reading someone's data.

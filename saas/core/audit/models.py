@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saas.db import ControlBase
+from saas.core.db import ControlBase
 
 
 class AuditEvent(ControlBase):

@@ -2,7 +2,7 @@
 truth where their defaults do not.
 
 - Every operation lists the 4xx it answers, from what the platform knows about the route:
-  its role rule (`saas.auth.access_of`: 401, 403), its path (404 for an unknown id or
+  its role rule (`saas.core.auth.access_of`: 401, 403), its path (404 for an unknown id or
   portal; 503 for a suspended portal), its body (400 malformed or hostile JSON, 413, 422),
   and the refusals of its action (`KNOWN_REFUSALS`: 409 and the like); any URL holding a NUL
   answers 400. The catch-all `default` goes, so a client (or schemathesis) can tell a
@@ -217,7 +217,7 @@ def _error(description: str) -> dict[str, Any]:
 def _document_refusals(document: dict[str, Any], app: Flask, schemas: dict[str, Any]) -> None:
     from flask_smorest.spec.plugins import FlaskPlugin
 
-    from saas.auth import access_of
+    from saas.core.auth import access_of
 
     # One path may be served by several rules, each for some of its methods.
     endpoints: dict[tuple[str, str], str] = {}

@@ -10,7 +10,7 @@ from rq import Queue
 if TYPE_CHECKING:
     from flask import Flask
 
-    from saas.settings import Settings
+    from saas.core.settings import Settings
 
 QUEUE_NAMES = ("provisioning", "default", "billing")
 

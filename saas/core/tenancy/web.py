@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from flask_smorest import Blueprint, abort
 from werkzeug.routing import BaseConverter
 
-from saas.tenancy.context import enter_tenant, portal_not_open, slug_for_domain
-from saas.tenancy.slugs import RESERVED_SLUGS, SLUG_PATTERN
+from saas.core.tenancy.context import enter_tenant, portal_not_open, slug_for_domain
+from saas.core.tenancy.slugs import RESERVED_SLUGS, SLUG_PATTERN
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -38,7 +38,7 @@ def tenant_blueprint(name: str, import_name: str, *, url_prefix: str = "", **opt
 def enter_tenant_of_request(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Enter the tenant named by the URL (404 when unknown) and refuse another tenant's
     credential with the same 404; a `url_value_preprocessor` for every tenant route."""
-    from saas.auth import current_principal
+    from saas.core.auth import current_principal
 
     slug = (values or {}).pop("slug")
     tenant = enter_tenant(slug)
