@@ -72,10 +72,10 @@ def _database_url(name: str, tenants: int) -> str:
     except psycopg.Error:
         pass
     url = fresh_database("chamyeo_bench_fleet")
+    from migrations.runner import upgrade_control
     from provisioning.bulk import OnboardingRow, onboard_many
     from saas.core.db import Database
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.schema.migrate import upgrade_control
 
     database = Database()
     database.configure(settings_for(url))
@@ -94,8 +94,8 @@ def _naive_upgrade(args: tuple[str, str, str, list[str]]) -> int:
     from alembic import command
     from sqlalchemy import create_engine
 
+    from migrations.runner import alembic_config
     from saas.core.tenancy.binding import local_search_path
-    from saas.schema.migrate import alembic_config
 
     url, track, target, slugs = args
     engine = create_engine(url, pool_size=1)
@@ -121,9 +121,9 @@ def main() -> None:
 
     from concurrent.futures import ProcessPoolExecutor
 
+    from migrations.runner import tenant_head_revision
+    from provisioning import upgrade as fleet
     from saas.core.db import Database, sqlalchemy_url
-    from saas.schema import fleet
-    from saas.schema.migrate import tenant_head_revision
 
     url = _database_url(args.database, args.tenants)
     database = Database()

@@ -61,13 +61,13 @@ def _start_peer(hub_url: str) -> Peer:
 
 
 def _setup(settings, issuer: str) -> None:
+    from migrations.runner import upgrade_control
     from provisioning.runner import run_provisioning
     from provisioning.services import do_register_tenant
+    from saas.control.identity.admin import do_register_provider
+    from saas.control.identity.sealing import SecretBox
     from saas.core.db import Database
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity.admin import do_register_provider
-    from saas.identity.sealing import SecretBox
-    from saas.schema.migrate import upgrade_control
 
     database = Database()
     database.configure(settings)

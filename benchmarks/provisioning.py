@@ -52,15 +52,15 @@ def _status(engine, slug: str) -> str | None:  # noqa: ANN001
 
 
 def measure(engine, queues, label: str, samples: int) -> dict[str, dict[str, float]]:  # noqa: ANN001
-    from provisioning.jobs import enqueue_provisioning, new_job_id
-    from provisioning.runner import run_provisioning
-    from provisioning.services import do_delete_tenant_irreversibly
-    from saas.core.tenancy.binding import session_without_tenant
-    from saas.schema.migrate import (
+    from migrations.runner import (
         create_tenant_schema_in_transaction,
         head_statements,
         migrate_schema_via_env_py,
     )
+    from provisioning.jobs import enqueue_provisioning, new_job_id
+    from provisioning.runner import run_provisioning
+    from provisioning.services import do_delete_tenant_irreversibly
+    from saas.core.tenancy.binding import session_without_tenant
 
     db_ms, job_ms, head_ms, naive_ms, delete_ms = [], [], [], [], []
     _, statements = head_statements(engine)
@@ -165,9 +165,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
+    from migrations.runner import head_statements, upgrade_control
     from saas.core.db import Database
     from saas.core.queue import Queues
-    from saas.schema.migrate import head_statements, upgrade_control
 
     settings = settings_for(fresh_database("chamyeo_bench_provisioning"))
     database, queues = Database(), Queues()

@@ -17,7 +17,7 @@ import time
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from saas.schema.migrate import (
+from migrations.runner import (
     create_tenant_schema_in_transaction,
     drop_tenant_schema_irreversibly,
     head_statements,

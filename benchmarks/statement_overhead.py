@@ -17,10 +17,10 @@ import time
 from sqlalchemy import create_engine
 
 from benchmarks.common import fresh_database, machine
-from saas.accounts import tokens
+from migrations.runner import upgrade_control
+from saas.core.accounts import tokens
 from saas.core.db import sqlalchemy_url
 from saas.core.tenancy.binding import bound_engine
-from saas.schema.migrate import upgrade_control
 
 RUNS, WARM_UP, ROUNDS = 5_000, 200, 3
 

@@ -20,8 +20,8 @@ from sqlalchemy import Table, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from migrations.runner import create_tenant_schema_in_transaction, head_statements, upgrade_control
 from saas.core.tenancy import binding
-from saas.schema.migrate import create_tenant_schema_in_transaction, head_statements, upgrade_control
 from tenants.portal.models import Page
 
 ROUNDS, REPEATS = 5_000, 5

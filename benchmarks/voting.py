@@ -50,13 +50,13 @@ def _free_port() -> int:
 
 
 def _setup(settings):
+    from migrations.runner import upgrade_control
     from provisioning.runner import run_provisioning
     from provisioning.services import do_register_tenant
-    from saas.accounts.models import Role
-    from saas.accounts.tokens import create_token
+    from saas.core.accounts.models import Role
+    from saas.core.accounts.tokens import create_token
     from saas.core.db import Database
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.schema.migrate import upgrade_control
 
     database = Database()
     database.configure(settings)

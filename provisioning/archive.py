@@ -22,20 +22,20 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
-from saas.core import clock
-from saas.core.audit import services as audit
-from saas.core.tenancy.binding import tenant_session
-from saas.core.tenancy.slugs import InvalidSlug, schema_for, validate_slug
-from saas.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
-from saas.schema.migrate import (
+from migrations.heads import TenantHead
+from migrations.metadata import tenant_metadata
+from migrations.runner import (
     create_tenant_schema_in_transaction,
     head_statements,
     migrate_schema_in_transaction,
     tenant_head_revision,
 )
-from saas.schema.models import tenant_metadata
-from saas.schema.tables import TenantHead
+from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
+from saas.control.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
+from saas.core import clock
+from saas.core.audit import services as audit
+from saas.core.tenancy.binding import tenant_session
+from saas.core.tenancy.slugs import InvalidSlug, schema_for, validate_slug
 
 FORMAT = "chamyeo-tenant-export"
 FORMAT_VERSION = 1

@@ -18,7 +18,7 @@ from provisioning.errors import ProvisioningRefused, TenantConflict
 from provisioning.jobs import enqueue_provisioning, new_job_id
 from provisioning.runner import FaultHook, run_provisioning
 from provisioning.services import do_register_tenant
-from saas.registry.models import Tenant, TenantStatus
+from saas.control.registry.models import Tenant, TenantStatus
 
 REQUIRED_COLUMNS = ("slug", "region", "template")
 OPTIONAL_COLUMNS = ("name", "domain", "admin_email")

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from provisioning.errors import TenantNotFound
 from provisioning.services import portal_of_region, region_taken
 from provisioning.steps import STEPS, StepContext
+from saas.control.registry.models import ProvisioningStep, Tenant, TenantStatus
 from saas.core import clock
 from saas.core.tenancy.binding import session_without_tenant, tenant_session
-from saas.registry.models import ProvisioningStep, Tenant, TenantStatus
 
 # Called with the step name inside the step's transaction, after its work: tests use it to
 # fail or kill the process at every step.

@@ -11,15 +11,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from migrations.runner import drop_tenant_schema_irreversibly
 from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
 from provisioning.templates import Template, TemplateNotFound, diff_template, get_template
 from saas import regions
+from saas.control.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
 from saas.core import clock
 from saas.core.audit import services as audit
 from saas.core.tenancy.binding import tenant_session
 from saas.core.tenancy.slugs import InvalidSlug, is_valid_slug, validate_slug
-from saas.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
-from saas.schema.migrate import drop_tenant_schema_irreversibly
 
 _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 

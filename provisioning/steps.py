@@ -17,13 +17,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from migrations.runner import create_tenant_schema_in_transaction, head_statements
 from provisioning.templates import get_template
 from saas import regions
+from saas.control.registry.models import Tenant, TenantStatus
 from saas.core import clock
 from saas.core.audit import services as audit
 from saas.core.tenancy.slugs import schema_for
-from saas.registry.models import Tenant, TenantStatus
-from saas.schema.migrate import create_tenant_schema_in_transaction, head_statements
 from tenants.people.models import Member
 from tenants.portal.models import Category, District, Page, PhasePlan, PortalSetting
 
@@ -175,9 +175,9 @@ def invite_admin(ctx: StepContext, session: Session) -> None:
 
 
 def open_billing(ctx: StepContext, session: Session) -> None:
-    """Subscribe the tenant to the default plan through Stripe (see `saas.billing`)."""
-    from saas.billing import gateway
-    from saas.billing.services.subscriptions import open_billing as subscribe
+    """Subscribe the tenant to the default plan through Stripe (see `saas.control.billing`)."""
+    from saas.control.billing import gateway
+    from saas.control.billing.services.subscriptions import open_billing as subscribe
 
     subscribe(session, gateway.current, ctx.tenant_id)
 

@@ -6,7 +6,7 @@ without SECRET_KEY, say) end the process with one line naming what is missing.""
 
 import sys
 
-from saas import create_app
+from saas.app import create_app
 from saas.core.settings import Settings
 
 try:

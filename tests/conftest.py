@@ -118,7 +118,7 @@ def scratch_engine(settings: Settings) -> Iterator:
 
 @pytest.fixture(scope="session")
 def settings() -> Iterator[Settings]:
-    from saas.embedded import EmbeddedPostgres, EmbeddedRedis
+    from saas.dev.embedded import EmbeddedPostgres, EmbeddedRedis
 
     stops = []
     server_url = os.environ.get("DATABASE_URL")
@@ -133,7 +133,7 @@ def settings() -> Iterator[Settings]:
         redis = EmbeddedRedis(TEST_HOME / f"redis-{os.getpid()}")
         redis_url = redis.start()
         stops.append(redis.stop)
-    from saas.identity import outbound
+    from saas.control.identity import outbound
 
     test_settings = Settings(
         environment="test",
@@ -157,8 +157,8 @@ def settings() -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 def engine(settings: Settings):
+    from migrations.runner import upgrade_control
     from saas.core.db import Database
-    from saas.schema.migrate import upgrade_control
 
     database = Database()
     database.configure(settings)
@@ -169,7 +169,7 @@ def engine(settings: Settings):
 
 @pytest.fixture(scope="session")
 def app(settings: Settings, engine):
-    from saas import create_app
+    from saas.app import create_app
 
     application = create_app(settings)
     application.config["TESTING"] = True
@@ -216,8 +216,8 @@ def free_region(engine):
     from sqlalchemy import select
 
     from saas import regions
-    from saas.billing.models import SubsidyBeneficiary
-    from saas.registry.models import Tenant
+    from saas.control.billing.models import SubsidyBeneficiary
+    from saas.control.registry.models import Tenant
 
     handed_out: set[str] = set()
 
@@ -270,8 +270,8 @@ def make_tenant(engine, settings, free_region):
     subsidy tier (as 목포시), kept for the session like one without `region`."""
     from provisioning.runner import run_provisioning
     from provisioning.services import do_register_tenant
-    from saas.accounts.models import Role
-    from saas.accounts.tokens import create_token
+    from saas.core.accounts.models import Role
+    from saas.core.accounts.tokens import create_token
     from saas.core.tenancy.binding import session_without_tenant
 
     def make(
@@ -352,8 +352,8 @@ def beta(make_tenant, engine) -> FixtureTenant:
 
 @pytest.fixture(scope="session")
 def platform_tokens(engine) -> dict[str, str]:
-    from saas.accounts.models import Role
-    from saas.accounts.tokens import create_token
+    from saas.core.accounts.models import Role
+    from saas.core.accounts.tokens import create_token
     from saas.core.tenancy.binding import session_without_tenant
 
     tokens = {}

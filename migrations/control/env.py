@@ -4,8 +4,8 @@ connection in `config.attributes["connection"]`."""
 from alembic import context
 from sqlalchemy import text
 
+from migrations.metadata import control_metadata
 from saas.core.db import CONTROL_SCHEMA
-from saas.schema.models import control_metadata
 
 config = context.config
 connection = config.attributes["connection"]

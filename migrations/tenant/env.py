@@ -5,7 +5,7 @@ the tenant's own `alembic_version` table."""
 
 from alembic import context
 
-from saas.schema.models import tenant_metadata
+from migrations.metadata import tenant_metadata
 
 config = context.config
 context.configure(

@@ -25,7 +25,7 @@ ACTOR = "cli"
 @contextmanager
 def _engine() -> Iterator[Engine]:
     """The database engine, with this process's Stripe gateway taken from the same settings."""
-    from saas.billing import gateway
+    from saas.control.billing import gateway
 
     with attached_settings() as settings, database_engine(settings) as engine:
         gateway.configure_unless_set(settings)
@@ -43,9 +43,9 @@ def _session() -> Iterator[Session]:
 @contextmanager
 def _refusals() -> Iterator[None]:
     """The services' refusals as a one-line error and a non-zero exit, never a traceback."""
-    from saas.billing.gateway import BillingNotConfigured
-    from saas.billing.services.programs import SubsidyRefused
-    from saas.billing.services.subscriptions import PlanRefused
+    from saas.control.billing.gateway import BillingNotConfigured
+    from saas.control.billing.services.programs import SubsidyRefused
+    from saas.control.billing.services.subscriptions import PlanRefused
 
     try:
         yield
@@ -56,7 +56,7 @@ def _refusals() -> Iterator[None]:
 
 
 def _program(session: Session, code_or_id: str) -> Any:  # noqa: ANN401 - SubsidyProgram
-    from saas.billing.models import SubsidyProgram
+    from saas.control.billing.models import SubsidyProgram
 
     statement = select(SubsidyProgram).where(SubsidyProgram.code == code_or_id)
     program = session.scalar(statement)
@@ -108,8 +108,8 @@ def plans() -> None:
 @click.option("--default", "is_default", is_flag=True, help="New tenants subscribe to it.")
 def create_plan(code: str, name: str, amount: int, interval: str, is_default: bool) -> None:
     """Create a plan and its Stripe product and price."""
-    from saas.billing import gateway
-    from saas.billing.services.subscriptions import do_create_plan
+    from saas.control.billing import gateway
+    from saas.control.billing.services.subscriptions import do_create_plan
 
     with _session() as session, _refusals():
         plan = do_create_plan(
@@ -128,7 +128,7 @@ def create_plan(code: str, name: str, amount: int, interval: str, is_default: bo
 @plans.command("list")
 def list_plans() -> None:
     """Every plan; the default one is marked with *."""
-    from saas.billing.models import Plan
+    from saas.control.billing.models import Plan
 
     with _session() as session:
         for plan in session.scalars(select(Plan).order_by(Plan.code)):
@@ -169,7 +169,7 @@ def create_program(
     prefixes: tuple[str, ...],
 ) -> None:
     """Open a program for a fiscal year: its budget enters the ledger, rates are version 1."""
-    from saas.billing.services.programs import do_create_program
+    from saas.control.billing.services.programs import do_create_program
 
     eligibility: dict[str, Any] = {}
     if basic_only:
@@ -196,7 +196,7 @@ def create_program(
 @click.option("--year", "fiscal_year", type=int)
 def list_programs(fiscal_year: int | None) -> None:
     """Each program's budget and where its money is: available, reserved, applied, billed, settled."""
-    from saas.billing.services import reports
+    from saas.control.billing.services import reports
 
     with _session() as session:
         for view in reports.list_programs(session, fiscal_year):
@@ -226,7 +226,7 @@ def list_programs(fiscal_year: int | None) -> None:
 )
 def set_rates(program: str, effective_from: Any, tiers: list[dict[str, Any]]) -> None:  # noqa: ANN401
     """A new version of the tier rates (earlier service periods keep the old version)."""
-    from saas.billing.services.programs import do_add_rate_version
+    from saas.control.billing.services.programs import do_add_rate_version
 
     with _session() as session, _refusals():
         found = _program(session, program)
@@ -244,8 +244,8 @@ def set_rates(program: str, effective_from: Any, tiers: list[dict[str, Any]]) ->
 @click.option("--evidence", help="What the tier rests on (a document, a decision); required with --tier.")
 def assign_tier(program: str, tenant: str, valid_from: Any, tier: str | None, evidence: str | None) -> None:  # noqa: ANN401
     """Assign a municipality's tier from a date on, with its evidence."""
-    from saas.billing.services.programs import do_assign_tier
-    from saas.registry.models import Tenant
+    from saas.control.billing.services.programs import do_assign_tier
+    from saas.control.registry.models import Tenant
 
     if tier and not evidence:
         raise click.UsageError("a tier set by hand needs --evidence")
@@ -270,8 +270,8 @@ def assign_tier(program: str, tenant: str, valid_from: Any, tier: str | None, ev
 @billing.command("prepare-renewals")
 def prepare_renewals() -> None:
     """Reserve each subscription's coming subsidy and put its line on the upcoming invoice."""
-    from saas.billing import jobs
-    from saas.registry.models import Tenant
+    from saas.control.billing import jobs
+    from saas.control.registry.models import Tenant
 
     with _engine() as engine, _refusals():
         outcomes = jobs.prepare_renewals(engine)
@@ -298,7 +298,7 @@ def prepare_renewals() -> None:
 @click.option("--month", help="YYYY-MM (default: the previous month, Korean time).")
 def close_month(month: str | None) -> None:
     """Finalize and send the ministry's invoice of each program for the month."""
-    from saas.billing import jobs
+    from saas.control.billing import jobs
 
     with _engine() as engine, _refusals():
         closed = jobs.close_month(_month(month), engine)
@@ -313,7 +313,7 @@ def close_month(month: str | None) -> None:
 @billing.command()
 def reconcile() -> None:
     """Compare Stripe's invoices with the ledger; print every difference (exit 1 if any)."""
-    from saas.billing import jobs
+    from saas.control.billing import jobs
 
     with _engine() as engine, _refusals():
         differences = jobs.reconcile(engine)
@@ -334,7 +334,7 @@ def reconcile() -> None:
 )
 def tick(every: int | None) -> None:
     """Enqueue the billing jobs that are due (run it from cron, e.g. hourly)."""
-    from saas.billing.schedule import tick as enqueue_due
+    from saas.control.billing.schedule import tick as enqueue_due
     from saas.core.queue import Queues
 
     with attached_settings(redis=True) as settings:
@@ -357,7 +357,7 @@ def tick(every: int | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def export(program: str, fmt: str, period_from: Any, period_to: Any, file: Path) -> None:  # noqa: ANN401
     """Write a program's ledger, one row per line (same period, same bytes); FILE - is stdout."""
-    from saas.billing.services import reports
+    from saas.control.billing.services import reports
 
     with _session() as session:
         found = _program(session, program)
@@ -380,7 +380,7 @@ def export(program: str, fmt: str, period_from: Any, period_to: Any, file: Path)
 @click.option("--json", "as_json", is_flag=True)
 def verify(program: str, as_json: bool) -> None:
     """Recompute the hash chain and the invariants; name the first broken entry (exit 1)."""
-    from saas.billing.services import ledger
+    from saas.control.billing.services import ledger
 
     with _session() as session:
         found = _program(session, program)

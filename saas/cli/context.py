@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from saas.core.db import Database
 from saas.core.settings import Settings, cli_environment_default
-from saas.services import attached_services
+from saas.dev.servers import attached_services
 
 
 def _persistent_secret_key(home: Path) -> str:

@@ -19,8 +19,8 @@ def upgrade(workers: int | None, lock_timeout: str) -> None:
     """Upgrade the control schema, then every tenant schema, to the newest revision.
 
     Resumable: tenants already at head are skipped; a failing tenant is reported (exit 1)."""
-    from saas.schema import fleet
-    from saas.schema.migrate import upgrade_control
+    from migrations.runner import upgrade_control
+    from provisioning import upgrade as fleet
 
     with database_engine() as engine:
         upgrade_control(engine)
@@ -34,8 +34,8 @@ def upgrade(workers: int | None, lock_timeout: str) -> None:
 @db.command()
 def check() -> None:
     """Fail when the models and the migrations drift apart."""
-    from saas.schema.drift import control_drift, tenant_drift
-    from saas.schema.migrate import upgrade_control
+    from migrations.drift import control_drift, tenant_drift
+    from migrations.runner import upgrade_control
 
     with database_engine() as engine:
         upgrade_control(engine)
@@ -54,8 +54,8 @@ def check() -> None:
 @db.command()
 def status() -> None:
     """How many tenants are at which revision."""
-    from saas.schema import fleet
-    from saas.schema.migrate import control_revision, tenant_head_revision
+    from migrations.runner import control_revision, tenant_head_revision
+    from provisioning import upgrade as fleet
 
     with database_engine() as engine:
         click.echo(f"control: {control_revision(engine) or 'empty'}")
@@ -71,8 +71,8 @@ def status() -> None:
 @click.option("-m", "--message", required=True)
 def revision(track: str, message: str) -> None:
     """Write a new migration for TRACK from the difference between models and migrations."""
-    from saas.schema.drift import write_revision
-    from saas.schema.migrate import upgrade_control
+    from migrations.drift import write_revision
+    from migrations.runner import upgrade_control
 
     with database_engine() as engine:
         upgrade_control(engine)

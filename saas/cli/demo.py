@@ -1,6 +1,6 @@
 """Demo data for `chamyeo up`: a ministry admin, an auditor and two municipalities,
 provisioned through the real job path, each with a past cycle (results published, projects
-in execution) and a cycle in voting (`saas.cli.demo_portals`). Seeded once; re-running only
+in execution) and a cycle in voting (`saas.dev.demo_portals`). Seeded once; re-running only
 fills what is missing."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from saas.accounts.models import Role
+from saas.core.accounts.models import Role
 from saas.core.queue import Queues
 from saas.core.settings import Settings
 
@@ -30,12 +30,12 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
     tokens to `<home>/demo-credentials.json` (development only) and return its path."""
     from provisioning.jobs import enqueue_provisioning
     from provisioning.services import do_register_tenant
-    from saas.accounts.tokens import create_token, token_for_secret
-    from saas.billing import gateway
-    from saas.billing.demo import seed_billing, subscribe_unbilled
-    from saas.cli.demo_portals import seed_demo_portals
+    from saas.control.billing import gateway
+    from saas.control.registry.models import Tenant, TenantStatus
+    from saas.core.accounts.tokens import create_token, token_for_secret
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.registry.models import Tenant, TenantStatus
+    from saas.dev.demo_billing import seed_billing, subscribe_unbilled
+    from saas.dev.demo_portals import seed_demo_portals
 
     path = settings.home.resolve() / "demo-credentials.json"
     known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
@@ -76,7 +76,7 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
                 )
         statuses = dict(session.execute(select(Tenant.slug, Tenant.status)).all())
         if settings.environment == "development":
-            from saas.identity.dev_registration import register_development_idps
+            from saas.dev.idp_registration import register_development_idps
 
             register_development_idps(session, settings, [slug for slug, _, _ in DEMO_TENANTS])
     for slug, status in statuses.items():
@@ -91,7 +91,7 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
 def _wait_for_tenants(
     engine: Engine, slugs: list[str], echo: Callable[[str], None], timeout: float = 120
 ) -> None:
-    from saas.registry.models import Tenant, TenantStatus
+    from saas.control.registry.models import Tenant, TenantStatus
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -29,12 +29,12 @@ def add(
     key, issuer, client_id, client_secret, display_name, tenant_slug, role_claim, mappings, pending
 ) -> None:
     """Register an upstream IdP (as the ministry: approved at once unless --pending)."""
+    from saas.control.identity import outbound
+    from saas.control.identity.admin import ProviderRefused, do_register_provider
+    from saas.control.identity.sealing import SecretBox
+    from saas.control.identity.upstream import callback_url
+    from saas.control.registry.models import Tenant
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity import outbound
-    from saas.identity.admin import ProviderRefused, do_register_provider
-    from saas.identity.sealing import SecretBox
-    from saas.identity.upstream import callback_url
-    from saas.registry.models import Tenant
 
     mapping = dict(m.split("=", 1) for m in mappings if "=" in m)
     with (
@@ -72,8 +72,8 @@ def add(
 @identity.command("list")
 def list_providers() -> None:
     """Every registered IdP with its scope and status."""
+    from saas.control.identity.models import IdentityProvider
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity.models import IdentityProvider
 
     with database_engine() as engine, session_without_tenant(engine) as session:
         for p in session.scalars(select(IdentityProvider).order_by(IdentityProvider.id)):
@@ -85,8 +85,8 @@ def list_providers() -> None:
 @click.argument("key")
 def approve(key: str) -> None:
     """Approve a municipality's IdP (ministry)."""
+    from saas.control.identity.admin import do_approve_provider
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity.admin import do_approve_provider
 
     with database_engine() as engine, session_without_tenant(engine) as session:
         try:
@@ -100,11 +100,11 @@ def approve(key: str) -> None:
 @click.argument("key")
 def test_idp(key: str) -> None:
     """Read the IdP's discovery document and print what the hub would use."""
+    from saas.control.identity import outbound
+    from saas.control.identity.admin import probe_provider
+    from saas.control.identity.errors import SignInRefused
+    from saas.control.identity.models import IdentityProvider
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity import outbound
-    from saas.identity.admin import probe_provider
-    from saas.identity.errors import SignInRefused
-    from saas.identity.models import IdentityProvider
 
     with (
         attached_settings() as settings,
@@ -124,9 +124,9 @@ def test_idp(key: str) -> None:
 @identity.command("rotate-keys")
 def rotate_keys() -> None:
     """Start signing with a new key; the old one stays published for a day."""
+    from saas.control.identity.keys import rotate_signing_key
+    from saas.control.identity.sealing import SecretBox
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity.keys import rotate_signing_key
-    from saas.identity.sealing import SecretBox
 
     with (
         attached_settings() as settings,

@@ -63,7 +63,7 @@ def _wait_active(engine, queues, slug: str, timeout: float = 120.0) -> str:  # n
     from sqlalchemy import select
 
     from provisioning.runner import run_provisioning
-    from saas.registry.models import Tenant
+    from saas.control.registry.models import Tenant
 
     if not _has_worker(queues):
         click.echo("no worker is running: provisioning here", err=True)
@@ -137,7 +137,7 @@ def list_(status: str | None) -> None:
     """Every tenant, one a line."""
     from sqlalchemy import select
 
-    from saas.registry.models import Tenant
+    from saas.control.registry.models import Tenant
 
     stack, _engine, session, _queues = _session_and_queue()
     with stack:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from saas.accounts.models import ApiToken, Role
 from saas.cli.context import database_engine
+from saas.core.accounts.models import ApiToken, Role
 
 
 @click.group()
@@ -27,10 +27,10 @@ def tokens() -> None:
 )
 def create(role: str, name: str, tenant_slug: str | None, account_id: int | None) -> None:
     """Create a token and print it (the only time it is shown)."""
-    from saas.accounts.models import Account
-    from saas.accounts.tokens import create_token
+    from saas.control.registry.models import Tenant
+    from saas.core.accounts.models import Account
+    from saas.core.accounts.tokens import create_token
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.registry.models import Tenant
 
     with database_engine() as engine, session_without_tenant(engine) as session:
         tenant_id = None
@@ -67,7 +67,7 @@ def list_() -> None:
 @click.argument("token_id", type=int)
 def revoke(token_id: int) -> None:
     """Revoke a token by its id."""
-    from saas.accounts.tokens import revoke_token
+    from saas.core.accounts.tokens import revoke_token
     from saas.core.tenancy.binding import session_without_tenant
 
     with database_engine() as engine, session_without_tenant(engine) as session:

@@ -18,7 +18,7 @@ import click
 
 from saas.cli.context import with_home_secrets as _with_home_secrets
 from saas.core.settings import Settings
-from saas.embedded import EmbeddedRedis
+from saas.dev.embedded import EmbeddedRedis
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
@@ -172,12 +172,12 @@ def _gunicorn_argv(settings: Settings) -> list[str]:
 @click.option("--no-demo", is_flag=True, help="Do not seed the demo data.")
 def up(no_demo: bool) -> None:
     """Start the platform with demo data on http://HOST:PORT (Ctrl-C stops everything)."""
+    from migrations.runner import upgrade_control
+    from provisioning import upgrade as fleet
     from saas.cli.demo import seed_demo
     from saas.core.db import Database
     from saas.core.queue import Queues
-    from saas.schema import fleet
-    from saas.schema.migrate import upgrade_control
-    from saas.services import attached_services
+    from saas.dev.servers import attached_services
 
     # `chamyeo up` is the one server command that chooses development by itself.
     base = _with_home_secrets(Settings.from_env(default_environment="development"), os.environ)
@@ -201,7 +201,7 @@ def up(no_demo: bool) -> None:
         signal.signal(signal.SIGTERM, request_stop)
         try:
             if not settings.stripe_api_key:  # offline: billing runs against our fake Stripe
-                from saas.billing.demo import start_fake_stripe
+                from saas.dev.demo_billing import start_fake_stripe
 
                 stripe_env = _child_env(settings)
                 fake_stripe, settings = start_fake_stripe(settings, stripe_env)
@@ -257,7 +257,7 @@ def _print_welcome(settings: Settings, credentials: Path | None) -> None:
             "                 send them as 'Authorization: Bearer <token>'",
         ]
     if settings.stripe_api_key:
-        from saas.billing.gateway import FAKE_API_KEY
+        from saas.control.billing.gateway import FAKE_API_KEY
 
         fake = settings.stripe_api_key == FAKE_API_KEY
         where = f"the FAKE Stripe at {settings.stripe_api_base} (not Stripe)" if fake else "Stripe"

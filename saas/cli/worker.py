@@ -23,7 +23,7 @@ log = logging.getLogger("chamyeo.worker")
 
 
 def _export_for_jobs(settings) -> None:  # noqa: ANN001 - Settings
-    """Jobs build their settings from the environment (provisioning.jobs, saas.billing.jobs):
+    """Jobs build their settings from the environment (provisioning.jobs, saas.control.billing.jobs):
     give them the servers and secrets this command attached to."""
     values = {
         "DATABASE_URL": settings.database_url or "",

@@ -16,8 +16,8 @@ from flask import g, request
 from flask_smorest import abort
 from sqlalchemy import select
 
-from saas.accounts.models import Role, RoleGrant
-from saas.accounts.tokens import token_for_secret
+from saas.core.accounts.models import Role, RoleGrant
+from saas.core.accounts.tokens import token_for_secret
 from saas.core.tenancy.context import current_tenant, db_autocommit, db_session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,8 +64,8 @@ def _token_principal(header: str) -> Principal:
 
 
 def _person_principal() -> Principal | None:
-    from saas.identity.portal import principal_session
-    from saas.identity.sessions import HUB_COOKIE, hub_session_for_cookie, voucher_of
+    from saas.control.identity.portal import principal_session
+    from saas.control.identity.sessions import HUB_COOKIE, hub_session_for_cookie, voucher_of
 
     tenant = g.get("tenant")
     session = db_session()

@@ -1,5 +1,5 @@
 """Flask's own signed-cookie session is not used: sign-in state lives in the identity hub's
-cookies (`saas.identity.sessions`). Opening one anyway cost every request a signing serializer
+cookies (`saas.control.identity.sessions`). Opening one anyway cost every request a signing serializer
 (about 0.1 ms); this interface opens none, and code that writes `flask.session` fails loudly
 (Flask's NullSession) instead of setting a cookie nobody reads."""
 

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from saas import regions
+from saas.control.registry.models import Tenant
 from saas.core.tenancy.context import TenantRef
-from saas.registry.models import Tenant
 from tenants.committees.lottery import SEXES, band_key
 from tenants.committees.models import Committee, CommitteeMember
 from tenants.committees.services import active_members, committee_or_404

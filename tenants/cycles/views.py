@@ -7,7 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from sqlalchemy import select
 
-from saas.accounts.models import Role
+from saas.core.accounts.models import Role
 from saas.core.auth import actor, require_tenant_role
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.tenancy.web import tenant_blueprint

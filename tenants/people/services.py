@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from saas.accounts.models import Role, RoleGrant
 from saas.core import clock
+from saas.core.accounts.models import Role, RoleGrant
 from saas.core.audit import services as audit
 from saas.core.tenancy.context import TenantRef
 from tenants.errors import Conflict, Forbidden, Gone, NotFound

@@ -11,7 +11,7 @@ from flask import current_app, g
 from flask.views import MethodView
 from sqlalchemy import select
 
-from saas.accounts.models import Role
+from saas.core.accounts.models import Role
 from saas.core.auth import actor, current_principal, person, require_tenant_role
 from saas.core.tenancy.context import current_tenant, db_autocommit, db_session
 from saas.core.tenancy.web import tenant_blueprint

@@ -21,7 +21,7 @@ LIVE_KEY_PREFIXES = ("sk_test_", "rk_test_")
 def pytest_collection_modifyitems(config, items):
     """`stripe_live` tests reach Stripe test mode over the network: only with a test-mode key
     in STRIPE_API_KEY, never by default, never with a live key (or the fake's key)."""
-    from saas.billing.gateway import FAKE_API_KEY
+    from saas.control.billing.gateway import FAKE_API_KEY
 
     key = os.environ.get("STRIPE_API_KEY", "")
     if key.startswith(LIVE_KEY_PREFIXES) and key != FAKE_API_KEY:
@@ -39,9 +39,9 @@ _codes = itertools.count(1)
 
 @pytest.fixture(scope="session")
 def stripe_fake(app):
-    from saas.billing import gateway
-    from saas.billing.stripe_fake import FakeStripe
-    from saas.billing.stripe_fake.server import start_in_thread
+    from saas.control.billing import gateway
+    from saas.dev.stripe_fake import FakeStripe
+    from saas.dev.stripe_fake.server import start_in_thread
 
     running = start_in_thread(FakeStripe(webhook_secret=WEBHOOK_SECRET, deliver="manual"))
     # Left in place to the end of the session: tenants provisioned later may subscribe.
@@ -53,7 +53,7 @@ def stripe_fake(app):
 
 @pytest.fixture
 def stripe_gateway(stripe_fake):
-    from saas.billing import gateway
+    from saas.control.billing import gateway
 
     return gateway.current()
 
@@ -82,8 +82,8 @@ def default_plan(engine, stripe_gateway):
     """A default plan while the test runs (new tenants subscribe to it), none afterwards."""
     from sqlalchemy import update
 
-    from saas.billing.models import Plan
-    from saas.billing.services.subscriptions import do_create_plan
+    from saas.control.billing.models import Plan
+    from saas.control.billing.services.subscriptions import do_create_plan
     from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
@@ -113,7 +113,7 @@ TIERS = [
 @pytest.fixture
 def make_program(engine):
     """A program of its own fiscal year per call: tests never share a budget."""
-    from saas.billing.services.programs import do_create_program
+    from saas.control.billing.services.programs import do_create_program
     from saas.core.tenancy.binding import session_without_tenant
 
     years = itertools.count(2100 - 1)
@@ -137,7 +137,7 @@ def make_program(engine):
 def _free_year(session, years) -> int:
     from sqlalchemy import select
 
-    from saas.billing.models import SubsidyProgram
+    from saas.control.billing.models import SubsidyProgram
 
     taken = set(session.scalars(select(SubsidyProgram.fiscal_year)))
     for year in years:
@@ -148,7 +148,7 @@ def _free_year(session, years) -> int:
 
 @pytest.fixture
 def assign(engine):
-    from saas.billing.services.programs import do_assign_tier
+    from saas.control.billing.services.programs import do_assign_tier
     from saas.core.tenancy.binding import session_without_tenant
 
     def run(program_id: int, tenant_id: int, valid_from: date, tier: str | None = None):
@@ -184,7 +184,7 @@ def current_programs(engine, make_program) -> CurrentPrograms:
     is the platform's, so the years are those of the clock)."""
     from sqlalchemy import select
 
-    from saas.billing.models import SubsidyProgram
+    from saas.control.billing.models import SubsidyProgram
     from saas.core.tenancy.binding import session_without_tenant
 
     by_year = {}

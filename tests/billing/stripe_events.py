@@ -3,7 +3,7 @@ post them to our endpoint, signed, and process them as the RQ job would."""
 
 from __future__ import annotations
 
-from saas.billing import webhooks
+from saas.control.billing import webhooks
 from saas.core.tenancy.binding import session_without_tenant
 
 

@@ -11,8 +11,9 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
-from saas.billing import reconciliation
-from saas.billing.models import (
+from saas.cli import main
+from saas.control.billing import reconciliation
+from saas.control.billing.models import (
     BillingAlert,
     BillingInvoice,
     LedgerEntry,
@@ -20,8 +21,7 @@ from saas.billing.models import (
     SubsidyProgram,
     TierAssignment,
 )
-from saas.billing.services import subsidy
-from saas.cli import main
+from saas.control.billing.services import subsidy
 from saas.core.tenancy.binding import session_without_tenant
 from tests.billing.stripe_events import deliver, pay_out_of_band, process
 

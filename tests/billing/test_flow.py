@@ -10,9 +10,9 @@ import json
 import requests
 from sqlalchemy import select
 
-from saas.billing import reconciliation
-from saas.billing.models import BillingInvoice, LedgerEntry, StripeEvent, Subscription
-from saas.billing.services import ledger, subsidy
+from saas.control.billing import reconciliation
+from saas.control.billing.models import BillingInvoice, LedgerEntry, StripeEvent, Subscription
+from saas.control.billing.services import ledger, subsidy
 from saas.core import clock
 from saas.core.tenancy.binding import session_without_tenant
 from tests.billing.stripe_events import deliver, pay_out_of_band, process
@@ -51,7 +51,7 @@ def test_provisioning_opens_billing_and_the_first_invoice_gets_a_credit_note(
         (1_000_000, granted, 1_000_000 - granted)
     ]
     # The provisioning step is safe to re-run: same Stripe customer and subscription.
-    from saas.billing.services.subscriptions import open_billing
+    from saas.control.billing.services.subscriptions import open_billing
 
     with session_without_tenant(engine) as session:
         again = open_billing(session, lambda: stripe_gateway, tenant.id)

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from saas.billing.models import BillingAlert, LedgerEntry, TierAssignment
-from saas.billing.services import ledger, subsidy
+from saas.control.billing.models import BillingAlert, LedgerEntry, TierAssignment
+from saas.control.billing.services import ledger, subsidy
 from saas.core.tenancy.binding import session_without_tenant
 
 PLAN = 1_000_000
@@ -110,7 +110,7 @@ def test_a_mid_year_tier_change_applies_from_its_date(engine, make_program, db_s
     assert _reserve(engine, program, 901, start=date(year, 6, 1)).amount == 700_000
     assert _reserve(engine, program, 901, start=date(year, 7, 1)).amount == 333_300
     # a new rate version from October changes later periods only
-    from saas.billing.services.programs import do_add_rate_version
+    from saas.control.billing.services.programs import do_add_rate_version
 
     tiers = [{"tier": "high", "rate_bp": 2000, "min_pct": 0, "max_pct": 101}]
     do_add_rate_version(db_session, program.id, effective_from=date(year, 10, 1), tiers=tiers, actor="test")
@@ -200,7 +200,7 @@ def test_verify_names_the_first_tampered_entry(engine, make_program):
 def test_verify_and_export_read_the_lines_in_one_query_not_one_per_entry(engine, make_program):
     from sqlalchemy import event
 
-    from saas.billing.services import reports
+    from saas.control.billing.services import reports
 
     program = make_program(10**9)
     _assign_directly(engine, program, [901, 902, 903, 904, 905])
@@ -233,7 +233,7 @@ def test_the_export_period_is_of_korean_calendar_days_whatever_the_session_time_
 ):
     from datetime import timedelta
 
-    from saas.billing.services import reports
+    from saas.control.billing.services import reports
     from saas.core.clock import SEOUL
 
     program = make_program(10**6)

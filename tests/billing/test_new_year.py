@@ -9,8 +9,8 @@ import time_machine
 from sqlalchemy import select
 
 from saas import regions
-from saas.billing.models import Subscription, TierAssignment
-from saas.billing.services import subsidy
+from saas.control.billing.models import Subscription, TierAssignment
+from saas.control.billing.services import subsidy
 from saas.core.clock import SEOUL
 from saas.core.tenancy.binding import session_without_tenant
 from tests.billing.stripe_events import deliver, process

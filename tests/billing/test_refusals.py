@@ -3,7 +3,7 @@
 import pytest
 from werkzeug.exceptions import HTTPException
 
-from saas.billing.views import refusals_as_http
+from saas.control.billing.views import refusals_as_http
 
 
 @pytest.mark.parametrize(

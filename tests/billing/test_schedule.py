@@ -11,7 +11,7 @@ import redis
 from click.testing import CliRunner
 from rq import Queue, SimpleWorker
 
-from saas.billing import schedule
+from saas.control.billing import schedule
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_each_job_is_enqueued_once_per_period(queue):
 
 
 def test_a_failed_job_is_enqueued_again_by_the_next_tick(queue, monkeypatch):
-    from saas.billing import jobs
+    from saas.control.billing import jobs
 
     failing = schedule.Due("close-month", "bad", jobs.close_month, ("not a month",), 60)
     monkeypatch.setattr(schedule, "due", lambda now=None: [failing])

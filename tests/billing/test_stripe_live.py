@@ -11,10 +11,10 @@ import os
 import pytest
 from sqlalchemy import select, update
 
-from saas.billing import gateway, reconciliation, webhooks
-from saas.billing.models import BillingInvoice, Plan, Subscription
-from saas.billing.services import ledger, subsidy
-from saas.billing.services.subscriptions import do_create_plan
+from saas.control.billing import gateway, reconciliation, webhooks
+from saas.control.billing.models import BillingInvoice, Plan, Subscription
+from saas.control.billing.services import ledger, subsidy
+from saas.control.billing.services.subscriptions import do_create_plan
 from saas.core.tenancy.binding import session_without_tenant
 
 pytestmark = pytest.mark.stripe_live
@@ -91,7 +91,7 @@ def test_live_renewal_preparation_puts_one_negative_line_on_the_customer(
 
 
 def ledger_entries(session, tenant_id):
-    from saas.billing.models import LedgerEntry
+    from saas.control.billing.models import LedgerEntry
 
     return session.scalars(
         select(LedgerEntry).where(LedgerEntry.tenant_id == tenant_id).order_by(LedgerEntry.id)

@@ -78,8 +78,8 @@ class Portal:
 
 @pytest.fixture(scope="session")
 def committee_portal(app, engine, make_tenant) -> Portal:
-    from saas.accounts.models import Role
-    from saas.accounts.tokens import create_token, token_for_secret
+    from saas.core.accounts.models import Role
+    from saas.core.accounts.tokens import create_token, token_for_secret
     from saas.core.tenancy.binding import session_without_tenant
 
     tenant = make_tenant("committees", region="11650", template="neighbourhood", keep=True)

@@ -11,7 +11,7 @@ def no_default_plan_left(engine):
     """Fuzzed requests may mark a billing plan as the default; later tests provision tenants
     without a Stripe gateway, so the default is cleared afterwards."""
     yield
-    from saas.billing.models import Plan
+    from saas.control.billing.models import Plan
 
     with engine.begin() as connection:
         connection.execute(update(Plan).values(is_default=False))

@@ -4,8 +4,8 @@ import hashlib
 
 from sqlalchemy import select
 
-from saas.accounts.models import ApiToken, Role
-from saas.accounts.tokens import revoke_token
+from saas.core.accounts.models import ApiToken, Role
+from saas.core.accounts.tokens import revoke_token
 from saas.core.tenancy.binding import session_without_tenant
 
 

@@ -8,10 +8,10 @@ from dataclasses import replace
 
 from sqlalchemy import func, select
 
-from saas.cli.demo_portals import seed_demo_portals
 from saas.core import clock
 from saas.core.tenancy.binding import tenant_session
-from saas.identity.dev_idp import NATIONAL_PEOPLE, VERIFIED
+from saas.dev.demo_portals import seed_demo_portals
+from saas.dev.idp import NATIONAL_PEOPLE, VERIFIED
 from tenants.cycles.models import Cycle
 from tenants.execution.models import ExecutionItem, ExecutionUpdate
 from tenants.proposals.models import Project, Proposal

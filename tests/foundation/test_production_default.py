@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import saas.wsgi as wsgi
-from saas.identity import outbound
-from saas.identity.errors import SignInRefused
+from saas.control.identity import outbound
+from saas.control.identity.errors import SignInRefused
 
 app = wsgi.app
 print("environment", app.config["CHAMYEO_SETTINGS"].environment)

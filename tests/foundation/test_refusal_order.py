@@ -29,7 +29,7 @@ def test_every_secured_body_route_answers_401_before_validating_the_body(app, cl
 
 
 def test_a_resident_gets_403_not_422_on_every_body_route_residents_may_not_use(app, client, alpha):
-    from saas.accounts.models import Role
+    from saas.core.accounts.models import Role
 
     wrong = []
     checked = 0

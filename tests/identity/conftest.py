@@ -114,9 +114,9 @@ def alpha_idp(node_peer, hub) -> Iterator[Peer]:
 
 
 def register_provider(engine, settings, *, key, issuer, tenant_id, role_mapping) -> int:
+    from saas.control.identity.models import IdentityProvider, ProviderStatus
+    from saas.control.identity.sealing import SecretBox
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity.models import IdentityProvider, ProviderStatus
-    from saas.identity.sealing import SecretBox
 
     with session_without_tenant(engine) as session:
         provider = IdentityProvider(

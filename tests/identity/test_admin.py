@@ -5,9 +5,14 @@ from __future__ import annotations
 import pytest
 import requests
 
-from saas.identity.admin import ProviderRefused, do_approve_provider, do_register_provider, probe_provider
-from saas.identity.models import ProviderStatus
-from saas.identity.sealing import SecretBox
+from saas.control.identity.admin import (
+    ProviderRefused,
+    do_approve_provider,
+    do_register_provider,
+    probe_provider,
+)
+from saas.control.identity.models import ProviderStatus
+from saas.control.identity.sealing import SecretBox
 
 
 def _register(session, settings, **changes):
@@ -63,8 +68,8 @@ def test_a_tenant_registered_idp_waits_for_the_ministry_and_its_secret_is_encryp
 def test_testing_an_idp_reads_its_discovery_document(engine, settings, federation):
     from sqlalchemy import select
 
+    from saas.control.identity.models import IdentityProvider
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity.models import IdentityProvider
 
     with session_without_tenant(engine) as session:
         provider = session.scalar(select(IdentityProvider).where(IdentityProvider.key == "national"))
@@ -74,8 +79,8 @@ def test_testing_an_idp_reads_its_discovery_document(engine, settings, federatio
 
 
 def test_a_rotated_key_stays_published_beside_the_new_one(engine, settings, hub):
+    from saas.control.identity.keys import rotate_signing_key, signing_key
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity.keys import rotate_signing_key, signing_key
 
     with session_without_tenant(engine) as session:
         old = signing_key(session, SecretBox(settings)).kid

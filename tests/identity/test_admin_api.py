@@ -29,9 +29,9 @@ def _body(**changes):
 def test_the_ministry_registers_a_national_idp_and_its_secret_is_never_shown(
     client, ministry, engine, settings
 ):
+    from saas.control.identity.models import IdentityProvider
+    from saas.control.identity.sealing import SecretBox
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity.models import IdentityProvider
-    from saas.identity.sealing import SecretBox
 
     body = _body(role_mapping={"minister": "ministry_admin"})
     created = client.post("/api/v1/identity-providers", json=body, headers=ministry)
@@ -123,7 +123,7 @@ def test_testing_an_idp_reads_its_discovery_document_or_says_why_not(client, min
 
 
 def test_testing_an_idp_is_rate_limited_per_idp_and_per_caller(client, ministry, make_tenant):
-    from saas.identity import probe_limit
+    from saas.control.identity import probe_limit
 
     city = make_tenant()
     keys = []

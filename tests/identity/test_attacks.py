@@ -24,7 +24,7 @@ from tests.identity.test_sign_in import sign_in
 
 @pytest.fixture
 def count_sessions(engine):
-    from saas.identity.models import HubSession, PortalSession
+    from saas.control.identity.models import HubSession, PortalSession
 
     def count() -> tuple[int, int]:
         with engine.connect() as connection:
@@ -72,7 +72,7 @@ def test_a_state_carried_to_another_browser_signs_no_one_in(hub, federation, cou
 
 
 def test_a_wrong_nonce_signs_no_one_in(hub, federation, engine, count_sessions):
-    from saas.identity.models import SignInFlow
+    from saas.control.identity.models import SignInFlow
 
     browser = Browser()
     callback = _to_hub_callback(browser, hub)
@@ -163,7 +163,7 @@ def _real_id_token(peer, client_id, secret, redirect_uri, nonce, login="resident
 def test_an_id_token_for_another_client_or_from_another_issuer_is_refused(
     case, hub, federation, engine, count_sessions
 ):
-    from saas.identity.models import IdentityProvider
+    from saas.control.identity.models import IdentityProvider
 
     browser = Browser()
     page = browser.go(f"{hub.portal('alpha')}/auth/login?next=/auth/me")
@@ -249,7 +249,7 @@ def test_the_hub_refuses_a_portal_request_without_pkce(hub, federation):
 def test_the_hub_refuses_a_wrong_code_verifier_and_the_code_is_spent(
     hub, federation, settings, count_sessions
 ):
-    from saas.identity.portals import client_secret_for
+    from saas.control.identity.portals import client_secret_for
 
     browser = Browser()
     sign_in(browser, hub, "alpha", "national", "resident-kim")
@@ -290,7 +290,7 @@ def test_the_hub_refuses_an_unregistered_redirect_uri_without_redirecting(hub, f
 
 
 def test_the_hub_refuses_an_unregistered_post_logout_uri(hub, federation, engine):
-    from saas.identity.models import PortalSession
+    from saas.control.identity.models import PortalSession
 
     browser = Browser()
     sign_in(browser, hub, "alpha", "national", "resident-kim")
@@ -343,10 +343,10 @@ def _logout_claims(hub, sid: str, **changes) -> dict:
 
 
 def test_portal_back_channel_refuses_bad_signature_nonce_and_replayed_jti(hub, federation, engine, settings):
+    from saas.control.identity.keys import signing_key
+    from saas.control.identity.models import PortalSession
+    from saas.control.identity.sealing import SecretBox
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity.keys import signing_key
-    from saas.identity.models import PortalSession
-    from saas.identity.sealing import SecretBox
 
     browser = Browser()
     sign_in(browser, hub, "alpha", "national", "resident-kim")

@@ -12,7 +12,7 @@ import pytest
 import requests
 from sqlalchemy import delete, select
 
-from saas.identity.dev_registration import NotInDevelopment, register_development_idps
+from saas.dev.idp_registration import NotInDevelopment, register_development_idps
 from tests.identity.dev_sign_in import sign_in_as
 from tests.identity.servers import start_web, stop_web
 
@@ -42,8 +42,8 @@ def _free_port() -> int:
 def development_server(settings, engine, alpha):
     """The app as `chamyeo up` serves it (CHAMYEO_ENV=development, gunicorn with threads) on
     the test database, with the development realms registered for portal alpha."""
+    from saas.control.identity.models import IdentityProvider
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity.models import IdentityProvider
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -105,10 +105,10 @@ def test_a_newcomer_signs_in_as_each_demo_role_without_an_external_idp(developme
 
 
 def test_a_registered_development_idp_is_offered_only_in_development(engine, settings, alpha):
+    from saas.control.identity.errors import ProviderNotOffered
+    from saas.control.identity.models import IdentityProvider, ProviderStatus
+    from saas.control.identity.services import offered_providers, provider_for_portal
     from saas.core.tenancy.binding import session_without_tenant
-    from saas.identity.errors import ProviderNotOffered
-    from saas.identity.models import IdentityProvider, ProviderStatus
-    from saas.identity.services import offered_providers, provider_for_portal
 
     with session_without_tenant(engine) as session:
         session.add(

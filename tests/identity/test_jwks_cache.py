@@ -9,8 +9,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from saas.identity import upstream
-from saas.identity.errors import SignInRefused
+from saas.control.identity import upstream
+from saas.control.identity.errors import SignInRefused
 
 JWKS_URI = "https://idp.example.kr/jwks"
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select, text
 
-from saas.accounts.models import Account, Role, RoleGrant
+from migrations.runner import upgrade_control
+from saas.control.identity.admin import do_register_provider
+from saas.control.identity.roles import sync_roles
+from saas.control.identity.sealing import SecretBox
+from saas.core.accounts.models import Account, Role, RoleGrant
 from saas.core.audit import services as audit
 from saas.core.tenancy.binding import session_without_tenant
-from saas.identity.admin import do_register_provider
-from saas.identity.roles import sync_roles
-from saas.identity.sealing import SecretBox
-from saas.schema.migrate import upgrade_control
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def two_alpha_idps(engine, settings, alpha):
 
 
 def _roles(session, account_id: int) -> list[tuple[Role, str]]:
-    from saas.identity.models import IdentityProvider
+    from saas.control.identity.models import IdentityProvider
 
     rows = session.execute(
         select(RoleGrant.role, IdentityProvider.key)

@@ -94,8 +94,8 @@ def person_auth(engine):
     """Headers of API tokens issued to a person: `person_auth(tenant, "kim", "staff")` makes
     account "kim" (once per test: its id is `person_auth.accounts["kim"]`) and a token of that
     role for it."""
-    from saas.accounts.models import Account, Role
-    from saas.accounts.tokens import create_token
+    from saas.core.accounts.models import Account, Role
+    from saas.core.accounts.tokens import create_token
     from saas.core.tenancy.binding import session_without_tenant
 
     accounts: dict[str, int] = {}

@@ -12,11 +12,11 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from migrations import TENANT_DIR
+from migrations.runner import tenant_head_revision
+from provisioning import upgrade as fleet
 from provisioning.services import do_delete_tenant_irreversibly
+from saas.control.registry.models import Tenant
 from saas.core.tenancy.binding import session_without_tenant
-from saas.registry.models import Tenant
-from saas.schema import fleet
-from saas.schema.migrate import tenant_head_revision
 
 NEW_REVISION = "f1ee70000001"
 

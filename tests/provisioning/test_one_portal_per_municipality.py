@@ -11,9 +11,9 @@ from sqlalchemy import insert, select, text
 from provisioning.errors import TenantConflict
 from provisioning.runner import run_provisioning
 from provisioning.services import do_register_tenant
+from saas.control.registry.models import Tenant, TenantStatus
 from saas.core.audit.models import AuditEvent
 from saas.core.tenancy.binding import session_without_tenant
-from saas.registry.models import Tenant, TenantStatus
 
 WAITING_ON_A_LOCK = text(
     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"

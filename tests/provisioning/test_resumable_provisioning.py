@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from provisioning.runner import run_provisioning
 from provisioning.services import do_prepare_retry, do_register_tenant
 from provisioning.steps import STEP_NAMES
+from saas.control.registry.models import ProvisioningStep, Tenant
 from saas.core.audit.models import AuditEvent
 from saas.core.tenancy.binding import session_without_tenant, tenant_session
-from saas.registry.models import ProvisioningStep, Tenant
 from tenants.people.models import Member
 from tenants.portal.models import Category, District, PortalSetting
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from saas.schema.migrate import head_statements, migrate_schema_in_transaction, migrate_schema_via_env_py
+from migrations.runner import head_statements, migrate_schema_in_transaction, migrate_schema_via_env_py
 from tests.provisioning.catalog_shape import schema_shape
 
 

@@ -1,0 +1,22 @@
+"""Complete metadata of both planes (every model module imported)."""
+
+from sqlalchemy import MetaData
+
+
+def control_metadata() -> MetaData:
+    import migrations.heads  # noqa: F401
+    import saas.control.billing.models  # noqa: F401
+    import saas.control.identity.models  # noqa: F401
+    import saas.control.registry.models  # noqa: F401
+    import saas.core.accounts.models  # noqa: F401
+    import saas.core.audit.models  # noqa: F401
+    from saas.core.db import ControlBase
+
+    return ControlBase.metadata
+
+
+def tenant_metadata() -> MetaData:
+    from tenants.db import TenantBase, load_all_models
+
+    load_all_models()
+    return TenantBase.metadata

@@ -1,0 +1,76 @@
+"""Logout: back-channel logout tokens received (from upstream IdPs, and by portals from the
+hub) and sent (by the hub to every portal that had a session)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import requests
+from joserfc import jwt
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from saas.control.identity.errors import SignInRefused
+from saas.control.identity.keys import SIGNING_ALG, signing_key
+from saas.control.identity.models import ConsumedLogoutToken
+from saas.control.identity.portals import PortalClient
+from saas.control.identity.sealing import SecretBox
+from saas.control.identity.tokens import BACKCHANNEL_LOGOUT_EVENT, check_logout_token
+from saas.core import clock
+
+log = logging.getLogger(__name__)
+HTTP_TIMEOUT = 3
+
+
+def accept_logout_claims(
+    session: Session, claims: dict[str, Any], *, issuer: str, audience: str
+) -> dict[str, Any]:
+    """The claims of a logout token whose signature the caller verified, when valid and seen
+    for the first time (its jti is recorded in the caller's transaction); SignInRefused for a
+    wrong issuer or audience, a nonce, a replayed jti…"""
+    check_logout_token(claims, issuer=issuer, audience=audience)
+    recorded = session.execute(
+        insert(ConsumedLogoutToken)
+        .values(issuer=issuer, jti=claims["jti"], expires_at=clock.now() + timedelta(days=1))
+        .on_conflict_do_nothing()
+        .returning(ConsumedLogoutToken.jti)
+    ).scalar_one_or_none()
+    if not recorded:
+        raise SignInRefused("this logout token was already used (replayed jti)")
+    return claims
+
+
+def hub_logout_token(
+    session: Session, box: SecretBox, *, hub_url: str, client_id: str, sid: str, sub: str
+) -> str:
+    key = signing_key(session, box)
+    now = int(clock.timestamp())
+    claims = {
+        "iss": hub_url,
+        "aud": client_id,
+        "iat": now,
+        "exp": now + 120,
+        "jti": secrets.token_urlsafe(16),
+        "sid": sid,
+        "sub": sub,
+        "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+    }
+    return jwt.encode({"alg": SIGNING_ALG, "kid": key.kid, "typ": "logout+jwt"}, claims, key)
+
+
+def notify_portal(portal: PortalClient, logout_token: str) -> bool:
+    """POST the logout token to the portal; a portal that does not answer keeps its session
+    until it expires, which is logged (never raised: the person is signed out of the hub)."""
+    try:
+        response = requests.post(
+            portal.backchannel_logout_uri, data={"logout_token": logout_token}, timeout=HTTP_TIMEOUT
+        )
+    except requests.RequestException as error:
+        log.warning("back-channel logout to %s failed: %s", portal.slug, error)
+        return False
+    if response.status_code != 200:
+        log.warning("back-channel logout to %s answered %s", portal.slug, response.status_code)
+    return response.status_code == 200

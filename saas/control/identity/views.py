@@ -1,0 +1,354 @@
+"""The hub's browser-facing routes: OpenID provider endpoints for the portals (/oidc/...,
+discovery) and the relying-party side towards upstream IdPs (/identity/...).
+
+Plain Flask routes (not the JSON API): browsers follow their redirects. Refusals answer
+JSON 4xx through flask_smorest.abort, like the API.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask_smorest import abort
+from sqlalchemy import select
+
+from saas.control.identity import flows, upstream
+from saas.control.identity.errors import ProviderNotOffered, SignInRefused
+from saas.control.identity.keys import published_keys
+from saas.control.identity.logout import accept_logout_claims
+from saas.control.identity.models import HubSession, IdentityProvider
+from saas.control.identity.portals import client_id_for, portal_client
+from saas.control.identity.provider import HubUser, access_token_owner, create_server
+from saas.control.identity.sealing import SecretBox
+from saas.control.identity.services import (
+    do_finish_upstream_sign_in,
+    do_sign_out,
+    offered_providers,
+    provider_for_portal,
+)
+from saas.control.identity.sessions import HUB_COOKIE, hub_session_for_cookie
+from saas.control.identity.tokens import decode_signed
+from saas.core.settings import Settings
+from saas.core.tenancy.context import db_session, slug_for_domain
+
+bp = Blueprint("identity_hub", __name__)
+server: Any = None
+
+
+def _settings() -> Settings:
+    return current_app.config["CHAMYEO_SETTINGS"]
+
+
+def _secure() -> bool:
+    return _settings().hub_url.startswith("https://")
+
+
+def _set_cookie(
+    response: Response, name: str, value: str, *, path: str = "/", max_age: int | None = None
+) -> None:
+    response.set_cookie(
+        name, value, path=path, max_age=max_age, httponly=True, samesite="Lax", secure=_secure()
+    )
+
+
+def _browser_secret(response_cookies: list[tuple[str, str]]) -> str:
+    """This browser's binding secret for sign-in flows; a new one is set when it has none."""
+    secret = request.cookies.get(flows.BROWSER_COOKIE)
+    if not secret or len(secret) > 100:
+        secret = flows.new_browser_secret()
+        response_cookies.append((flows.BROWSER_COOKIE, secret))
+    return secret
+
+
+def _redirect(url: str, cookies: list[tuple[str, str]] = ()) -> Response:
+    response = redirect(url, code=303)
+    for name, value in cookies:
+        _set_cookie(response, name, value)
+    return response
+
+
+def _client_id_of(return_to: str) -> str | None:
+    """The portal an authorization request (kept in `return_to`) comes from."""
+    values = parse_qs(urlsplit(return_to).query).get("client_id")
+    return values[0] if values else None
+
+
+def _safe_return_to(value: object) -> str:
+    # Only back to our own authorization endpoint: never an open redirect.
+    if not isinstance(value, str) or not value.startswith("/oidc/authorize?") or len(value) > 4000:
+        abort(400, message="return_to must be an authorization request of this hub.")
+    return value
+
+
+def _tenant_of_return_to(return_to: str) -> int | None:
+    client = portal_client(db_session(), _settings(), _client_id_of(return_to))
+    if client is None:
+        abort(400, message="The sign-in request names no known portal.")
+    return client.tenant_id
+
+
+@bp.get("/.well-known/openid-configuration")
+def discovery() -> Response:
+    hub = _settings().hub_url
+    return jsonify(
+        issuer=hub,
+        authorization_endpoint=f"{hub}/oidc/authorize",
+        token_endpoint=f"{hub}/oidc/token",
+        userinfo_endpoint=f"{hub}/oidc/userinfo",
+        jwks_uri=f"{hub}/oidc/jwks",
+        end_session_endpoint=f"{hub}/oidc/logout",
+        response_types_supported=["code"],
+        response_modes_supported=["query"],
+        grant_types_supported=["authorization_code"],
+        code_challenge_methods_supported=["S256"],
+        subject_types_supported=["public"],
+        id_token_signing_alg_values_supported=["RS256"],
+        token_endpoint_auth_methods_supported=["client_secret_basic"],
+        scopes_supported=["openid", "profile", "email"],
+        claims_supported=["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "sid", "tenant"],
+        authorization_response_iss_parameter_supported=True,
+        backchannel_logout_supported=True,
+        backchannel_logout_session_supported=True,
+    )
+
+
+@bp.get("/oidc/jwks")
+def jwks() -> Response:
+    keys = published_keys(db_session(), SecretBox(_settings()))
+    return jsonify(keys.as_dict(private=False))
+
+
+@bp.get("/oidc/authorize")
+def authorize() -> Response:
+    hub = hub_session_for_cookie(db_session(), request.cookies.get(HUB_COOKIE))
+    user = HubUser.of(hub) if hub is not None else None
+    try:
+        grant = server.get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        # Unknown client or unregistered redirect URI: an error here, never a redirect there.
+        return server.handle_error_response(None, error)
+    if user is None:
+        return redirect(f"/identity/sign-in?{urlencode({'return_to': request.full_path})}", code=303)
+    response = server.create_authorization_response(grant_user=user, grant=grant)
+    if response.location:  # RFC 9207: say who answers, so portals can detect a mix-up
+        response.location = add_params_to_uri(response.location, {"iss": _settings().hub_url})
+    return response
+
+
+@bp.post("/oidc/token")
+def token() -> Response:
+    return server.create_token_response()
+
+
+@bp.route("/oidc/userinfo", methods=["GET", "POST"])
+def userinfo() -> Response:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    owner = access_token_owner(value.strip()) if scheme.lower() == "bearer" else None
+    if owner is None:
+        response = jsonify(error="invalid_token")
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+    token_row, hub = owner
+    return jsonify(
+        sub=str(hub.account_id), tenant=token_row.client_id.split(".", 1)[1], acr=hub.acr, sid=hub.sid
+    )
+
+
+@bp.get("/identity/sign-in")
+def choose_provider() -> Response:
+    """The page where a person picks an IdP: the national one and, at a portal that has its
+    own, the municipality's."""
+    return_to = _safe_return_to(request.args.get("return_to"))
+    providers = offered_providers(db_session(), _settings(), _tenant_of_return_to(return_to))
+    items = []
+    for provider in providers:
+        label = html.escape(provider.display_name) + (
+            " (development only)" if provider.is_development else ""
+        )
+        href = html.escape(f"/identity/start/{provider.key}?{urlencode({'return_to': return_to})}")
+        items.append(f'<li><a data-provider="{html.escape(provider.key)}" href="{href}">{label}</a></li>')
+    body = "".join(items) or "<li>No identity provider is configured.</li>"
+    return Response(
+        f"<!DOCTYPE html><html lang=ko><head><title>Sign in · 로그인</title></head>"
+        f"<body><h1>Sign in · 로그인</h1><ul>{body}</ul></body></html>",
+        mimetype="text/html",
+    )
+
+
+@bp.get("/identity/start/<key>")
+def start_upstream(key: str) -> Response:
+    return_to = _safe_return_to(request.args.get("return_to"))
+    session = db_session()
+    settings = _settings()
+    try:
+        provider = provider_for_portal(session, settings, key, _tenant_of_return_to(return_to))
+    except ProviderNotOffered as error:
+        abort(404, message=str(error))
+    cookies: list[tuple[str, str]] = []
+    secret = _browser_secret(cookies)
+    try:
+        url = upstream.start(
+            session,
+            provider,
+            hub_url=settings.hub_url,
+            browser_secret=secret,
+            return_to=return_to,
+            box=SecretBox(settings),
+        )
+    except SignInRefused as error:
+        abort(502, message=f"The identity provider is not reachable: {error}")
+    session.commit()
+    return _redirect(url, cookies)
+
+
+@bp.get("/identity/callback/<key>")
+def upstream_callback(key: str) -> Response:
+    session = db_session()
+    try:
+        signed_in = do_finish_upstream_sign_in(
+            session,
+            _settings(),
+            key=key,
+            args=request.args.to_dict(),
+            browser_secret=request.cookies.get(flows.BROWSER_COOKIE),
+        )
+    except SignInRefused as error:
+        session.rollback()
+        abort(400, message=f"Sign-in refused: {error}")
+    response = redirect(signed_in.return_to, code=303)
+    _set_cookie(response, HUB_COOKIE, signed_in.hub_cookie)
+    return response
+
+
+@bp.post("/identity/backchannel-logout/<key>")
+def upstream_backchannel_logout(key: str) -> Response:
+    """An upstream IdP ends a person's session there: end the hub sessions it started."""
+    session = db_session()
+    settings = _settings()
+    provider = session.scalar(select(IdentityProvider).where(IdentityProvider.key == key))
+    if provider is None:
+        abort(404, message="Unknown identity provider.")
+    try:
+        document = upstream.metadata(session, provider)
+        claims = accept_logout_claims(
+            session,
+            upstream.verify_signed_by(request.form.get("logout_token", ""), document["jwks_uri"]),
+            issuer=provider.issuer,
+            audience=provider.client_id,
+        )
+    except SignInRefused as error:
+        session.rollback()
+        return _logout_refused(str(error))
+    query = select(HubSession).where(HubSession.provider_id == provider.id, HubSession.ended_at.is_(None))
+    if isinstance(claims.get("sid"), str):
+        query = query.where(HubSession.upstream_sid == claims["sid"])
+    else:
+        query = query.where(HubSession.subject == claims["sub"])
+    do_sign_out(session, settings, list(session.scalars(query)), actor=f"idp:{provider.key}")
+    return Response(status=200, headers={"Cache-Control": "no-store"})
+
+
+def _logout_refused(reason: str) -> Response:
+    response = jsonify(error="invalid_request", error_description=reason)
+    response.status_code = 400
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/oidc/logout")
+def end_session() -> Response:
+    """RP-initiated logout: end the hub session, tell every portal, then (when the IdP has an
+    end_session_endpoint) sign out upstream too, and come back to the portal's URI."""
+    session = db_session()
+    settings = _settings()
+    hint = request.args.get("id_token_hint", "")
+    target = request.args.get("post_logout_redirect_uri")
+    state = request.args.get("state")
+    hint_claims: dict[str, Any] = {}
+    if hint:
+        try:
+            hint_claims = decode_signed(hint, published_keys(session, SecretBox(settings)))
+        except SignInRefused:
+            abort(400, message="The id_token_hint was not issued by this hub.")
+    if target is not None:
+        aud = hint_claims.get("aud")
+        portal = portal_client(session, settings, aud[0] if isinstance(aud, list) and aud else aud)
+        if portal is None or target not in portal.post_logout_redirect_uris:
+            abort(400, message="post_logout_redirect_uri is not registered for this portal.")
+        if state:
+            target = add_params_to_uri(target, {"state": state})
+    hubs = []
+    current = hub_session_for_cookie(session, request.cookies.get(HUB_COOKIE))
+    if current is not None:
+        hubs.append(current)
+    elif isinstance(hint_claims.get("sid"), str):
+        hubs += session.scalars(
+            select(HubSession).where(HubSession.sid == hint_claims["sid"], HubSession.ended_at.is_(None))
+        )
+    upstream_logout = _upstream_logout_url(session, settings, hubs[0], target) if hubs else None
+    do_sign_out(session, settings, hubs, actor="person")
+    response = redirect(upstream_logout or target or "/identity/signed-out", code=303)
+    response.delete_cookie(HUB_COOKIE, path="/")
+    return response
+
+
+def _upstream_logout_url(session: Any, settings: Settings, hub: HubSession, target: str | None) -> str | None:
+    provider = session.get(IdentityProvider, hub.provider_id)
+    document = provider.discovery or {}
+    endpoint = document.get("end_session_endpoint")
+    if not endpoint or not hub.upstream_id_token:
+        return None
+    params = {"id_token_hint": hub.upstream_id_token, "client_id": provider.client_id}
+    params["post_logout_redirect_uri"] = f"{settings.hub_url}/identity/signed-out"
+    if target:
+        # The page the person returns to is kept in `state`, checked against the portals'
+        # registered URIs again on the way back (the hub's own redirect, not the IdP's).
+        params["state"] = target
+    return f"{endpoint}?{urlencode(params)}"
+
+
+@bp.get("/identity/signed-out")
+def signed_out() -> Response:
+    target = request.args.get("state")
+    if target:
+        portal = _portal_for_post_logout(target)
+        if portal is not None:
+            return redirect(target, code=303)
+    return jsonify(signed_out=True)
+
+
+def _portal_for_post_logout(target: str) -> Any:
+    split = urlsplit(target)
+    path = split.path
+    session = db_session()
+    settings = _settings()
+    # A post-logout URI ends in /auth/signed-out under a portal origin; find that portal.
+    for slug in _candidate_slugs(split.hostname or "", path, settings):
+        portal = portal_client(session, settings, client_id_for(slug))
+        if portal is not None and target.split("?", 1)[0] in portal.post_logout_redirect_uris:
+            return portal
+    return None
+
+
+def _candidate_slugs(host: str, path: str, settings: Settings) -> list[str]:
+    slugs = []
+    if host.endswith("." + settings.platform_domain):
+        slugs.append(host[: -len(settings.platform_domain) - 1])
+    if path.startswith("/t/"):
+        slugs.append(path.split("/")[2])
+    by_domain = slug_for_domain(host)
+    if by_domain:
+        slugs.append(by_domain)
+    return slugs
+
+
+def init_app(app: Any) -> None:
+    global server
+    server = create_server(app)
+    app.register_blueprint(bp)

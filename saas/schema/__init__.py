@@ -1,1 +1,0 @@
-"""Database schema management: both migration tracks, the tenant head, drift checks."""
