@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     must point at running servers (see `saas.dev.servers.attached_services`)."""
     from flask import Flask
 
-    from saas import health
+    from saas.core import health
     from saas.core.api.bodies import refuse_hostile_json_body
     from saas.core.api.converters import OPENAPI_ID, IdConverter
     from saas.core.api.errors import refuse_nul_in_url

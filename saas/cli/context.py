@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 
 from saas.core.db import Database
 from saas.core.settings import Settings, cli_environment_default
-from saas.dev.servers import attached_services
 
 
 def _persistent_secret_key(home: Path) -> str:
@@ -66,8 +65,16 @@ def cli_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 @contextmanager
 def attached_settings(*, redis: bool = False) -> Iterator[Settings]:
-    with attached_services(cli_settings(), redis=redis) as settings:
-        yield settings
+    """This command's settings with concrete server URLs. Named servers are used as they are;
+    only a missing URL attaches to (or starts) the embedded development servers."""
+    settings = cli_settings()
+    if settings.database_url and (settings.redis_url or not redis):
+        yield settings.with_services(database_url=settings.database_url, redis_url=settings.redis_url or "")
+        return
+    from saas.dev.servers import attached_services
+
+    with attached_services(settings, redis=redis) as attached:
+        yield attached
 
 
 @contextmanager

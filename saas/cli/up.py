@@ -13,12 +13,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from saas.cli.context import with_home_secrets as _with_home_secrets
 from saas.core.settings import Settings
-from saas.dev.embedded import EmbeddedRedis
+
+if TYPE_CHECKING:  # the development-only parts load when `up` runs, not when the CLI starts
+    from saas.dev.embedded import EmbeddedRedis
 
 
 def _child_env(settings: Settings) -> dict[str, str]:

@@ -26,6 +26,15 @@ with app.app_context():
         print("outbound unchecked")
     except SignInRefused as error:
         print("outbound refused:", error)
+
+import importlib, pkgutil, sys
+import saas.cli
+for command in pkgutil.iter_modules(saas.cli.__path__, "saas.cli."):
+    if command.name != "saas.cli.__main__":
+        importlib.import_module(command.name)
+app.test_client().get("/api/v1/templates")
+app.test_client().get("/t/nowhere/")
+print("development parts loaded:", sorted(m for m in sys.modules if m == "saas.dev" or m.startswith("saas.dev.")))
 """
 
 
@@ -49,7 +58,24 @@ def test_the_wsgi_app_without_chamyeo_env_is_a_production_one(settings):
     lines = result.stdout.splitlines()
     assert "environment production" in lines
     assert "dev-idp 404" in lines and "dev-idp rules 0" in lines
+    # Neither the app nor any CLI command module loads the development-only package.
+    assert "development parts loaded: []" in lines
     assert "outbound refused: the IdP's URL 'http://127.0.0.1:9/.well-known/openid-configuration' is not an https URL" in lines  # noqa: E501
+
+
+def test_a_development_app_does_load_the_development_parts(settings):
+    """The probe above can fail: the same lines in development list the dev IdP."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=_env(settings, CHAMYEO_ENV="development", SECRET_KEY="a-secret", VOTER_KEY_SECRET="s"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = next(line for line in result.stdout.splitlines() if line.startswith("development parts"))
+    assert "'saas.dev.idp'" in loaded
 
 
 def test_gunicorn_without_a_secret_key_refuses_to_start_with_one_line(settings, tmp_path):
