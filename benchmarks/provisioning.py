@@ -28,7 +28,7 @@ REGIONS = ("11680", "41110", "26440", "11110", "47130", "36110", "26110", "28177
 
 
 def _register(engine, slug: str, region: str, template: str = "neighbourhood", job_id=None) -> None:  # noqa: ANN001
-    from provisioning.services import do_register_tenant
+    from provisioning.lifecycle import do_register_tenant
     from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:
@@ -58,8 +58,8 @@ def measure(engine, queues, label: str, samples: int) -> dict[str, dict[str, flo
         migrate_schema_via_env_py,
     )
     from provisioning.jobs import enqueue_provisioning, new_job_id
+    from provisioning.lifecycle import do_delete_tenant_irreversibly
     from provisioning.runner import run_provisioning
-    from provisioning.services import do_delete_tenant_irreversibly
     from saas.core.tenancy.binding import session_without_tenant
 
     db_ms, job_ms, head_ms, naive_ms, delete_ms = [], [], [], [], []

@@ -16,8 +16,8 @@ from tqdm import tqdm
 
 from provisioning.errors import ProvisioningRefused, TenantConflict
 from provisioning.jobs import enqueue_provisioning, new_job_id
+from provisioning.lifecycle import do_register_tenant
 from provisioning.runner import FaultHook, run_provisioning
-from provisioning.services import do_register_tenant
 from saas.control.registry.models import Tenant, TenantStatus
 
 REQUIRED_COLUMNS = ("slug", "region", "template")

@@ -250,7 +250,7 @@ def _tenants_of_named_regions_go_with_their_test(request: pytest.FixtureRequest)
     if not _short_lived:
         return
     from provisioning.errors import TenantNotFound
-    from provisioning.services import do_delete_tenant_irreversibly
+    from provisioning.lifecycle import do_delete_tenant_irreversibly
     from saas.core.tenancy.binding import session_without_tenant
 
     engine = request.getfixturevalue("engine")
@@ -268,8 +268,8 @@ def make_tenant(engine, settings, free_region):
     """Provision a tenant through the real steps (without the queue); returns a FixtureTenant.
     Without `region`, in a municipality of its own (`free_region`); `low_tier`: one of the low
     subsidy tier (as 목포시), kept for the session like one without `region`."""
+    from provisioning.lifecycle import do_register_tenant
     from provisioning.runner import run_provisioning
-    from provisioning.services import do_register_tenant
     from saas.core.accounts.models import Role
     from saas.core.accounts.tokens import create_token
     from saas.core.tenancy.binding import session_without_tenant

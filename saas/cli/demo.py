@@ -29,7 +29,7 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
     """Make sure the demo tenants exist and every demo role has a working token; write the
     tokens to `<home>/demo-credentials.json` (development only) and return its path."""
     from provisioning.jobs import enqueue_provisioning
-    from provisioning.services import do_register_tenant
+    from provisioning.lifecycle import do_register_tenant
     from saas.control.billing import gateway
     from saas.control.registry.models import Tenant, TenantStatus
     from saas.core.accounts.tokens import create_token, token_for_secret

@@ -34,7 +34,7 @@ def _refusal(error: Exception) -> click.ClickException:
 
 
 def _describe(session, tenant) -> dict[str, Any]:  # noqa: ANN001
-    from provisioning.services import provisioning_steps
+    from provisioning.lifecycle import provisioning_steps
 
     return {
         "slug": tenant.slug,
@@ -103,7 +103,7 @@ def create(
     """Register a tenant and provision its portal."""
     from provisioning.errors import ProvisioningRefused, TenantConflict
     from provisioning.jobs import enqueue_provisioning, new_job_id
-    from provisioning.services import do_register_tenant
+    from provisioning.lifecycle import do_register_tenant
 
     stack, engine, session, queues = _session_and_queue()
     with stack:
@@ -157,7 +157,7 @@ def list_(status: str | None) -> None:
 def show(slug: str, as_json: bool) -> None:
     """Status, provisioning steps, template version and URLs of one tenant."""
     from provisioning.errors import TenantNotFound
-    from provisioning.services import tenant_by_slug, tenant_urls
+    from provisioning.lifecycle import tenant_by_slug, tenant_urls
 
     stack, _engine, session, _queues = _session_and_queue()
     with stack:
@@ -196,13 +196,13 @@ def _status_command(name: str, action_name: str, help_text: str) -> click.Comman
     @click.argument("slug")
     @click.option("--reason", help="Recorded in the audit trail.")
     def command(slug: str, reason: str | None) -> None:
-        import provisioning.services as services
+        import provisioning.lifecycle as lifecycle
         from provisioning.errors import TenantConflict, TenantNotFound
 
         stack, _engine, session, _queues = _session_and_queue()
         with stack:
             try:
-                tenant = getattr(services, action_name)(session, slug, actor="cli", reason=reason)
+                tenant = getattr(lifecycle, action_name)(session, slug, actor="cli", reason=reason)
             except (TenantConflict, TenantNotFound) as error:
                 raise _refusal(error) from None
             click.echo(f"t_{slug}: {tenant.status.value}")
@@ -221,7 +221,7 @@ def retry(slug: str, wait: bool) -> None:
     """Resume a failed provisioning at the step that failed."""
     from provisioning.errors import TenantConflict, TenantNotFound
     from provisioning.jobs import enqueue_provisioning, new_job_id
-    from provisioning.services import do_prepare_retry
+    from provisioning.lifecycle import do_prepare_retry
 
     stack, engine, session, queues = _session_and_queue()
     with stack:
@@ -241,7 +241,7 @@ def retry(slug: str, wait: bool) -> None:
 def delete(slug: str, confirm: str | None) -> None:
     """Delete a tenant, its schema and data. Irreversible; audit-logged."""
     from provisioning.errors import ProvisioningRefused, TenantNotFound
-    from provisioning.services import do_delete_tenant_irreversibly
+    from provisioning.lifecycle import do_delete_tenant_irreversibly
 
     if confirm is None:
         confirm = click.prompt(f"This deletes t_{slug} and all its data for good. Type the slug")

@@ -9,8 +9,8 @@ import textwrap
 import pytest
 from sqlalchemy import func, select
 
+from provisioning.lifecycle import do_prepare_retry, do_register_tenant
 from provisioning.runner import run_provisioning
-from provisioning.services import do_prepare_retry, do_register_tenant
 from provisioning.steps import STEP_NAMES
 from saas.control.registry.models import ProvisioningStep, Tenant
 from saas.core.audit.models import AuditEvent

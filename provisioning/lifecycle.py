@@ -1,5 +1,7 @@
-"""Tenant lifecycle actions. Each owns its transaction, writes its audit event in it, and
-leaves side effects (enqueueing jobs) to the caller, after commit."""
+"""Tenant lifecycle actions (register, domains, the admin's invitation, suspend, resume,
+retry, delete, template upgrade) and the registry reads the tenants API shows. Each action
+owns its transaction, writes its audit event in it, and leaves side effects (enqueueing
+jobs) to the caller, after commit."""
 
 from __future__ import annotations
 
