@@ -27,7 +27,7 @@ from benchmarks.common import Workers, fmt, fresh_database, machine, percentiles
 REGIONS = ("11680", "41110", "26440", "11110", "47130", "36110", "26110", "28177")
 
 
-def _register(engine, slug: str, region: str, template: str = "neighbourhood", job_id=None) -> None:  # noqa: ANN001
+def _register(engine, slug: str, region: str, template: str = "neighbourhood", queue=None) -> None:  # noqa: ANN001
     from provisioning.lifecycle import do_register_tenant
     from saas.core.tenancy.binding import session_without_tenant
 
@@ -38,7 +38,7 @@ def _register(engine, slug: str, region: str, template: str = "neighbourhood", j
             region_code=region,
             template=template,
             admin_email=f"admin@{slug}.go.kr",
-            job_id=job_id,
+            queue=queue,
             platform_domain="chamyeo.localhost",
             actor="bench",
         )
@@ -57,7 +57,6 @@ def measure(engine, queues, label: str, samples: int) -> dict[str, dict[str, flo
         head_statements,
         migrate_schema_via_env_py,
     )
-    from provisioning.jobs import enqueue_provisioning, new_job_id
     from provisioning.lifecycle import do_delete_tenant_irreversibly
     from provisioning.runner import run_provisioning
     from saas.core.tenancy.binding import session_without_tenant
@@ -75,9 +74,7 @@ def measure(engine, queues, label: str, samples: int) -> dict[str, dict[str, flo
 
         slug = f"job_{label}_{i}"
         started = time.perf_counter()
-        job_id = new_job_id()
-        _register(engine, slug, region, job_id=job_id)
-        enqueue_provisioning(queues.get("provisioning"), slug, job_id=job_id)
+        _register(engine, slug, region, queue=queues.get("provisioning"))
         while (status := _status(engine, slug)) not in ("active", "failed"):
             time.sleep(0.002)
         job_ms.append((time.perf_counter() - started) * 1000)

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from provisioning.errors import ProvisioningRefused, TenantConflict
-from provisioning.jobs import enqueue_provisioning, new_job_id
 from provisioning.lifecycle import do_register_tenant
 from provisioning.runner import FaultHook, run_provisioning
 from saas.control.registry.models import Tenant, TenantStatus
@@ -102,7 +101,7 @@ def onboard_many(
     for row in rows:
         where = f"line {row.line} {row.slug}"
         try:
-            tenant = do_register_tenant(
+            do_register_tenant(
                 session,
                 slug=row.slug,
                 region_code=row.region,
@@ -110,7 +109,7 @@ def onboard_many(
                 name=row.name,
                 domains=[row.domain] if row.domain else [],
                 admin_email=row.admin_email,
-                job_id=new_job_id() if queue is not None else None,
+                queue=queue,
                 platform_domain=platform_domain,
                 actor=actor,
             )
@@ -119,8 +118,6 @@ def onboard_many(
             report.problems[where] = str(error)
             continue
         registered[row.slug] = where
-        if queue is not None:
-            enqueue_provisioning(queue, row.slug, job_id=tenant.job_id)
     with _progress(len(registered)) as bar:
         if queue is None:
             for slug, where in registered.items():

@@ -28,7 +28,6 @@ TENANT_ROLES = (Role.TENANT_ADMIN, Role.STAFF, Role.OFFICER, Role.COMMITTEE_MEMB
 def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Callable[[str], None]) -> Path:
     """Make sure the demo tenants exist and every demo role has a working token; write the
     tokens to `<home>/demo-credentials.json` (development only) and return its path."""
-    from provisioning.jobs import enqueue_provisioning
     from provisioning.lifecycle import do_register_tenant
     from saas.control.billing import gateway
     from saas.control.registry.models import Tenant, TenantStatus
@@ -51,10 +50,10 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
                     region_code=region,
                     template=template,
                     admin_email=f"admin@{slug}.example.kr",
+                    queue=queues.get("provisioning"),
                     platform_domain=settings.platform_domain,
                     actor="demo",
                 )
-                enqueue_provisioning(queues.get("provisioning"), slug)
                 echo(f"demo: provisioning t_{slug} ({region}, template {template})")
         _wait_for_tenants(engine, [slug for slug, _, _ in DEMO_TENANTS], echo)
         if billing is not None:

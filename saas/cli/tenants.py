@@ -102,7 +102,6 @@ def create(
 ) -> None:
     """Register a tenant and provision its portal."""
     from provisioning.errors import ProvisioningRefused, TenantConflict
-    from provisioning.jobs import enqueue_provisioning, new_job_id
     from provisioning.lifecycle import do_register_tenant
 
     stack, engine, session, queues = _session_and_queue()
@@ -116,14 +115,13 @@ def create(
                 template=template,
                 domains=domains,
                 admin_email=admin_email,
-                job_id=new_job_id(),
+                queue=queues.get("provisioning"),
                 platform_domain=cli_settings().platform_domain,
                 actor="cli",
             )
         except (ProvisioningRefused, TenantConflict) as error:
             raise _refusal(error) from None
-        job = enqueue_provisioning(queues.get("provisioning"), slug, job_id=tenant.job_id)
-        click.echo(f"t_{slug}: provisioning (job {job.id})")
+        click.echo(f"t_{slug}: provisioning (job {tenant.job_id})")
         if wait:
             status = _wait_active(engine, queues, slug)
             click.echo(f"t_{slug}: {status}")
@@ -220,17 +218,15 @@ tenants.add_command(_status_command("resume", "do_resume_tenant", "Serve a suspe
 def retry(slug: str, wait: bool) -> None:
     """Resume a failed provisioning at the step that failed."""
     from provisioning.errors import TenantConflict, TenantNotFound
-    from provisioning.jobs import enqueue_provisioning, new_job_id
-    from provisioning.lifecycle import do_prepare_retry
+    from provisioning.lifecycle import do_retry_provisioning
 
     stack, engine, session, queues = _session_and_queue()
     with stack:
         try:
-            tenant = do_prepare_retry(session, slug, actor="cli", job_id=new_job_id())
+            tenant = do_retry_provisioning(session, slug, queue=queues.get("provisioning"), actor="cli")
         except (TenantConflict, TenantNotFound) as error:
             raise _refusal(error) from None
-        job = enqueue_provisioning(queues.get("provisioning"), slug, job_id=tenant.job_id)
-        click.echo(f"t_{slug}: provisioning resumed (job {job.id})")
+        click.echo(f"t_{slug}: provisioning resumed (job {tenant.job_id})")
         if wait:
             click.echo(f"t_{slug}: {_wait_active(engine, queues, slug)}")
 

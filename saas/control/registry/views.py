@@ -83,10 +83,6 @@ def _settings() -> Any:
     return current_app.config["CHAMYEO_SETTINGS"]
 
 
-def _enqueue(tenant: Tenant) -> None:
-    jobs.enqueue_provisioning(queues.get("provisioning"), tenant.slug, job_id=tenant.job_id)
-
-
 def _detail(slug: str) -> dict[str, Any]:
     with refusals_as_http():
         return lifecycle.tenant_detail(db_session(), slug, settings=_settings())
@@ -120,11 +116,10 @@ class Tenants(MethodView):
                 name=body.get("name"),
                 domains=body["domains"],
                 admin_email=body.get("admin_email"),
-                job_id=jobs.new_job_id(),
+                queue=queues.get("provisioning"),
                 platform_domain=_settings().platform_domain,
                 actor=actor(),
             )
-        _enqueue(tenant)
         return _detail(tenant.slug)
 
 
@@ -212,8 +207,7 @@ blp.add_url_rule(
 def retry(slug: str) -> dict[str, Any]:
     """Resume a failed provisioning at the step that failed."""
     with refusals_as_http():
-        tenant = lifecycle.do_prepare_retry(db_session(), slug, actor=actor(), job_id=jobs.new_job_id())
-    _enqueue(tenant)
+        lifecycle.do_retry_provisioning(db_session(), slug, queue=queues.get("provisioning"), actor=actor())
     return _detail(slug)
 
 
