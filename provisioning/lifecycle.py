@@ -7,6 +7,9 @@ onboarding, the demo) registers and retries through here."""
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
@@ -502,3 +505,57 @@ def find_regions(session: Session, query: str | None, *, limit: int, offset: int
         for g in page
     ]
     return {"total": len(found), "limit": limit, "offset": offset, "items": items}
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Where a provisioning ended: `status` active or failed (`step` and `error` say where
+    and why), or None when the tenant was deleted meanwhile."""
+
+    slug: str
+    status: TenantStatus | None
+    step: str | None
+    error: str | None
+
+
+def wait_until_settled(
+    engine: Engine,
+    slugs: Iterable[str],
+    *,
+    timeout: float,
+    on_settled: Callable[[Settled], None] | None = None,
+    poll_seconds: float = 0.1,
+) -> dict[str, Settled]:
+    """Wait until each tenant of `slugs` is active or failed (or deleted), for at most
+    `timeout` seconds, reading the registry every `poll_seconds` on a connection of its own
+    (so it sees what the workers commit). Returns those that settled, by slug; the others
+    were still provisioning when the wait ended. `on_settled` is called for each as it
+    settles (a progress bar's tick)."""
+    pending = set(slugs)
+    settled: dict[str, Settled] = {}
+    deadline = time.monotonic() + timeout
+    while pending:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(Tenant.slug, Tenant.status, Tenant.current_step, Tenant.last_error).where(
+                    Tenant.slug.in_(pending)
+                )
+            ).all()
+        found = {row.slug: row for row in rows}
+        for slug in sorted(pending):
+            row = found.get(slug)
+            if row is not None and row.status not in (TenantStatus.ACTIVE, TenantStatus.FAILED):
+                continue
+            outcome = (
+                Settled(slug, None, None, None)
+                if row is None
+                else Settled(slug, row.status, row.current_step, row.last_error)
+            )
+            settled[slug] = outcome
+            pending.discard(slug)
+            if on_settled is not None:
+                on_settled(outcome)
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(poll_seconds)
+    return settled

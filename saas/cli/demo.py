@@ -6,7 +6,6 @@ fills what is missing."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,15 +89,8 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
 def _wait_for_tenants(
     engine: Engine, slugs: list[str], echo: Callable[[str], None], timeout: float = 120
 ) -> None:
-    from saas.control.registry.models import Tenant, TenantStatus
+    from provisioning.lifecycle import wait_until_settled
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            pending = connection.scalars(
-                select(Tenant.slug).where(Tenant.slug.in_(slugs), Tenant.status == TenantStatus.PROVISIONING)
-            ).all()
-        if not pending:
-            return
-        time.sleep(0.1)
-    echo(f"demo: still provisioning after {timeout:.0f} s: {', '.join(pending)}")
+    pending = sorted(set(slugs) - set(wait_until_settled(engine, slugs, timeout=timeout)))
+    if pending:
+        echo(f"demo: still provisioning after {timeout:.0f} s: {', '.join(pending)}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import click
@@ -60,22 +59,16 @@ def _has_worker(queues) -> bool:  # noqa: ANN001
 
 def _wait_active(engine, queues, slug: str, timeout: float = 120.0) -> str:  # noqa: ANN001
     """Wait for the job; run it here when no worker serves the provisioning queue."""
-    from sqlalchemy import select
-
+    from provisioning.lifecycle import wait_until_settled
     from provisioning.runner import run_provisioning
-    from saas.control.registry.models import Tenant
 
     if not _has_worker(queues):
         click.echo("no worker is running: provisioning here", err=True)
         return run_provisioning(engine, slug).status.value
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            status = connection.scalar(select(Tenant.status).where(Tenant.slug == slug))
-        if status is None or status.value in ("active", "failed"):
-            return status.value if status else "deleted"
-        time.sleep(0.1)
-    raise click.ClickException(f"t_{slug} is still provisioning after {timeout:.0f} s")
+    settled = wait_until_settled(engine, [slug], timeout=timeout).get(slug)
+    if settled is None:
+        raise click.ClickException(f"t_{slug} is still provisioning after {timeout:.0f} s")
+    return settled.status.value if settled.status else "deleted"
 
 
 @click.group()
