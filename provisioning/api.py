@@ -1,8 +1,10 @@
-"""Control-plane API: the tenant registry, provisioning, lifecycle and shared templates.
+"""The tenants API (/api/v1/tenants, /regions, /templates, /jobs): the tenant registry,
+provisioning, lifecycle and shared templates, beside the actions it calls
+(`provisioning.lifecycle`, `provisioning.archive`).
 
 Ministry admins do everything; auditors read. Each view is schema in, one service call,
-schema out; services own their transactions and audit events, and jobs are enqueued only
-after the service committed.
+schema out; services own their transactions and audit events, and enqueue their jobs after
+their commit.
 """
 
 from __future__ import annotations
@@ -19,9 +21,7 @@ from sqlalchemy import select
 
 from provisioning import archive, jobs, lifecycle
 from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
-from provisioning.templates import TemplateNotFound, get_template, list_templates
-from saas.control.registry.models import Tenant
-from saas.control.registry.schemas import (
+from provisioning.schemas import (
     DeleteSchema,
     ImportFileSchema,
     IssuedInvitationSchema,
@@ -40,6 +40,8 @@ from saas.control.registry.schemas import (
     TenantSchema,
     VersionQuerySchema,
 )
+from provisioning.templates import TemplateNotFound, get_template, list_templates
+from saas.control.registry.models import Tenant
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, require_platform_role
 from saas.core.extensions import db, queues
