@@ -102,7 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in tenant_blueprints():
         api.register_blueprint(blueprint)
     billing.init_app(app)
-    from provisioning.templates.schema import Ballot as TemplateBallot
+    from tenants.voting.ballot_rules import Ballot as TemplateBallot
 
     # The service validates ballot rules as templates' (unknown keys refused): say so.
     api.document_field("BallotRules", "ballot", "TemplateBallot", TemplateBallot)
