@@ -379,3 +379,17 @@ def replace_settings(settings):
         return replace(settings, **changes)
 
     return make
+
+
+@pytest.fixture
+def private_queue(settings):
+    """An RQ queue of this test's own, emptied afterwards: the Redis may be shared with other
+    sessions' workers, and none serves this queue, so its jobs stay where they were put."""
+    import uuid
+
+    import redis
+    from rq import Queue
+
+    own = Queue(f"test-{uuid.uuid4().hex[:12]}", connection=redis.Redis.from_url(settings.redis_url))
+    yield own
+    own.empty()

@@ -4,11 +4,7 @@ transaction (or the savepoint it was registered in) rolled back. Real PostgreSQL
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-import redis
-from rq import Queue
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -16,11 +12,8 @@ from saas.core.queue import after_commit, enqueue_after_commit
 
 
 @pytest.fixture
-def queue(settings):
-    # A queue of this test's own: the Redis may be shared with other sessions' workers.
-    own = Queue(f"after-commit-{uuid.uuid4().hex[:8]}", connection=redis.Redis.from_url(settings.redis_url))
-    yield own
-    own.empty()
+def queue(private_queue):
+    return private_queue
 
 
 @pytest.fixture

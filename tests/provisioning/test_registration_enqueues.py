@@ -6,8 +6,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import redis
-from rq import Queue
 
 from provisioning.errors import TenantConflict
 from provisioning.lifecycle import do_delete_tenant_irreversibly, do_register_tenant, do_retry_provisioning
@@ -16,12 +14,8 @@ from saas.core.tenancy.binding import session_without_tenant
 
 
 @pytest.fixture
-def queue(settings):
-    # A queue of this test's own: no worker serves it, so the jobs stay where they were put.
-    connection = redis.Redis.from_url(settings.redis_url)
-    own = Queue(f"provisioning-test-{uuid.uuid4().hex[:8]}", connection=connection)
-    yield own
-    own.empty()
+def queue(private_queue):
+    return private_queue
 
 
 @pytest.fixture
