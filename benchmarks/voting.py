@@ -51,8 +51,8 @@ def _free_port() -> int:
 
 def _setup(settings):
     from migrations.runner import upgrade_control
+    from provisioning.lifecycle import do_register_tenant
     from provisioning.runner import run_provisioning
-    from provisioning.services import do_register_tenant
     from saas.core.accounts.models import Role
     from saas.core.accounts.tokens import create_token
     from saas.core.db import Database

@@ -214,7 +214,7 @@ def import_tenant(engine: Engine, source: str | Path | IO[bytes], *, actor: str)
     Raises `ProvisioningRefused` (not an export, or the data does not match its checksums)
     or `TenantConflict` (the slug, schema or a domain is taken, or the municipality has a
     portal)."""
-    from provisioning.services import portal_of_region, region_taken
+    from provisioning.lifecycle import portal_of_region, region_taken
 
     with _open(source) as archive:
         manifest = read_manifest(archive)

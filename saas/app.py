@@ -82,15 +82,15 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from provisioning.api import blp as tenants_blp
     from saas.control import billing
     from saas.control.identity import api as identity_api
     from saas.control.identity import portal as identity_portal
     from saas.control.identity import views as identity_views
-    from saas.control.registry.views import blp as registry_blp
     from saas.core.extensions import api
     from tenants.api import blueprints as tenant_blueprints
 
-    api.register_blueprint(registry_blp)
+    api.register_blueprint(tenants_blp)
     identity_views.init_app(app)
     if app.config["CHAMYEO_SETTINGS"].environment == "development":
         # Development-only parts are imported here and nowhere on a production path.
@@ -102,7 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in tenant_blueprints():
         api.register_blueprint(blueprint)
     billing.init_app(app)
-    from provisioning.templates.schema import Ballot as TemplateBallot
+    from tenants.voting.ballot_rules import Ballot as TemplateBallot
 
     # The service validates ballot rules as templates' (unknown keys refused): say so.
     api.document_field("BallotRules", "ballot", "TemplateBallot", TemplateBallot)

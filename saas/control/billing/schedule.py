@@ -19,6 +19,7 @@ from rq import Callback
 
 from saas.control.billing import jobs
 from saas.core import clock
+from saas.core.queue import enqueue_after_commit
 
 # Long enough to outlive the period it marks; short enough that Redis forgets old periods.
 DAY_MARK_SECONDS = 3 * 86400
@@ -57,7 +58,10 @@ def tick(queue: Any, now: datetime | None = None) -> list[str]:  # noqa: ANN401 
         mark = f"chamyeo:schedule:{queue.name}:{job.name}:{job.period}"
         if not queue.connection.set(mark, "1", nx=True, ex=job.mark_seconds):
             continue
-        queue.enqueue(
+        # No transaction to wait for: the tick writes nothing but the period's mark above.
+        enqueue_after_commit(
+            None,
+            queue,
             job.function,
             *job.args,
             job_id=f"{queue.name}-{job.name}-{job.period}",

@@ -1,3 +1,5 @@
+"""Bodies of the tenants API (`provisioning.api`)."""
+
 from __future__ import annotations
 
 import marshmallow as ma
