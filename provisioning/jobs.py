@@ -8,6 +8,7 @@ import re
 import uuid
 from typing import Any
 
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy.engine import Engine
@@ -44,7 +45,7 @@ def preload_for_forked_jobs() -> None:
 
     # The billing step's modules (the Stripe SDK with requests and urllib3): imported in each
     # job, they took more of its time than all of its database work.
-    import saas.control.billing.gateway  # noqa: F401
+    import saas.control.billing.gateway
     import saas.control.billing.services.subscriptions  # noqa: F401
     from migrations.runner import tenant_head_revision
     from provisioning.templates import list_templates
@@ -73,7 +74,7 @@ def new_job_id() -> str:
     return f"provision-{uuid.uuid4().hex}"
 
 
-def enqueue_provisioning(queue, slug: str, job_id: str | None = None):  # noqa: ANN001, ANN201 - rq.Queue -> rq.job.Job
+def enqueue_provisioning(queue: Queue, slug: str, job_id: str | None = None) -> Job:
     """Enqueue the provisioning job of `slug` (after the tenant row is committed)."""
     return queue.enqueue(
         provision_tenant,
