@@ -15,7 +15,7 @@ from saas.core.accounts.models import ApiToken, Role
 from saas.core.audit import services as audit
 from saas.core.tenancy.binding import DriverStatement
 
-TOKEN_PREFIX = "chy_"
+TOKEN_PREFIX = "chy_"  # noqa: S105 - the public prefix that marks a token, not a secret
 
 
 def _hash(secret: str) -> str:
