@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 import stripe
+from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -39,7 +40,7 @@ def process_stripe_event(event_id: str) -> bool:
         return webhooks.process(session, billing_gateway.current(), event_id)
 
 
-def enqueue_event(queue: Any, event_id: str) -> None:  # noqa: ANN401 - rq.Queue
+def enqueue_event(queue: Queue, event_id: str) -> None:
     # The event id is the job id: a duplicate delivery enqueues nothing new while one is queued.
     queue.enqueue(
         process_stripe_event,
