@@ -24,7 +24,7 @@ from tenants.cycles.schemas import (
 
 blp = tenant_blueprint("cycles", __name__, url_prefix="/cycles", description="PB cycles, phases, envelopes.")
 STAFF = (Role.TENANT_ADMIN, Role.STAFF)
-SECURED = {"security": [{"bearer": []}]}
+SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
 @blp.route("")

@@ -34,7 +34,7 @@ blp = tenant_blueprint(
 )
 STAFF = (Role.TENANT_ADMIN, Role.STAFF)
 EVERYONE = (*STAFF, Role.OFFICER, Role.COMMITTEE_MEMBER, Role.RESIDENT)
-SECURED = {"security": [{"bearer": []}]}
+SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
 
