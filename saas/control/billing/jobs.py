@@ -110,13 +110,15 @@ def close_month(month: str | date | None = None, engine: Engine | None = None) -
     month = month or previous_month()
     gateway = billing_gateway.current()
     with session_without_tenant(engine or _engine()) as session:
-        program_ids = list(
-            session.scalars(
+        program_ids = [
+            program_id  # every ministry invoice bills a program; the column allows none for others
+            for program_id in session.scalars(
                 select(BillingInvoice.program_id)
                 .where(BillingInvoice.audience == "ministry", BillingInvoice.month == month)
                 .order_by(BillingInvoice.program_id)
             )
-        )
+            if program_id is not None
+        ]
         closed = []
         for program_id in program_ids:
             row = subsidy.do_close_ministry_month(session, gateway, program_id, month)

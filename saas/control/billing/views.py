@@ -24,7 +24,7 @@ from saas.core.extensions import queues
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.tenancy.web import tenant_blueprint
 
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, Any]] = [{"bearer": []}]
 READERS = (Role.MINISTRY_ADMIN, Role.AUDITOR)
 
 control_blp = Blueprint(
