@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import select
@@ -94,6 +94,7 @@ def _wait_for_tenants(
     from saas.control.registry.models import Tenant, TenantStatus
 
     deadline = time.monotonic() + timeout
+    pending: Sequence[str] = slugs
     while time.monotonic() < deadline:
         with engine.connect() as connection:
             pending = connection.scalars(

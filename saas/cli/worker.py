@@ -91,6 +91,7 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
             if time.monotonic() - started > MAX_DELAY_SECONDS:
                 delay = FIRST_DELAY_SECONDS  # it ran a while: a new failure starts over
             log.warning("worker %s quit; a new one once Redis answers (in %.0f s)", rq_worker.name, delay)
+            assert settings.redis_url is not None  # attached_settings(redis=True) attached one
             if not _wait_for_redis(settings.redis_url, delay):
                 return
             delay = min(delay * 2, MAX_DELAY_SECONDS)
