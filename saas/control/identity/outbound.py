@@ -90,7 +90,7 @@ def require_public(url: str) -> None:
 
 
 def _pinned(base: type[HTTPConnection], address: str) -> type[HTTPConnection]:
-    class Pinned(base):  # type: ignore[valid-type, misc]
+    class Pinned(base):  # type: ignore[valid-type, misc]  # a subclass of the class passed in
         """Connects to `address`; the host name stays for SNI, certificate and Host."""
 
         def _new_conn(self) -> socket.socket:
