@@ -41,8 +41,10 @@ class SourceTextContract(Contract):
     allowed_modules = fields.SetField(subfield=fields.StringField(), required=False)
 
     def check(self, graph: ImportGraph, verbose: bool) -> ContractCheck:
-        compiled = [re.compile(pattern) for pattern in self.patterns]  # type: ignore[attr-defined]
-        allowed = set(self.allowed_modules or ())  # type: ignore[attr-defined]
+        # Contract.__init__ sets each field's parsed value on the instance, over the class's Field.
+        options = vars(self)
+        compiled = [re.compile(pattern) for pattern in options["patterns"]]
+        allowed: set[str] = set(options["allowed_modules"] or ())
         findings: list[Finding] = []
         roots: dict[str, Path] = {}
         for module in sorted(graph.modules):
