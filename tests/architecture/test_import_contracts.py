@@ -78,43 +78,41 @@ def test_the_contracts_named_here_are_the_configured_ones() -> None:
     assert _contract_names() == [LAYERS, DEVELOPMENT_ONLY, COUNTING, DOMAIN_VIEWS, BINDING]
 
 
+def _plant_and_break(root: Path, relative: str, planted: str, contract: str) -> tuple[str, int]:
+    """Plant `planted` at the end of `relative`, run lint-imports on `root` and check that it
+    fails with `contract` broken; returns that contract's section of the report and the line."""
+    line = _plant(root, relative, planted)
+    result = _lint_imports(root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{contract} BROKEN" in result.stdout
+    return _section(result.stdout, contract), line
+
+
 def test_an_upward_import_from_the_pb_domain_to_the_control_plane_breaks_the_layers(
     copy_of_the_tree: Path,
 ) -> None:
-    line = _plant(copy_of_the_tree, "tenants/cycles/models.py", "import saas.control.registry  # planted")
-    result = _lint_imports(copy_of_the_tree)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{LAYERS} BROKEN" in result.stdout
-    section = _section(result.stdout, LAYERS)
+    planted = "import saas.control.registry  # planted"
+    section, line = _plant_and_break(copy_of_the_tree, "tenants/cycles/models.py", planted, LAYERS)
     assert "tenants is not allowed to import saas.control" in section
     assert f"tenants.cycles.models -> saas.control.registry (l.{line})" in section
 
 
 def test_an_import_of_the_development_parts_from_the_core_breaks_its_contract(copy_of_the_tree: Path) -> None:
-    line = _plant(copy_of_the_tree, "saas/core/clock.py", "import saas.dev  # planted")
-    result = _lint_imports(copy_of_the_tree)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{DEVELOPMENT_ONLY} BROKEN" in result.stdout
-    section = _section(result.stdout, DEVELOPMENT_ONLY)
+    planted = "import saas.dev  # planted"
+    section, line = _plant_and_break(copy_of_the_tree, "saas/core/clock.py", planted, DEVELOPMENT_ONLY)
     assert "saas.core is not allowed to import saas.dev" in section
     assert f"saas.core.clock -> saas.dev (l.{line})" in section
 
 
 def test_the_counting_engine_importing_a_domain_package_breaks_its_contract(copy_of_the_tree: Path) -> None:
-    line = _plant(copy_of_the_tree, "tenants/counting/greedy.py", "import tenants.voting.rules  # planted")
-    result = _lint_imports(copy_of_the_tree)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{COUNTING} BROKEN" in result.stdout
-    assert f"tenants.counting.greedy -> tenants.voting.rules (l.{line})" in _section(result.stdout, COUNTING)
+    planted = "import tenants.voting.rules  # planted"
+    section, line = _plant_and_break(copy_of_the_tree, "tenants/counting/greedy.py", planted, COUNTING)
+    assert f"tenants.counting.greedy -> tenants.voting.rules (l.{line})" in section
 
 
 def test_a_service_importing_a_view_breaks_the_domain_contract(copy_of_the_tree: Path) -> None:
     planted = "import tenants.proposals.views  # planted"
-    line = _plant(copy_of_the_tree, "tenants/proposals/services.py", planted)
-    result = _lint_imports(copy_of_the_tree)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{DOMAIN_VIEWS} BROKEN" in result.stdout
-    section = _section(result.stdout, DOMAIN_VIEWS)
+    section, line = _plant_and_break(copy_of_the_tree, "tenants/proposals/services.py", planted, DOMAIN_VIEWS)
     assert f"tenants.proposals.services -> tenants.proposals.views (l.{line})" in section
 
 
@@ -132,11 +130,10 @@ def test_a_service_importing_a_view_breaks_the_domain_contract(copy_of_the_tree:
 def test_touching_the_binding_outside_its_module_breaks_the_binding_contract(
     copy_of_the_tree: Path, planted: str
 ) -> None:
-    line = _plant(copy_of_the_tree, "tenants/proposals/services.py", f"_ = lambda: {planted}")
-    result = _lint_imports(copy_of_the_tree)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{BINDING} BROKEN" in result.stdout
-    assert f"tenants.proposals.services:{line}: _ = lambda: {planted}\n" in _section(result.stdout, BINDING)
+    section, line = _plant_and_break(
+        copy_of_the_tree, "tenants/proposals/services.py", f"_ = lambda: {planted}", BINDING
+    )
+    assert f"tenants.proposals.services:{line}: _ = lambda: {planted}\n" in section
 
 
 def test_the_binding_module_itself_may_touch_the_binding(copy_of_the_tree: Path) -> None:
