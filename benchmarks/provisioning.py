@@ -27,7 +27,7 @@ from benchmarks.common import Workers, fmt, fresh_database, machine, percentiles
 REGIONS = ("11680", "41110", "26440", "11110", "47130", "36110", "26110", "28177")
 
 
-def _register(engine, slug: str, region: str, template: str = "neighbourhood", queue=None) -> None:  # noqa: ANN001
+def _register(engine, slug: str, region: str, template: str = "neighbourhood", queue=None) -> None:
     from provisioning.lifecycle import do_register_tenant
     from saas.core.tenancy.binding import session_without_tenant
 
@@ -44,7 +44,7 @@ def _register(engine, slug: str, region: str, template: str = "neighbourhood", q
         )
 
 
-def measure(engine, queues, label: str, samples: int) -> dict[str, dict[str, float]]:  # noqa: ANN001
+def measure(engine, queues, label: str, samples: int) -> dict[str, dict[str, float]]:
     from migrations.runner import (
         create_tenant_schema_in_transaction,
         head_statements,
@@ -99,7 +99,7 @@ def measure(engine, queues, label: str, samples: int) -> dict[str, dict[str, flo
     }
 
 
-def bulk(engine, queues, start: int, count: int) -> tuple[float, int]:  # noqa: ANN001
+def bulk(engine, queues, start: int, count: int) -> tuple[float, int]:
     from provisioning.bulk import OnboardingRow, onboard_many
     from saas.core.tenancy.binding import session_without_tenant
 
@@ -124,7 +124,7 @@ def bulk(engine, queues, start: int, count: int) -> tuple[float, int]:  # noqa: 
     return report.seconds, len(report.active)
 
 
-def relation_count(engine, slug: str) -> dict[str, int]:  # noqa: ANN001
+def relation_count(engine, slug: str) -> dict[str, int]:
     with engine.connect() as connection:
         rows = connection.execute(
             text(

@@ -58,7 +58,7 @@ blp = Blueprint(
 )
 
 READERS = (Role.MINISTRY_ADMIN, Role.AUDITOR)
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, Any]] = [{"bearer": []}]
 
 
 @contextmanager

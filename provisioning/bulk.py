@@ -65,13 +65,11 @@ def read_onboarding_csv(file: IO[str]) -> list[OnboardingRow]:
     rows = []
     for line, raw in enumerate(reader, start=2):
         values = {k.strip(): (v or "").strip() or None for k, v in raw.items() if k}
-        rows.append(
-            OnboardingRow(
-                line=line,
-                **{k: values.get(k) or "" for k in REQUIRED_COLUMNS},
-                **{k: values.get(k) for k in OPTIONAL_COLUMNS},
-            )
-        )
+        fields: dict[str, Any] = {
+            **{k: values.get(k) or "" for k in REQUIRED_COLUMNS},
+            **{k: values.get(k) for k in OPTIONAL_COLUMNS},
+        }
+        rows.append(OnboardingRow(line=line, **fields))
     return rows
 
 

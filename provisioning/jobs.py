@@ -44,7 +44,7 @@ def preload_for_forked_jobs() -> None:
 
     # The billing step's modules (the Stripe SDK with requests and urllib3): imported in each
     # job, they took more of its time than all of its database work.
-    import saas.control.billing.gateway  # noqa: F401
+    import saas.control.billing.gateway
     import saas.control.billing.services.subscriptions  # noqa: F401
     from migrations.runner import tenant_head_revision
     from provisioning.templates import list_templates

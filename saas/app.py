@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the app. `settings` defaults to the environment's; its database and Redis URLs
     must point at running servers (see `saas.dev.servers.attached_services`)."""
     from flask import Flask
+    from flask.json.provider import DefaultJSONProvider
 
     from saas.core import health
     from saas.core.api.bodies import refuse_hostile_json_body
@@ -55,7 +56,8 @@ def create_app(settings: Settings | None = None) -> Flask:
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         },
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined] - Korean stays readable
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless an app sets another
+    app.json.ensure_ascii = False  # Korean stays readable
     app.session_interface = NoCookieSession()
     db.init_app(app)
     queues.init_app(app)

@@ -7,7 +7,7 @@ import json
 import click
 
 
-def _template_or_fail(name: str, version: int | None):  # noqa: ANN202
+def _template_or_fail(name: str, version: int | None):
     from provisioning.templates import TemplateNotFound, get_template
 
     try:

@@ -10,7 +10,7 @@ import click
 from saas.cli.context import attached_settings, cli_settings
 
 
-def _session_and_queue():  # noqa: ANN202
+def _session_and_queue():
     from contextlib import ExitStack
 
     from saas.core.db import Database
@@ -32,7 +32,7 @@ def _refusal(error: Exception) -> click.ClickException:
     return click.ClickException(str(error))
 
 
-def _describe(session, tenant) -> dict[str, Any]:  # noqa: ANN001
+def _describe(session, tenant) -> dict[str, Any]:
     from provisioning.lifecycle import provisioning_steps
 
     return {
@@ -51,13 +51,13 @@ def _describe(session, tenant) -> dict[str, Any]:  # noqa: ANN001
     }
 
 
-def _has_worker(queues) -> bool:  # noqa: ANN001
+def _has_worker(queues) -> bool:
     from rq import Worker
 
     return bool(Worker.all(queue=queues.get("provisioning")))
 
 
-def _wait_active(engine, queues, slug: str, timeout: float = 120.0) -> str:  # noqa: ANN001
+def _wait_active(engine, queues, slug: str, timeout: float = 120.0) -> str:
     """Wait for the job; run it here when no worker serves the provisioning queue."""
     from provisioning.lifecycle import wait_until_settled
     from provisioning.runner import run_provisioning
@@ -281,7 +281,7 @@ def import_(file: str) -> None:
 @click.argument("file", type=click.File(encoding="utf-8-sig"))
 @click.option("--timeout", default=1800.0, show_default=True, help="Seconds to wait for the jobs.")
 @click.option("--in-process", is_flag=True, help="Provision here even if workers are running.")
-def create_many(file, timeout: float, in_process: bool) -> None:  # noqa: ANN001
+def create_many(file, timeout: float, in_process: bool) -> None:
     """Onboard the municipalities of a CSV (slug,region,template[,name,domain,admin_email]).
 
     Every row is registered, then provisioned by the running workers (or here, when none

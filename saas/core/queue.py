@@ -70,8 +70,8 @@ def enqueue_after_commit(
     session: Session | None,
     queue: Queue,
     function: Callable[..., Any],
-    *args: Any,  # noqa: ANN401 - the job's own arguments
-    **options: Any,  # noqa: ANN401 - rq.Queue.enqueue's options (job_id, job_timeout, ...)
+    *args: Any,
+    **options: Any,  # rq.Queue.enqueue's options (job_id, job_timeout, ...)
 ) -> None:
     """`queue.enqueue(function, *args, **options)` once `session` commits (see `after_commit`):
     a worker never picks up a job whose rows a rollback took away, or that it would read

@@ -78,7 +78,7 @@ def report(committee: Committee, members: Sequence[CommitteeMember], area_code: 
     except regions.UnknownRegion:  # a code re-issued since the tenant was made: no figures
         profile = None
 
-    counted: Counter[tuple[str, str]] = Counter()
+    counted: Counter[tuple[str, str | None]] = Counter()
     for member in known:
         for b in bands:
             if member.age >= b["min_age"] and (b["max_age"] is None or member.age <= b["max_age"]):

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rq import Callback
+from redis import Redis
+from rq import Callback, Queue
+from rq.job import Job
 
 from saas.control.billing import jobs
 from saas.core import clock
@@ -50,7 +52,7 @@ def due(now: datetime | None = None) -> list[Due]:
     ]
 
 
-def tick(queue: Any, now: datetime | None = None) -> list[str]:  # noqa: ANN401 - rq.Queue
+def tick(queue: Queue, now: datetime | None = None) -> list[str]:
     """Enqueue on `queue` every due job not enqueued yet for its period; returns
     "name period" for each job enqueued."""
     enqueued = []
@@ -76,5 +78,6 @@ def tick(queue: Any, now: datetime | None = None) -> list[str]:  # noqa: ANN401 
     return enqueued
 
 
-def _clear_mark(job: Any, connection: Any, *exc_info: Any) -> None:  # noqa: ANN401 - RQ's callback
+def _clear_mark(job: Job, connection: Redis, *exc_info: object) -> None:
+    # RQ's success and failure callbacks pass (job, connection, result) or the exception info.
     connection.delete(job.meta["schedule_mark"])
