@@ -118,3 +118,15 @@ def test_a_connection_is_replaced_after_serving_too_many_tenants(engine, alpha, 
 def test_invalid_or_reserved_slugs_never_reach_sql(slug):
     with pytest.raises(InvalidSlug):
         schema_for(slug)
+
+
+def test_the_binding_names_a_connections_schema_and_quotes_schema_names_for_sql_text(engine, alpha):
+    with binding.open_autocommit_connection(engine, "alpha") as connection:
+        assert binding.bound_schema(connection) == "t_alpha"
+        table = binding.qualified_name(binding.bound_schema(connection), Member.__tablename__)
+        assert table == f'"t_alpha"."{Member.__tablename__}"'
+        assert connection.scalar(text(f"SELECT count(*) FROM {table}")) >= 1
+    with engine.connect() as connection:
+        assert binding.bound_schema(connection) is None
+    # Whatever reaches it comes out as one identifier, never as SQL.
+    assert binding.quoted_schema('t_x"; DROP SCHEMA control; --') == '"t_x""; DROP SCHEMA control; --"'

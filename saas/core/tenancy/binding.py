@@ -1,3 +1,5 @@
+# The only module that touches `schema_translate_map` or quotes a schema name into SQL (slugs.py
+# validates the names): everything else calls the functions below.
 """Binding tenant tables to one tenant's schema: the only module that does it.
 
 Tenant tables are declared without a schema. A unit of work for tenant `slug` gets a
@@ -16,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event, exc, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
@@ -26,6 +29,25 @@ from saas.core.tenancy.slugs import schema_for
 # exists: a forgotten binding fails loudly instead of reading someone's data.
 UNBOUND_SCHEMA = "tenant_unbound"
 _SCHEMAS_SEEN = "chamyeo.schemas_seen"
+# Quoting needs no connection: PostgreSQL's rules, always quoted (a name is never a keyword).
+_quote = postgresql.dialect().identifier_preparer.quote_identifier
+
+
+def quoted_schema(schema: str) -> str:
+    """`schema` as an identifier for SQL text (for DDL and statements SQLAlchemy cannot
+    translate); pass it a schema from `schema_for` or one of the platform's own."""
+    return _quote(schema)
+
+
+def qualified_name(schema: str, name: str) -> str:
+    """`schema.name` quoted for SQL text (a table, sequence or other relation)."""
+    return f"{_quote(schema)}.{_quote(name)}"
+
+
+def bound_schema(connection: Connection) -> str | None:
+    """The schema `connection`'s tenant tables render as (None: unbound engine)."""
+    translate = connection.get_execution_options().get("schema_translate_map")
+    return translate[None] if translate else None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -72,7 +94,7 @@ class DriverStatement:
 
     def _render(self, connection: Connection) -> tuple[str, dict[str, Any], dict[str, Any]]:
         translate = connection.get_execution_options().get("schema_translate_map")
-        key = translate[None] if translate else None
+        key = bound_schema(connection)
         rendered = self._rendered.get(key)
         if rendered is None:
             dialect = connection.dialect
@@ -167,9 +189,8 @@ def lock_tenant_table(session: Session, table: Any, mode: str) -> None:
     has no construct for it, and a textual statement is not schema-translated)."""
     if mode not in _LOCK_MODES:
         raise ValueError(f"unknown lock mode {mode!r}")
-    schema = session.info["tenant_schema"]
-    quote = session.get_bind().dialect.identifier_preparer.quote_identifier
-    session.execute(text(f"LOCK TABLE {quote(schema)}.{quote(table.name)} IN {mode} MODE"))
+    qualified = qualified_name(session.info["tenant_schema"], table.name)
+    session.execute(text(f"LOCK TABLE {qualified} IN {mode} MODE"))
 
 
 @contextmanager
@@ -178,8 +199,7 @@ def local_search_path(connection: Connection, schema: str) -> Iterator[None]:
     the caller's transaction (SET LOCAL, so nothing outlives the transaction)."""
     if not connection.in_transaction():
         raise RuntimeError("SET LOCAL outside a transaction would not hold")
-    quoted = connection.dialect.identifier_preparer.quote_identifier(schema)
-    connection.execute(text(f"SET LOCAL search_path TO {quoted}"))
+    connection.execute(text(f"SET LOCAL search_path TO {quoted_schema(schema)}"))
     yield
     # On an exception the transaction is doomed and rolls back, which resets it anyway.
     connection.execute(text("SET LOCAL search_path TO DEFAULT"))
