@@ -12,6 +12,7 @@ with their transaction.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,9 +51,13 @@ def bound_schema(connection: Connection) -> str | None:
     return translate[None] if translate else None
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=16_384)
 def bound_engine(engine: Engine, schema: str) -> Engine:
-    """An engine view whose schema-less tables render as `schema` (shares engine and pool)."""
+    """An engine view whose schema-less tables render as `schema` (shares engine and pool).
+
+    Kept per (engine, schema), least recently used dropped past 16,384: 10,000 tenants of one
+    engine fit with room for the platform's own schemas and a second engine's busiest
+    tenants; at ~590 bytes a view (31 µs to build again) a full cache holds ~9.6 MB."""
     return engine.execution_options(schema_translate_map={None: schema})
 
 
@@ -86,7 +91,14 @@ class DriverStatement:
     connection, for the few statements that every ballot runs: SQLAlchemy's execution layer
     (cache lookup, schema translation, parameter and result processing) cost about as much as
     the driver's own work on them. Parameters get their types' bind processing; rows come back
-    as the driver's tuples, so the caller converts what needs converting (enums)."""
+    as the driver's tuples, so the caller converts what needs converting (enums).
+
+    The rendered SQL is kept per schema, the oldest dropped past `MAX_RENDERED` (12,000:
+    10,000 tenants fit). Rendering costs 2-14 ms and an entry 0.7-3.8 KB (the ballot write
+    is the largest), so the three statements of the platform hold at most ~75 MB when full,
+    ~62 MB with every one of 10,000 tenants taking ballots and signing in through one process."""
+
+    MAX_RENDERED = 12_000
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
@@ -108,6 +120,9 @@ class DriverStatement:
                 process = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if process is not None:
                     processors[name] = process
+            if len(self._rendered) >= self.MAX_RENDERED:
+                with contextlib.suppress(RuntimeError, StopIteration):  # another thread changed it
+                    self._rendered.pop(next(iter(self._rendered)), None)  # the oldest rendering
             rendered = self._rendered[key] = (compiled.string, fixed, processors)
         return rendered
 
