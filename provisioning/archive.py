@@ -77,6 +77,9 @@ def _tables(session: Session, schema: str) -> list[str]:
     return ordered
 
 
+_FINGERPRINT = "SELECT count(*), md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), ''))"
+
+
 def fingerprint(session: Session, schema: str) -> dict[str, dict[str, Any]]:
     """Row count and md5 of the sorted rows of every table in `schema` (the caller's
     transaction; timestamps are rendered in UTC so the text is stable)."""
@@ -84,10 +87,8 @@ def fingerprint(session: Session, schema: str) -> dict[str, dict[str, Any]]:
     raw = _raw(session)
     out = {}
     for table in _tables(session, schema):
-        query = (
-            "SELECT count(*), md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) "
-            f"FROM {qualified_name(schema, table)} AS r"
-        )
+        relation = qualified_name(schema, table)  # both names quoted by the binding module
+        query = f"{_FINGERPRINT} FROM {relation} AS r"  # only quoted identifiers are interpolated
         rows, checksum = raw.execute(query).fetchone()
         out[table] = {"rows": rows, "checksum": checksum}
     return out
