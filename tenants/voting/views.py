@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, current_principal, person, require_tenant_role
+from saas.core.refusals import Forbidden
 from saas.core.tenancy.context import current_tenant, db_autocommit, db_session
 from saas.core.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
-from tenants.errors import Forbidden
 from tenants.proposals.models import Project
 from tenants.voting import planning, services, sheets
 from tenants.voting.models import PaperBatch
