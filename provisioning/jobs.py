@@ -13,6 +13,7 @@ from rq.job import Job
 from sqlalchemy.engine import Engine
 
 from provisioning.runner import run_provisioning
+from saas.core.refusals import NotFound
 
 JOB_TIMEOUT_SECONDS = 600
 # What RQ accepts as a job id; anything else is unknown to us rather than an error.
@@ -86,8 +87,8 @@ def enqueue_provisioning(queue, slug: str, job_id: str | None = None):  # noqa: 
     )
 
 
-class JobNotFound(LookupError):
-    pass
+class JobNotFound(NotFound):
+    fragment = True
 
 
 def describe_job(connection: Any, job_id: str) -> dict[str, Any]:

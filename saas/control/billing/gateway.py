@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 
+from saas.core.refusals import Conflict
+
 if TYPE_CHECKING:
     from saas.core.settings import Settings
 
@@ -24,8 +26,12 @@ _configured: StripeGateway | None = None
 _settings_given = False
 
 
-class BillingNotConfigured(RuntimeError):
-    """No Stripe (real or fake) is configured for this process."""
+class BillingNotConfigured(Conflict):
+    """No Stripe (real or fake) is configured for this process: an action that needs it is
+    refused (409), the rest of billing works."""
+
+    def __init__(self, how: str = "set STRIPE_API_KEY, or STRIPE_API_BASE for the fake Stripe") -> None:
+        super().__init__(f"Billing is not connected to Stripe: {how}.")
 
 
 class StripeGateway:
@@ -211,7 +217,7 @@ def current() -> StripeGateway:
 
         _configured = from_settings(Settings.from_env())
     if _configured is None:
-        raise BillingNotConfigured("set STRIPE_API_KEY, or STRIPE_API_BASE for the fake Stripe")
+        raise BillingNotConfigured()
     return _configured
 
 

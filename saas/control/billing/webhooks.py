@@ -18,10 +18,14 @@ from saas.control.billing.gateway import StripeGateway
 from saas.control.billing.models import StripeEvent
 from saas.control.billing.services import subscriptions, subsidy
 from saas.core import clock
+from saas.core.refusals import Malformed
 
 
-class WebhookRefused(Exception):
+class WebhookRefused(Malformed):
     """Bad signature, stale timestamp or a body that is no event (answered with 400)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"Refused: {why}")
 
 
 def do_receive(session: Session, payload: bytes, signature: str | None, secret: str) -> tuple[str, bool]:
