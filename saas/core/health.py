@@ -17,9 +17,9 @@ _probes: dict[str, redis.Redis] = {}
 
 
 def _queue_probe() -> redis.Redis:
-    from flask import current_app
+    from saas.core.settings import current_settings
 
-    url = current_app.config["CHAMYEO_SETTINGS"].redis_url
+    url = current_settings().redis_url
     probe = _probes.get(url)
     if probe is None:
         probe = redis.Redis.from_url(

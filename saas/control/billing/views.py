@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from saas.control.registry.models import Tenant
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, require_platform_role, require_tenant_role
 from saas.core.extensions import queues
+from saas.core.settings import current_settings
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.tenancy.web import tenant_blueprint
 
@@ -175,7 +176,7 @@ def tenant_invoices(query: dict[str, Any]) -> list[Any]:
 def stripe_webhook(headers: dict[str, Any]) -> dict[str, Any]:
     """Stripe calls this: the signature is checked on the raw body, the event recorded once
     and processed in the background."""
-    secret = current_app.config["CHAMYEO_SETTINGS"].stripe_webhook_secret
+    secret = current_settings().stripe_webhook_secret
     if not secret:
         abort(404, message="Stripe webhooks are not configured here.")
     event_id, first = webhooks.do_receive(

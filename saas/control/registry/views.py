@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from flask import current_app, send_file
+from flask import send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -40,6 +40,7 @@ from saas.control.registry.schemas import (
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, require_platform_role
 from saas.core.extensions import db, queues
+from saas.core.settings import current_settings
 from saas.core.tenancy.context import db_session, forget_cached_tenants
 
 # One blueprint for the whole control plane (tenants, templates, jobs): the app registers
@@ -56,16 +57,12 @@ READERS = (Role.MINISTRY_ADMIN, Role.AUDITOR)
 BEARER = [{"bearer": []}]
 
 
-def _settings() -> Any:
-    return current_app.config["CHAMYEO_SETTINGS"]
-
-
 def _enqueue(tenant: Tenant) -> None:
     jobs.enqueue_provisioning(queues.get("provisioning"), tenant.slug, job_id=tenant.job_id)
 
 
 def _detail(slug: str) -> dict[str, Any]:
-    return services.tenant_detail(db_session(), slug, settings=_settings())
+    return services.tenant_detail(db_session(), slug, settings=current_settings())
 
 
 @blp.route("/tenants")
@@ -96,7 +93,7 @@ class Tenants(MethodView):
             domains=body["domains"],
             admin_email=body.get("admin_email"),
             job_id=jobs.new_job_id(),
-            platform_domain=_settings().platform_domain,
+            platform_domain=current_settings().platform_domain,
             actor=actor(),
         )
         _enqueue(tenant)
@@ -131,7 +128,7 @@ def put_domains(body: dict[str, Any], slug: str) -> Tenant:
     """Replace a portal's custom domains (none under the platform's own domain; each one
     tenant's only). Audited."""
     tenant = services.do_set_tenant_domains(
-        db_session(), slug, body["domains"], platform_domain=_settings().platform_domain, actor=actor()
+        db_session(), slug, body["domains"], platform_domain=current_settings().platform_domain, actor=actor()
     )
     forget_cached_tenants()
     return tenant
