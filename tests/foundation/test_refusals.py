@@ -61,3 +61,23 @@ def test_a_refused_command_prints_its_reason_and_exits_1(settings, monkeypatch):
     result = CliRunner().invoke(main, ["tenants", "show", "nowhere"])
     assert result.exit_code == REFUSAL_EXIT_STATUS == 1
     assert result.output.strip() == "Error: there is no tenant 'nowhere'"
+
+
+def test_a_refusal_survives_pickling_whole():
+    """A job's result or exception crosses processes pickled: kind, message and fields stay."""
+    import pickle
+
+    from saas.control.billing.gateway import BillingNotConfigured
+
+    for refusal in (
+        ProvisioningRefused("slug: too short", field="slug"),
+        refusals.TooMany("Slow down.", retry_after=30),
+        BillingNotConfigured("Billing is not connected to Stripe: set STRIPE_API_KEY."),
+    ):
+        copy = pickle.loads(pickle.dumps(refusal))
+        assert (type(copy), str(copy), copy.errors, copy.headers) == (
+            type(refusal),
+            str(refusal),
+            refusal.errors,
+            refusal.headers,
+        )

@@ -34,9 +34,6 @@ class BillingNotConfigured(Conflict):
     """No Stripe (real or fake) is configured for this process: an action that needs it is
     refused (409), the rest of billing works."""
 
-    def __init__(self, how: str = "set STRIPE_API_KEY, or STRIPE_API_BASE for the fake Stripe") -> None:
-        super().__init__(f"Billing is not connected to Stripe: {how}.")
-
 
 class StripeGateway:
     def __init__(self, api_key: str, api_base: str | None = None) -> None:
@@ -229,7 +226,9 @@ def current() -> StripeGateway:
     else:
         gateway = _process_gateway
     if gateway is None:
-        raise BillingNotConfigured()
+        raise BillingNotConfigured(
+            "Billing is not connected to Stripe: set STRIPE_API_KEY, or STRIPE_API_BASE for the fake Stripe."
+        )
     return gateway
 
 
