@@ -11,17 +11,22 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from saas.core.queue import QUEUE_NAMES
+
+if TYPE_CHECKING:
+    from saas.core.settings import Settings
 
 FIRST_DELAY_SECONDS = 1.0
 MAX_DELAY_SECONDS = 30.0
 log = logging.getLogger("chamyeo.worker")
 
 
-def ready_for_jobs(settings) -> None:  # noqa: ANN001 - Settings
+def ready_for_jobs(settings: Settings) -> None:
     """What a worker does once, before it forks a process per job: load what every job needs
     (`preload_for_forked_jobs`) and build, from this command's settings, the engine and the
     Stripe gateway its jobs use (`saas.core.extensions.db`, `saas.control.billing.gateway`).
@@ -55,7 +60,7 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
     class _Worker(Worker):
         stop_asked = False
 
-        def request_stop(self, signum, frame):  # noqa: ANN001, ANN202 - RQ's signature
+        def request_stop(self, signum: int, frame: FrameType | None) -> None:
             self.stop_asked = True
             return super().request_stop(signum, frame)
 
@@ -82,6 +87,7 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
             if time.monotonic() - started > MAX_DELAY_SECONDS:
                 delay = FIRST_DELAY_SECONDS  # it ran a while: a new failure starts over
             log.warning("worker %s quit; a new one once Redis answers (in %.0f s)", rq_worker.name, delay)
+            assert settings.redis_url is not None  # attached_settings(redis=True) attached one
             if not _wait_for_redis(settings.redis_url, delay):
                 return
             delay = min(delay * 2, MAX_DELAY_SECONDS)

@@ -20,6 +20,8 @@ def _queue_probe() -> redis.Redis:
     from saas.core.settings import current_settings
 
     url = current_settings().redis_url
+    if url is None:  # an app is always given its Redis; without one there is nothing to probe
+        raise RuntimeError("the queue's Redis URL is unset")
     probe = _probes.get(url)
     if probe is None:
         probe = redis.Redis.from_url(

@@ -40,7 +40,7 @@ blp = tenant_blueprint(
     "voting", __name__, url_prefix="/cycles/<id:cycle_id>", description="Voting on every channel."
 )
 STAFF = (Role.TENANT_ADMIN, Role.STAFF)
-SECURED = {"security": [{"bearer": []}]}
+SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 # Ballots come in at election-day rates: their input schemas are made once, not per request
 # (webargs instantiates a schema class on every call; a schema instance holds no request state).
 _CHECK_IN = CheckInSchema()

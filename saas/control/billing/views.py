@@ -23,7 +23,7 @@ from saas.core.settings import current_settings
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.tenancy.web import tenant_blueprint
 
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, Any]] = [{"bearer": []}]
 READERS = (Role.MINISTRY_ADMIN, Role.AUDITOR)
 
 control_blp = Blueprint(
@@ -92,7 +92,7 @@ class Programs(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Open a subsidy program for a fiscal year with its budget and tier rates."""
         program = programs.do_create_program(db_session(), actor=actor(), **body)
-        return reports.program_view(db_session(), program.id)  # type: ignore[return-value]
+        return reports.program_view(db_session(), program.id)  # type: ignore[return-value]  # the program exists
 
 
 @control_blp.route("/programs/<id:program_id>")
@@ -117,7 +117,7 @@ def add_rates(body: dict[str, Any], program_id: int) -> dict[str, Any]:
     """A new version of the tier rates from a date on (earlier periods keep the old rates)."""
     _program_or_404(program_id)
     programs.do_add_rate_version(db_session(), program_id, actor=actor(), **body)
-    return reports.program_view(db_session(), program_id)  # type: ignore[return-value]
+    return reports.program_view(db_session(), program_id)  # type: ignore[return-value]  # the program exists
 
 
 @control_blp.route("/programs/<id:program_id>/tiers", methods=["POST"])
@@ -133,7 +133,7 @@ def assign_tier(body: dict[str, Any], program_id: int) -> dict[str, Any]:
     if tenant_id is None:
         abort(404, message="There is no such tenant.")
     programs.do_assign_tier(session, program_id, tenant_id, actor=actor(), **body)
-    return reports.program_view(session, program_id)  # type: ignore[return-value]
+    return reports.program_view(session, program_id)  # type: ignore[return-value]  # the program exists
 
 
 @control_blp.route("/programs/<id:program_id>/ledger", methods=["GET"])

@@ -9,13 +9,14 @@ The portal's session cookie is its own (host-only, or path /t/<slug>/ on a share
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask_smorest import abort
+from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
 from saas.control.identity import flows
 from saas.control.identity.errors import SignInRefused
@@ -59,13 +60,13 @@ def _origin() -> tuple[str, str]:
     /t/<slug> prefix on a shared host (where other portals live beside it)."""
     slug = current_tenant().slug
     host = request.host.rsplit(":", 1)[0].lower()
-    hub_host = (requests.utils.urlparse(_settings().hub_url).hostname or "").lower()
+    hub_host = (urlparse(_settings().hub_url).hostname or "").lower()
     if host in {"localhost", "127.0.0.1", hub_host}:
         return f"{request.host_url.rstrip('/')}/t/{slug}", f"/t/{slug}/"
     return request.host_url.rstrip("/"), "/"
 
 
-def _cookie(response: Response, name: str, value: str, path: str) -> None:
+def _cookie(response: WerkzeugResponse, name: str, value: str, path: str) -> None:
     secure = _settings().hub_url.startswith("https://")
     response.set_cookie(name, value, path=path, httponly=True, samesite="Lax", secure=secure)
 
@@ -77,7 +78,7 @@ def _safe_next(value: object) -> str:
 
 
 @bp.get("/login")
-def login() -> Response:
+def login() -> WerkzeugResponse:
     portal = _portal()
     origin, path = _origin()
     redirect_uri = f"{origin}/auth/callback"
@@ -114,7 +115,7 @@ def _redeem(portal: PortalClient, flow: Any, code: str) -> tuple[dict[str, Any],
         portal.client_id,
         portal.client_secret,
         redirect_uri=flow.redirect_uri,
-        token_endpoint_auth_method="client_secret_basic",
+        token_endpoint_auth_method="client_secret_basic",  # noqa: S106 - a method's name, not a secret
     )
     try:
         token = client.fetch_token(
@@ -134,7 +135,7 @@ def _redeem(portal: PortalClient, flow: Any, code: str) -> tuple[dict[str, Any],
 
 
 @bp.get("/callback")
-def callback() -> Response:
+def callback() -> WerkzeugResponse:
     portal = _portal()
     session = db_session()
     _, path = _origin()
@@ -189,7 +190,7 @@ def me() -> Response:
 
 
 @bp.get("/logout")
-def logout() -> Response:
+def logout() -> WerkzeugResponse:
     """RP-initiated logout: end this portal's session and ask the hub to end the rest."""
     portal = _portal()
     session = db_session()

@@ -8,6 +8,7 @@ JSON 4xx through flask_smorest.abort, like the API.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -16,6 +17,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask_smorest import abort
 from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
 from saas.control.identity import flows, upstream
 from saas.control.identity.errors import ProviderNotOffered, SignInRefused
@@ -49,7 +51,7 @@ def _secure() -> bool:
 
 
 def _set_cookie(
-    response: Response, name: str, value: str, *, path: str = "/", max_age: int | None = None
+    response: WerkzeugResponse, name: str, value: str, *, path: str = "/", max_age: int | None = None
 ) -> None:
     response.set_cookie(
         name, value, path=path, max_age=max_age, httponly=True, samesite="Lax", secure=_secure()
@@ -65,7 +67,7 @@ def _browser_secret(response_cookies: list[tuple[str, str]]) -> str:
     return secret
 
 
-def _redirect(url: str, cookies: list[tuple[str, str]] = ()) -> Response:
+def _redirect(url: str, cookies: Sequence[tuple[str, str]] = ()) -> WerkzeugResponse:
     response = redirect(url, code=303)
     for name, value in cookies:
         _set_cookie(response, name, value)
@@ -124,7 +126,7 @@ def jwks() -> Response:
 
 
 @bp.get("/oidc/authorize")
-def authorize() -> Response:
+def authorize() -> WerkzeugResponse:
     hub = hub_session_for_cookie(db_session(), request.cookies.get(HUB_COOKIE))
     user = HubUser.of(hub) if hub is not None else None
     try:
@@ -182,7 +184,7 @@ def choose_provider() -> Response:
 
 
 @bp.get("/identity/start/<key>")
-def start_upstream(key: str) -> Response:
+def start_upstream(key: str) -> WerkzeugResponse:
     return_to = _safe_return_to(request.args.get("return_to"))
     session = db_session()
     settings = _settings()
@@ -208,7 +210,7 @@ def start_upstream(key: str) -> Response:
 
 
 @bp.get("/identity/callback/<key>")
-def upstream_callback(key: str) -> Response:
+def upstream_callback(key: str) -> WerkzeugResponse:
     session = db_session()
     try:
         signed_in = do_finish_upstream_sign_in(
@@ -262,7 +264,7 @@ def _logout_refused(reason: str) -> Response:
 
 
 @bp.get("/oidc/logout")
-def end_session() -> Response:
+def end_session() -> WerkzeugResponse:
     """RP-initiated logout: end the hub session, tell every portal, then (when the IdP has an
     end_session_endpoint) sign out upstream too, and come back to the portal's URI."""
     session = db_session()
@@ -314,7 +316,7 @@ def _upstream_logout_url(session: Any, settings: Settings, hub: HubSession, targ
 
 
 @bp.get("/identity/signed-out")
-def signed_out() -> Response:
+def signed_out() -> WerkzeugResponse:
     target = request.args.get("state")
     if target:
         portal = _portal_for_post_logout(target)
