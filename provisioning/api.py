@@ -10,17 +10,14 @@ their commit.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from flask import current_app, send_file
+from flask import send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from provisioning import archive, jobs, lifecycle
-from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
 from provisioning.schemas import (
     DeleteSchema,
     ImportFileSchema,
@@ -40,11 +37,12 @@ from provisioning.schemas import (
     TenantSchema,
     VersionQuerySchema,
 )
-from provisioning.templates import TemplateNotFound, get_template, list_templates
+from provisioning.templates import get_template, list_templates
 from saas.control.registry.models import Tenant
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, require_platform_role
 from saas.core.extensions import db, queues
+from saas.core.settings import current_settings
 from saas.core.tenancy.context import db_session, forget_cached_tenants
 
 # One blueprint for the whole control plane (tenants, templates, jobs): the app registers
@@ -61,33 +59,8 @@ READERS = (Role.MINISTRY_ADMIN, Role.AUDITOR)
 BEARER: list[dict[str, Any]] = [{"bearer": []}]
 
 
-@contextmanager
-def refusals_as_http() -> Iterator[None]:
-    """Service refusals become JSON 4xx: invalid → 422, conflict → 409, unknown → 404."""
-    try:
-        yield
-    except ProvisioningRefused as error:
-        if error.field is not None:
-            abort(422, message=str(error), errors={error.field: [str(error)]})
-        abort(422, message=str(error))
-    except TenantConflict as error:
-        abort(409, message=str(error))
-    except (TenantNotFound, TemplateNotFound, jobs.JobNotFound) as error:
-        abort(404, message=_sentence(error))
-
-
-def _sentence(error: Exception) -> str:
-    text = str(error)
-    return f"{text[:1].upper()}{text[1:]}" + ("" if text.endswith(".") else ".")
-
-
-def _settings() -> Any:
-    return current_app.config["CHAMYEO_SETTINGS"]
-
-
 def _detail(slug: str) -> dict[str, Any]:
-    with refusals_as_http():
-        return lifecycle.tenant_detail(db_session(), slug, settings=_settings())
+    return lifecycle.tenant_detail(db_session(), slug, settings=current_settings())
 
 
 @blp.route("/tenants")
@@ -109,19 +82,18 @@ class Tenants(MethodView):
     @blp.response(202, TenantDetailSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Register a municipality's portal and start provisioning it; poll the job."""
-        with refusals_as_http():
-            tenant = lifecycle.do_register_tenant(
-                db_session(),
-                slug=body["slug"],
-                region_code=body["region"],
-                template=body["template"],
-                name=body.get("name"),
-                domains=body["domains"],
-                admin_email=body.get("admin_email"),
-                queue=queues.get("provisioning"),
-                platform_domain=_settings().platform_domain,
-                actor=actor(),
-            )
+        tenant = lifecycle.do_register_tenant(
+            db_session(),
+            slug=body["slug"],
+            region_code=body["region"],
+            template=body["template"],
+            name=body.get("name"),
+            domains=body["domains"],
+            admin_email=body.get("admin_email"),
+            queue=queues.get("provisioning"),
+            platform_domain=current_settings().platform_domain,
+            actor=actor(),
+        )
         return _detail(tenant.slug)
 
 
@@ -140,10 +112,9 @@ class TenantDetail(MethodView):
     @blp.response(204)
     def delete(self, body: dict[str, Any], slug: str) -> None:
         """Delete the tenant, its schema and its data, irreversibly; `confirm` repeats the slug."""
-        with refusals_as_http():
-            lifecycle.do_delete_tenant_irreversibly(
-                db_session(), slug, confirm=body["confirm"], actor=actor()
-            )
+        lifecycle.do_delete_tenant_irreversibly(
+            db_session(), slug, confirm=body["confirm"], actor=actor()
+        )
         forget_cached_tenants()
 
 
@@ -155,10 +126,9 @@ class TenantDetail(MethodView):
 def put_domains(body: dict[str, Any], slug: str) -> Tenant:
     """Replace a portal's custom domains (none under the platform's own domain; each one
     tenant's only). Audited."""
-    with refusals_as_http():
-        tenant = lifecycle.do_set_tenant_domains(
-            db_session(), slug, body["domains"], platform_domain=_settings().platform_domain, actor=actor()
-        )
+    tenant = lifecycle.do_set_tenant_domains(
+        db_session(), slug, body["domains"], platform_domain=current_settings().platform_domain, actor=actor()
+    )
     forget_cached_tenants()
     return tenant
 
@@ -170,8 +140,7 @@ def put_domains(body: dict[str, Any], slug: str) -> Tenant:
 def issue_invitation(slug: str) -> dict[str, Any]:
     """Issue the municipal admin's invitation (again): a new one-time code, shown once, for
     the person named at creation to accept at the portal. Audited."""
-    with refusals_as_http():
-        return lifecycle.do_issue_admin_invitation(db.engine, slug, actor=actor())
+    return lifecycle.do_issue_admin_invitation(db.engine, slug, actor=actor())
 
 
 def _status_view(action: Any, summary: str) -> Any:
@@ -180,8 +149,7 @@ def _status_view(action: Any, summary: str) -> Any:
     @blp.arguments(ReasonSchema)
     @blp.response(200, TenantSchema)
     def view(body: dict[str, Any], slug: str) -> Tenant:
-        with refusals_as_http():
-            tenant = action(db_session(), slug, actor=actor(), reason=body.get("reason"))
+        tenant = action(db_session(), slug, actor=actor(), reason=body.get("reason"))
         forget_cached_tenants()
         return tenant
 
@@ -208,8 +176,7 @@ blp.add_url_rule(
 @blp.response(202, TenantDetailSchema)
 def retry(slug: str) -> dict[str, Any]:
     """Resume a failed provisioning at the step that failed."""
-    with refusals_as_http():
-        lifecycle.do_retry_provisioning(db_session(), slug, queue=queues.get("provisioning"), actor=actor())
+    lifecycle.do_retry_provisioning(db_session(), slug, queue=queues.get("provisioning"), actor=actor())
     return _detail(slug)
 
 
@@ -223,8 +190,7 @@ def export(slug: str) -> Any:
     """Download the tenant's data and control-plane rows, restorable with import."""
     # Spooled: small tenants stay in memory, big ones go to disk, neither blocks on the client.
     spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)
-    with refusals_as_http():
-        archive.export_tenant(db.engine, slug, spool, actor=actor())
+    archive.export_tenant(db.engine, slug, spool, actor=actor())
     spool.seek(0)
     return send_file(spool, mimetype="application/gzip", as_attachment=True, download_name=f"{slug}.tar.gz")
 
@@ -236,8 +202,7 @@ def export(slug: str) -> Any:
 @blp.response(201, TenantDetailSchema)
 def import_(files: dict[str, Any]) -> dict[str, Any]:
     """Restore a tenant from an export (multipart field `file`)."""
-    with refusals_as_http():
-        restored = archive.import_tenant(db.engine, files["file"].stream, actor=actor())
+    restored = archive.import_tenant(db.engine, files["file"].stream, actor=actor())
     return _detail(restored["slug"])
 
 
@@ -248,8 +213,7 @@ def import_(files: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, TemplateDiffSchema)
 def template_diff(query: dict[str, Any], slug: str) -> dict[str, Any]:
     """Preview what a newer version of its template (default: the latest) changes for a tenant."""
-    with refusals_as_http():
-        return lifecycle.template_diff_for_tenant(db_session(), slug, query.get("version"))
+    return lifecycle.template_diff_for_tenant(db_session(), slug, query.get("version"))
 
 
 @blp.route("/tenants/<tenant_slug:slug>/template-upgrade", methods=["POST"])
@@ -259,10 +223,9 @@ def template_diff(query: dict[str, Any], slug: str) -> dict[str, Any]:
 @blp.response(200, TemplateUpgradeSchema)
 def template_upgrade(body: dict[str, Any], slug: str) -> dict[str, Any]:
     """Apply a newer template version: new phases, categories, pages; new settings."""
-    with refusals_as_http():
-        result = lifecycle.do_upgrade_tenant_template(
-            db.engine, slug, version=body.get("version"), actor=actor()
-        )
+    result = lifecycle.do_upgrade_tenant_template(
+        db.engine, slug, version=body.get("version"), actor=actor()
+    )
     forget_cached_tenants()
     return result
 
@@ -296,8 +259,7 @@ def templates() -> list[Any]:
 @blp.response(200, TemplateSchema)
 def template(query: dict[str, Any], name: str) -> Any:
     """One template version (default: the latest), as data."""
-    with refusals_as_http():
-        return get_template(name, query.get("version"))
+    return get_template(name, query.get("version"))
 
 
 @blp.route("/jobs/<string:job_id>", methods=["GET"])
@@ -306,7 +268,6 @@ def template(query: dict[str, Any], name: str) -> Any:
 @blp.response(200, JobSchema)
 def job(job_id: str) -> dict[str, Any]:
     """A provisioning job: its state, its result, and its tenant's status."""
-    with refusals_as_http():
-        found = jobs.describe_job(queues.connection, job_id)
+    found = jobs.describe_job(queues.connection, job_id)
     found["tenant"] = db_session().scalar(select(Tenant).where(Tenant.slug == found["slug"]))
     return found

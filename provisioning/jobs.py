@@ -1,33 +1,23 @@
 """RQ jobs of the `provisioning` queue. They take slugs, never objects, and re-enter the
-tenant explicitly."""
+tenant explicitly. Their engine is the worker's (`saas.core.extensions.db`, built once at its
+start from its settings): a job reads no environment."""
 
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 from typing import Any
 
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy.engine import Engine
 
 from provisioning.runner import run_provisioning
+from saas.core.extensions import db
+from saas.core.refusals import NotFound
 
 JOB_TIMEOUT_SECONDS = 600
 # What RQ accepts as a job id; anything else is unknown to us rather than an error.
 _JOB_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-
-
-@functools.cache
-def _engine() -> Engine:
-    # One engine per worker process, from the settings the worker was started with.
-    from saas.core.db import Database
-    from saas.core.settings import Settings
-
-    database = Database()
-    database.configure(Settings.from_env())
-    return database.engine
 
 
 def preload_for_forked_jobs() -> None:
@@ -49,7 +39,6 @@ def preload_for_forked_jobs() -> None:
     from migrations.runner import tenant_head_revision
     from provisioning.templates import list_templates
     from saas import regions
-    from saas.core.settings import Settings  # noqa: F401 - the job's engine reads it
 
     list_templates()
     regions.all_local_governments()
@@ -58,7 +47,7 @@ def preload_for_forked_jobs() -> None:
 
 
 def provision_tenant(slug: str) -> dict[str, object]:
-    outcome = run_provisioning(_engine(), slug)
+    outcome = run_provisioning(db.engine, slug)
     return {
         "slug": outcome.slug,
         "status": outcome.status.value,
@@ -74,8 +63,8 @@ def new_job_id() -> str:
     return f"provision-{uuid.uuid4().hex}"
 
 
-class JobNotFound(LookupError):
-    pass
+class JobNotFound(NotFound):
+    fragment = True
 
 
 def describe_job(connection: Any, job_id: str) -> dict[str, Any]:

@@ -30,7 +30,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     from saas.core.tenancy import web as tenancy_web
     from saas.core.tenancy.context import close_request_session
     from saas.core.tenancy.slugs import SLUG_PATTERN
-    from tenants import errors as tenant_errors
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -75,7 +74,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.before_request(check_access_before_the_body)
     app.before_request(refuse_hostile_json_body)
     health.init_app(app)
-    tenant_errors.init_app(app)
     _register_blueprints(app)
     from saas.core.api import docs_assets
 

@@ -176,7 +176,19 @@ def app(settings: Settings, engine):
     yield application
     from saas.core.extensions import db
 
-    db.dispose()
+    db.dispose(application)
+
+
+@pytest.fixture
+def jobs_run_here(engine) -> Iterator[None]:
+    """This process as a worker for the test: jobs run here (an in-process RQ worker, a job
+    function called directly) use the test database's engine, as a worker's jobs use the
+    engine it built at its start."""
+    from saas.core.extensions import db
+
+    db.use(engine)
+    yield
+    db.use(None)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import yaml
 from marshmallow import ValidationError
 
 from provisioning.templates.schema import TemplateSchema, field_path
+from saas.core.refusals import NotFound
 
 DEFAULT_ROOT = Path(__file__).resolve().parent
 
@@ -34,8 +35,10 @@ class TemplateError(ValueError):
         super().__init__("invalid template\n  " + "\n  ".join(lines))
 
 
-class TemplateNotFound(LookupError):
-    """No template with that name, or not that version of it."""
+class TemplateNotFound(NotFound):
+    """No template with that name, or not that version of it (a 404; a `LookupError`)."""
+
+    fragment = True
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,10 @@
 
 Each sub-command lives in its own module of this package and is imported lazily,
 so `chamyeo count` never pays for Flask or the database driver.
+
+This is the one place where an error becomes the command's answer: a refusal
+(`saas.core.refusals`) is its message and exit status `REFUSAL_EXIT_STATUS`; anything else is
+one line naming where its traceback went, and exit status 1. Click's own usage errors exit 2.
 """
 
 from __future__ import annotations
@@ -11,6 +15,10 @@ import importlib.util
 import traceback
 
 import click
+
+# A refusal (the request cannot be done as asked: unknown, invalid, in conflict...) exits 1,
+# as every failure did before refusals had a kind; scripts test for non-zero.
+REFUSAL_EXIT_STATUS = 1
 
 # command name -> "module:attribute"; the module is imported only when the command runs.
 COMMANDS: dict[str, str] = {
@@ -45,13 +53,17 @@ class LazyGroup(click.Group):
         return getattr(module, attribute)
 
     def invoke(self, ctx: click.Context) -> object:
-        """Run the command; an error ends it with one line on stderr and exit status 1, never
-        a traceback: an expected one (settings, a server that does not answer) says what to
-        fix, an unexpected one where its traceback was written."""
+        """Run the command; an error ends it with one line on stderr and a non-zero exit
+        status, never a traceback: a refusal says why, an expected error (settings, a server
+        that does not answer) what to fix, an unexpected one where its traceback was written."""
+        from saas.core.refusals import Refusal
+
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except Refusal as refusal:
+            raise RefusedCommand(refusal) from None
         except Exception as error:  # noqa: BLE001 - the one place every command's error ends
             raise click.ClickException(_one_line(error)) from None
 
@@ -59,6 +71,15 @@ class LazyGroup(click.Group):
     def _available(name: str) -> bool:
         module_name = COMMANDS[name].split(":")[0]
         return importlib.util.find_spec(module_name) is not None
+
+
+class RefusedCommand(click.ClickException):
+    """A command whose action was refused: the refusal's message, its exit status."""
+
+    exit_code = REFUSAL_EXIT_STATUS
+
+    def __init__(self, refusal: Exception) -> None:
+        super().__init__(str(refusal) or type(refusal).__name__)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

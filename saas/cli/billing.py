@@ -43,21 +43,6 @@ def _session() -> Iterator[Session]:
         yield session
 
 
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """The services' refusals as a one-line error and a non-zero exit, never a traceback."""
-    from saas.control.billing.gateway import BillingNotConfigured
-    from saas.control.billing.services.programs import SubsidyRefused
-    from saas.control.billing.services.subscriptions import PlanRefused
-
-    try:
-        yield
-    except (SubsidyRefused, PlanRefused, BillingNotConfigured) as error:
-        raise click.ClickException(str(error)) from None
-    except LookupError as error:
-        raise click.ClickException(str(error).strip("'\"")) from None
-
-
 def _program(session: Session, code_or_id: str) -> SubsidyProgram:
     from saas.control.billing.models import SubsidyProgram
 
@@ -114,7 +99,7 @@ def create_plan(code: str, name: str, amount: int, interval: str, is_default: bo
     from saas.control.billing import gateway
     from saas.control.billing.services.subscriptions import do_create_plan
 
-    with _session() as session, _refusals():
+    with _session() as session:
         plan = do_create_plan(
             session,
             gateway.current(),
@@ -181,7 +166,7 @@ def create_program(
         eligibility["max_fiscal_independence_pct"] = max_fiscal_pct
     if prefixes:
         eligibility["region_prefixes"] = list(prefixes)
-    with _session() as session, _refusals():
+    with _session() as session:
         program = do_create_program(
             session,
             code=code,
@@ -231,7 +216,7 @@ def set_rates(program: str, effective_from: Any, tiers: list[dict[str, Any]]) ->
     """A new version of the tier rates (earlier service periods keep the old version)."""
     from saas.control.billing.services.programs import do_add_rate_version
 
-    with _session() as session, _refusals():
+    with _session() as session:
         found = _program(session, program)
         version = do_add_rate_version(
             session, found.id, effective_from=effective_from.date(), tiers=tiers, actor=ACTOR
@@ -252,7 +237,7 @@ def assign_tier(program: str, tenant: str, valid_from: Any, tier: str | None, ev
 
     if tier and not evidence:
         raise click.UsageError("a tier set by hand needs --evidence")
-    with _session() as session, _refusals():
+    with _session() as session:
         found = _program(session, program)
         tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant))
         if tenant_id is None:
@@ -276,7 +261,7 @@ def prepare_renewals() -> None:
     from saas.control.billing import jobs
     from saas.control.registry.models import Tenant
 
-    with _engine() as engine, _refusals():
+    with _engine() as engine:
         outcomes = jobs.prepare_renewals(engine)
         with _session() as session:
             slugs = {row.id: row.slug for row in session.execute(select(Tenant.id, Tenant.slug))}
@@ -303,7 +288,7 @@ def close_month(month: str | None) -> None:
     """Finalize and send the ministry's invoice of each program for the month."""
     from saas.control.billing import jobs
 
-    with _engine() as engine, _refusals():
+    with _engine() as engine:
         closed = jobs.close_month(_month(month), engine)
     if not closed:
         click.echo("no ministry invoice for that month")
@@ -318,7 +303,7 @@ def reconcile() -> None:
     """Compare Stripe's invoices with the ledger; print every difference (exit 1 if any)."""
     from saas.control.billing import jobs
 
-    with _engine() as engine, _refusals():
+    with _engine() as engine:
         differences = jobs.reconcile(engine)
     for d in differences:
         who = f"tenant {d['tenant_id']}" if d["tenant_id"] else f"program {d['program_id']}"

@@ -8,12 +8,9 @@ import click
 
 
 def _template_or_fail(name: str, version: int | None):
-    from provisioning.templates import TemplateNotFound, get_template
+    from provisioning.templates import get_template
 
-    try:
-        return get_template(name, version)
-    except TemplateNotFound as error:
-        raise click.ClickException(str(error).strip("'\"")) from None
+    return get_template(name, version)
 
 
 @click.group()
@@ -51,16 +48,12 @@ def diff(name: str, old: int | None, new: int | None, slug: str | None, as_json:
     from provisioning.templates import diff_template
 
     if slug is not None:
-        from provisioning.errors import ProvisioningRefused, TenantNotFound
         from provisioning.lifecycle import template_diff_for_tenant
         from saas.cli.context import database_engine
         from saas.core.tenancy.binding import session_without_tenant
 
         with database_engine() as engine, session_without_tenant(engine) as session:
-            try:
-                result = template_diff_for_tenant(session, slug, new)
-            except (TenantNotFound, ProvisioningRefused) as error:
-                raise click.ClickException(str(error)) from None
+            result = template_diff_for_tenant(session, slug, new)
         if result["template"] != name:
             raise click.ClickException(f"t_{slug} is built from {result['template']!r}, not {name!r}")
         changes = result["changes"]

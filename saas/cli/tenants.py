@@ -28,10 +28,6 @@ def _session_and_queue():
     return stack, database.engine, session, queues
 
 
-def _refusal(error: Exception) -> click.ClickException:
-    return click.ClickException(str(error))
-
-
 def _describe(session, tenant) -> dict[str, Any]:
     from provisioning.lifecycle import provisioning_steps
 
@@ -94,26 +90,22 @@ def create(
     wait: bool,
 ) -> None:
     """Register a tenant and provision its portal."""
-    from provisioning.errors import ProvisioningRefused, TenantConflict
     from provisioning.lifecycle import do_register_tenant
 
     stack, engine, session, queues = _session_and_queue()
     with stack:
-        try:
-            tenant = do_register_tenant(
-                session,
-                slug=slug,
-                name=name,
-                region_code=region_code,
-                template=template,
-                domains=domains,
-                admin_email=admin_email,
-                queue=queues.get("provisioning"),
-                platform_domain=cli_settings().platform_domain,
-                actor="cli",
-            )
-        except (ProvisioningRefused, TenantConflict) as error:
-            raise _refusal(error) from None
+        tenant = do_register_tenant(
+            session,
+            slug=slug,
+            name=name,
+            region_code=region_code,
+            template=template,
+            domains=domains,
+            admin_email=admin_email,
+            queue=queues.get("provisioning"),
+            platform_domain=cli_settings().platform_domain,
+            actor="cli",
+        )
         click.echo(f"t_{slug}: provisioning (job {tenant.job_id})")
         if wait:
             status = _wait_active(engine, queues, slug)
@@ -147,16 +139,12 @@ def list_(status: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def show(slug: str, as_json: bool) -> None:
     """Status, provisioning steps, template version and URLs of one tenant."""
-    from provisioning.errors import TenantNotFound
     from provisioning.lifecycle import tenant_by_slug, tenant_urls
 
     stack, _engine, session, _queues = _session_and_queue()
     with stack:
         settings = cli_settings()  # not a second attachment: that one's end stopped the server
-        try:
-            tenant = tenant_by_slug(session, slug)
-        except TenantNotFound as error:
-            raise _refusal(error) from None
+        tenant = tenant_by_slug(session, slug)
         info = _describe(session, tenant)
         info["urls"] = tenant_urls(settings, slug, info["domains"])
     if as_json:
@@ -188,15 +176,11 @@ def _status_command(name: str, action_name: str, help_text: str) -> click.Comman
     @click.option("--reason", help="Recorded in the audit trail.")
     def command(slug: str, reason: str | None) -> None:
         import provisioning.lifecycle as lifecycle
-        from provisioning.errors import TenantConflict, TenantNotFound
         from saas.core.tenancy.context import announce_tenant_change
 
         stack, _engine, session, queues = _session_and_queue()
         with stack:
-            try:
-                tenant = getattr(lifecycle, action_name)(session, slug, actor="cli", reason=reason)
-            except (TenantConflict, TenantNotFound) as error:
-                raise _refusal(error) from None
+            tenant = getattr(lifecycle, action_name)(session, slug, actor="cli", reason=reason)
             announce_tenant_change(queues.connection)  # the running workers serve it at once
             click.echo(f"t_{slug}: {tenant.status.value}")
 
@@ -212,15 +196,11 @@ tenants.add_command(_status_command("resume", "do_resume_tenant", "Serve a suspe
 @click.option("--wait", is_flag=True)
 def retry(slug: str, wait: bool) -> None:
     """Resume a failed provisioning at the step that failed."""
-    from provisioning.errors import TenantConflict, TenantNotFound
     from provisioning.lifecycle import do_retry_provisioning
 
     stack, engine, session, queues = _session_and_queue()
     with stack:
-        try:
-            tenant = do_retry_provisioning(session, slug, queue=queues.get("provisioning"), actor="cli")
-        except (TenantConflict, TenantNotFound) as error:
-            raise _refusal(error) from None
+        tenant = do_retry_provisioning(session, slug, queue=queues.get("provisioning"), actor="cli")
         click.echo(f"t_{slug}: provisioning resumed (job {tenant.job_id})")
         if wait:
             click.echo(f"t_{slug}: {_wait_active(engine, queues, slug)}")
@@ -231,7 +211,6 @@ def retry(slug: str, wait: bool) -> None:
 @click.option("--confirm", help="The slug again (otherwise you are asked to type it).")
 def delete(slug: str, confirm: str | None) -> None:
     """Delete a tenant, its schema and data. Irreversible; audit-logged."""
-    from provisioning.errors import ProvisioningRefused, TenantNotFound
     from provisioning.lifecycle import do_delete_tenant_irreversibly
 
     if confirm is None:
@@ -240,10 +219,7 @@ def delete(slug: str, confirm: str | None) -> None:
 
     stack, _engine, session, queues = _session_and_queue()
     with stack:
-        try:
-            do_delete_tenant_irreversibly(session, slug, confirm=confirm, actor="cli")
-        except (ProvisioningRefused, TenantNotFound) as error:
-            raise _refusal(error) from None
+        do_delete_tenant_irreversibly(session, slug, confirm=confirm, actor="cli")
         announce_tenant_change(queues.connection)
     click.echo(f"t_{slug}: deleted")
 
@@ -254,14 +230,10 @@ def delete(slug: str, confirm: str | None) -> None:
 def export(slug: str, file: str) -> None:
     """Write a tenant's data and control-plane rows to FILE (restorable with import)."""
     from provisioning.archive import export_tenant
-    from provisioning.errors import TenantConflict, TenantNotFound
 
     stack, engine, _session, _queues = _session_and_queue()
     with stack:
-        try:
-            manifest = export_tenant(engine, slug, file, actor="cli")
-        except (TenantConflict, TenantNotFound) as error:
-            raise _refusal(error) from None
+        manifest = export_tenant(engine, slug, file, actor="cli")
     rows = sum(table["rows"] for table in manifest["tables"].values())
     click.echo(f"t_{slug}: {len(manifest['tables'])} tables, {rows} rows -> {file}")
 
@@ -271,14 +243,10 @@ def export(slug: str, file: str) -> None:
 def import_(file: str) -> None:
     """Restore a tenant from an export FILE (its slug must be free)."""
     from provisioning.archive import import_tenant
-    from provisioning.errors import ProvisioningRefused, TenantConflict
 
     stack, engine, _session, _queues = _session_and_queue()
     with stack:
-        try:
-            tenant = import_tenant(engine, file, actor="cli")
-        except (ProvisioningRefused, TenantConflict) as error:
-            raise _refusal(error) from None
+        tenant = import_tenant(engine, file, actor="cli")
     click.echo(f"t_{tenant['slug']}: imported ({tenant['status']})")
 
 

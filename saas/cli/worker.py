@@ -9,7 +9,6 @@ stop (SIGINT / SIGTERM) or, with --burst, the queues are empty.
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import time
 from types import FrameType
@@ -27,19 +26,18 @@ MAX_DELAY_SECONDS = 30.0
 log = logging.getLogger("chamyeo.worker")
 
 
-def _export_for_jobs(settings: Settings) -> None:
-    """Jobs build their settings from the environment (provisioning.jobs, saas.control.billing.jobs):
-    give them the servers and secrets this command attached to."""
-    values = {
-        "DATABASE_URL": settings.database_url or "",
-        "REDIS_URL": settings.redis_url or "",
-        "CHAMYEO_ENV": settings.environment,
-        "SECRET_KEY": settings.secret_key,
-        "VOTER_KEY_SECRET": settings.voter_key_secret,
-    }
-    for name, value in values.items():
-        if value and not os.environ.get(name, "").strip():
-            os.environ[name] = value
+def ready_for_jobs(settings: Settings) -> None:
+    """What a worker does once, before it forks a process per job: load what every job needs
+    (`preload_for_forked_jobs`) and build, from this command's settings, the engine and the
+    Stripe gateway its jobs use (`saas.core.extensions.db`, `saas.control.billing.gateway`).
+    No connection is opened: each forked job opens its own on the engine it inherits."""
+    from provisioning.jobs import preload_for_forked_jobs
+    from saas.control.billing import gateway
+    from saas.core.extensions import db
+
+    preload_for_forked_jobs()
+    db.configure(settings)
+    gateway.configure(settings)
 
 
 @click.command()
@@ -56,7 +54,6 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
     import redis
     from rq import Worker
 
-    from provisioning.jobs import preload_for_forked_jobs
     from saas.cli.context import attached_settings
     from saas.core.queue import Queues
 
@@ -68,9 +65,8 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
             return super().request_stop(signum, frame)
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
-    preload_for_forked_jobs()  # once here, not in every forked job
     with attached_settings(redis=True) as settings:
-        _export_for_jobs(settings)
+        ready_for_jobs(settings)  # once here, not in every forked job
         names = queue_names or QUEUE_NAMES
         delay = FIRST_DELAY_SECONDS
         while True:

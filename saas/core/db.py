@@ -1,7 +1,12 @@
-"""The database: one engine, sessions per unit of work, declarative bases for both planes.
+"""The database: an engine per app or process, sessions per unit of work, declarative bases
+for both planes.
 
 Control-plane tables carry the explicit schema `control`. Tenant tables are declared with
 no schema and bound to `t_<slug>` per unit of work by `saas.core.tenancy.binding`.
+
+Who owns an engine: each app its own (`init_app` keeps it in `app.extensions`), so several
+apps in one process never share or replace each other's; a process without an app (a
+worker, whose jobs it forks) gets one at its start from its settings (`configure`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import DateTime, MetaData, create_engine, event, exc, func
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
@@ -84,27 +90,26 @@ def install_ping_after_idle(engine: Engine, idle_seconds: float) -> None:
             raise exc.DisconnectionError("a pooled connection did not answer its ping") from error
 
 
+EXTENSION_KEY = "chamyeo.db"
+
+
 class Database:
-    """Owns the engine. Created unbound at import; `init_app` or `configure` attaches it."""
+    """An engine and what opens sessions on it. The extension (`saas.core.extensions.db`) is
+    created unbound at import: `init_app` gives each app a `Database` of its own, and
+    `engine` is the engine of the app in whose context it is read, else the process's."""
 
     def __init__(self) -> None:
         self._engine: Engine | None = None
         self.settings: Settings | None = None
 
     def configure(self, settings: Settings) -> None:
-        if settings.database_url is None:
-            raise RuntimeError("settings.database_url is unset: start the embedded server first")
+        """Build this object's engine from `settings` (no connection is opened)."""
         self.settings = settings
-        self._engine = create_engine(
-            sqlalchemy_url(settings.database_url),
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_size,
-            pool_recycle=3600,
-        )
-        install_ping_after_idle(self._engine, settings.db_ping_after_idle_ms / 1000)
-        from saas.core.tenancy import binding
+        self.use(build_engine(settings))
 
-        binding.install_connection_recycling(self._engine, settings.tenants_per_connection)
+    def use(self, engine: Engine | None) -> None:
+        """Make `engine` this object's (a process's engine built elsewhere: the tests')."""
+        self._engine = engine
 
     @staticmethod
     def describe(url: str | None) -> str:
@@ -112,14 +117,27 @@ class Database:
         return make_url(url).render_as_string(hide_password=True) if url else "(none)"
 
     def init_app(self, app: Flask) -> None:
-        self.configure(app.config["CHAMYEO_SETTINGS"])
-        app.extensions["chamyeo.db"] = self
+        """Give `app` an engine of its own, built from its settings."""
+        from saas.core.settings import APP_CONFIG_KEY
+
+        own = Database()
+        own.configure(app.config[APP_CONFIG_KEY])
+        app.extensions[EXTENSION_KEY] = own
+
+    def _owner(self) -> Database:
+        """The app's database in an app context (when the app has one), else this one."""
+        if has_app_context():
+            own = current_app.extensions.get(EXTENSION_KEY)
+            if own is not None:
+                return own
+        return self
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
+        engine = self._owner()._engine
+        if engine is None:
             raise RuntimeError("the database is not configured")
-        return self._engine
+        return engine
 
     @contextmanager
     def control_session(self) -> Iterator[Session]:
@@ -129,6 +147,26 @@ class Database:
         with binding.session_without_tenant(self.engine) as session:
             yield session
 
-    def dispose(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
+    def dispose(self, app: Flask | None = None) -> None:
+        """Close the pooled connections of `app`'s engine, or of this object's."""
+        owner = app.extensions.get(EXTENSION_KEY, self) if app is not None else self
+        if owner._engine is not None:
+            owner._engine.dispose()
+
+
+def build_engine(settings: Settings) -> Engine:
+    """An engine on `settings.database_url` with the platform's pool, ping and recycling
+    (no connection is opened)."""
+    if settings.database_url is None:
+        raise RuntimeError("settings.database_url is unset: start the embedded server first")
+    engine = create_engine(
+        sqlalchemy_url(settings.database_url),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_recycle=3600,
+    )
+    install_ping_after_idle(engine, settings.db_ping_after_idle_ms / 1000)
+    from saas.core.tenancy import binding
+
+    binding.install_connection_recycling(engine, settings.tenants_per_connection)
+    return engine

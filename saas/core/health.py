@@ -17,9 +17,11 @@ _probes: dict[str, redis.Redis] = {}
 
 
 def _queue_probe() -> redis.Redis:
-    from flask import current_app
+    from saas.core.settings import current_settings
 
-    url = current_app.config["CHAMYEO_SETTINGS"].redis_url
+    url = current_settings().redis_url
+    if url is None:  # an app is always given its Redis; without one there is nothing to probe
+        raise RuntimeError("the queue's Redis URL is unset")
     probe = _probes.get(url)
     if probe is None:
         probe = redis.Redis.from_url(

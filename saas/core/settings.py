@@ -1,6 +1,8 @@
 """Settings, read once from the environment into one typed object.
 
-Nothing else in the code base reads `os.environ`; code receives a `Settings`.
+Nothing else in the code base reads `os.environ`; code receives a `Settings`: an app keeps
+its own (`create_app` puts it in the app's config) and code that runs for that app reads it
+with `current_settings()`; code without an app (a job, a command) is given one.
 """
 
 from __future__ import annotations
@@ -10,6 +12,17 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+# Where an app keeps its settings (app.config).
+APP_CONFIG_KEY = "CHAMYEO_SETTINGS"
+
+
+def current_settings() -> Settings:
+    """The settings of the app this code runs for (a request, an app context). Outside an app
+    context it raises RuntimeError: code without an app is given its settings instead."""
+    from flask import current_app
+
+    return current_app.config[APP_CONFIG_KEY]
 
 
 class SettingsError(ValueError):

@@ -27,13 +27,13 @@ from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from joserfc.jwk import ECKey, KeySet
 
 from saas.control.identity.portals import CodeFlowClient
 from saas.control.identity.provider import IssuedCode, RequiredPkce
 from saas.core import clock
-from saas.core.settings import Settings
+from saas.core.settings import Settings, current_settings
 from saas.core.tenancy.slugs import is_valid_slug
 
 NATIONAL = "national"
@@ -113,10 +113,6 @@ def signing_key(settings: Settings) -> ECKey:
     )
     kid = hashlib.sha256(pem).hexdigest()[:16]
     return ECKey.import_key(pem, parameters={"kid": kid, "use": "sig", "alg": SIGNING_ALG})
-
-
-def _settings() -> Settings:
-    return current_app.config["CHAMYEO_SETTINGS"]
 
 
 def _realm() -> str:
@@ -240,18 +236,18 @@ class DevOpenIDCode(OpenIDCode):
         return False  # codes are single use already; a development IdP keeps no nonce log
 
     def resolve_client_private_key(self, client: DevClient) -> Any:
-        return signing_key(_settings())
+        return signing_key(current_settings())
 
     def get_client_algorithm(self, client: DevClient) -> str:
         return SIGNING_ALG
 
     def get_encode_header(self, client: DevClient) -> dict[str, str]:
-        kid = signing_key(_settings()).kid
+        kid = signing_key(current_settings()).kid
         assert kid is not None  # signing_key names every key it derives
         return {"alg": SIGNING_ALG, "kid": kid, "typ": "JWT"}
 
     def get_client_claims(self, client: DevClient) -> dict[str, Any]:
-        return {"iss": issuer_of(_settings().hub_url, client.realm), "aud": [client.client_id]}
+        return {"iss": issuer_of(current_settings().hub_url, client.realm), "aud": [client.client_id]}
 
     def generate_user_info(self, user: DevUser, scope: str) -> UserInfo:
         return UserInfo(
@@ -267,7 +263,7 @@ def _query_client(client_id: str) -> DevClient | None:
     realm = _realm()
     if client_id != CLIENT_ID or not (realm == NATIONAL or is_valid_slug(realm)):
         return None
-    settings = _settings()
+    settings = current_settings()
     return DevClient(
         realm=realm,
         redirect_uri=f"{settings.hub_url}/identity/callback/{provider_key(realm)}",
@@ -295,7 +291,7 @@ def index() -> Response:
     """How to sign in: start at a portal, choose a development realm, pick a demo person."""
     from saas.dev.idp_registration import registered_realms
 
-    hub = _settings().hub_url
+    hub = current_settings().hub_url
     realms = [r for r in registered_realms() if r != NATIONAL]
     links = "".join(
         f'<li><a href="{hub}/t/{html.escape(r)}/auth/login?next=/auth/me">{html.escape(r)}</a></li>'
@@ -315,7 +311,7 @@ def index() -> Response:
 
 @bp.get("/<realm>/.well-known/openid-configuration")
 def discovery(realm: str) -> Response:
-    issuer = issuer_of(_settings().hub_url, realm)
+    issuer = issuer_of(current_settings().hub_url, realm)
     return jsonify(
         issuer=issuer,
         authorization_endpoint=f"{issuer}/authorize",
@@ -336,7 +332,7 @@ def discovery(realm: str) -> Response:
 
 @bp.get("/<realm>/jwks")
 def jwks(realm: str) -> Response:
-    return jsonify(KeySet([signing_key(_settings())]).as_dict(private=False))
+    return jsonify(KeySet([signing_key(current_settings())]).as_dict(private=False))
 
 
 @bp.get("/<realm>/authorize")
@@ -359,7 +355,7 @@ def authorize(realm: str) -> Response:
     response = server.create_authorization_response(grant_user=user, grant=grant)
     if response.location:  # RFC 9207, as the hub expects of every IdP that advertises it
         response.location = add_params_to_uri(
-            response.location, {"iss": issuer_of(_settings().hub_url, realm)}
+            response.location, {"iss": issuer_of(current_settings().hub_url, realm)}
         )
     return response
 

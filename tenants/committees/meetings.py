@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas.core.refusals import Invalid, NotFound
 from saas.core.tenancy.context import TenantRef
 from tenants.committees.models import Committee, CommitteeMember, Meeting
 from tenants.committees.services import audit_committee, committee_or_404, member_or_404, seat_of_principal
-from tenants.errors import Invalid, NotFound
 
 
 class NotAMember(Exception):

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from saas.core import clock
+from saas.core.refusals import Invalid, NotFound
 from saas.core.tenancy.context import TenantRef
 from tenants.committees.meetings import NotAMember
 from tenants.committees.models import DONG, Committee, CommitteeMember, Score
@@ -15,7 +16,6 @@ from tenants.committees.schemas import MAX_SCORE
 from tenants.committees.services import audit_committee, committee_or_404, seat_of_principal
 from tenants.cycles.models import Envelope
 from tenants.cycles.services import cycle_or_404, ensure_not_frozen
-from tenants.errors import Invalid, NotFound
 from tenants.proposals.models import Project
 
 

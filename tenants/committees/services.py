@@ -2,7 +2,7 @@
 
 Every `do_*` action owns its transaction and writes its audit event in it. Audit data never
 carries demographics: the audit chain is kept for good, consent can be withdrawn.
-Refusals are `tenants.errors` exceptions (404 / 409 / 422).
+Refusals are `saas.core.refusals` exceptions (404 / 409 / 422).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from saas.core import clock
 from saas.core.audit import services as audit
+from saas.core.refusals import Conflict, Invalid, NotFound
 from saas.core.tenancy.context import TenantRef
 from tenants.committees import lottery
 from tenants.committees.models import APPOINTED_SEAT, DONG, Applicant, Committee, CommitteeMember, Score
 from tenants.committees.schemas import MAX_SCORE
 from tenants.cycles.services import cycle_or_404
-from tenants.errors import Conflict, Invalid, NotFound
 from tenants.portal.models import District
 from tenants.portal.services import setting
 from tenants.proposals.models import Project

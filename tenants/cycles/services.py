@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from saas.core import clock
 from saas.core.audit import services as audit
+from saas.core.refusals import Conflict, Invalid, NotFound
 from saas.core.tenancy.binding import lock_tenant_table
 from saas.core.tenancy.context import TenantRef
 from tenants.cycles.models import CLOSED, DRAFT, VOTING, Cycle, CyclePhase, Envelope
-from tenants.errors import Conflict, Invalid, NotFound
 from tenants.portal.models import District, PhasePlan
 from tenants.portal.services import setting
 from tenants.voting.ballot_rules import Ballot as BallotRules

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saas.core.audit import services as audit
+from saas.core.refusals import Invalid, NotFound
 from saas.core.tenancy.context import TenantRef
-from tenants.errors import Invalid, NotFound
 from tenants.execution.models import ExecutionItem, ExecutionUpdate, Milestone
 from tenants.proposals.models import Project
 

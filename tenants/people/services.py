@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from saas.core import clock
 from saas.core.accounts.models import Role, RoleGrant
 from saas.core.audit import services as audit
+from saas.core.refusals import Conflict, Forbidden, Gone, NotFound
 from saas.core.tenancy.context import TenantRef
-from tenants.errors import Conflict, Forbidden, Gone, NotFound
 from tenants.people.models import Member
 
 INVITATION_LIFETIME = timedelta(days=14)

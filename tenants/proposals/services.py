@@ -10,10 +10,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from saas.core.audit import services as audit
+from saas.core.refusals import Conflict, Invalid, NotFound
 from saas.core.tenancy.context import TenantRef
 from tenants.cycles.models import Cycle, Envelope
 from tenants.cycles.services import cycle_or_404, ensure_not_frozen, require_phase
-from tenants.errors import Conflict, Invalid, NotFound
 from tenants.portal.models import Category, District
 from tenants.proposals.models import Comment, FeasibilityReview, Project, Proposal, ProposalSupport
 

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from saas.core import clock
 from saas.core.audit import services as audit
+from saas.core.refusals import Conflict, Invalid, NotFound
 from saas.core.tenancy.context import TenantRef
 from tenants.committees.services import committee_scores
 from tenants.counting.pabulib import PabulibError, parse_pabulib, write_pabulib
 from tenants.cycles.models import Cycle, CyclePhase, Envelope
 from tenants.cycles.services import cycle_or_404, require_phase
-from tenants.errors import Conflict, Invalid, NotFound
 from tenants.execution.models import ExecutionItem
 from tenants.proposals.models import Project
 from tenants.results.counting import count

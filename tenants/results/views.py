@@ -9,10 +9,10 @@ from flask.views import MethodView
 
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, holds_tenant_role, require_tenant_role
+from saas.core.refusals import NotFound
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
-from tenants.errors import NotFound
 from tenants.results import services
 from tenants.results.models import Result
 from tenants.results.schemas import (

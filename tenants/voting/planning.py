@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from saas.core.refusals import Invalid
 from tenants.cycles.services import cycle_or_404, require_phase
-from tenants.errors import Invalid
 from tenants.portal.models import Category
 from tenants.voting.models import PlanningRating
 

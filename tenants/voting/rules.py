@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from saas.core import clock
+from saas.core.refusals import Forbidden, Invalid
 from tenants.cycles.models import Cycle, Envelope
-from tenants.errors import Forbidden, Invalid
 from tenants.proposals.models import Project
 
 BASES = ("resident", "worker", "student")

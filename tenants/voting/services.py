@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from saas.core import clock
 from saas.core.audit import services as audit
+from saas.core.refusals import Conflict, Forbidden, Invalid, NotFound, Refusal
 from saas.core.tenancy.binding import DriverStatement
 from saas.core.tenancy.context import TenantRef
 from tenants.cycles.models import VOTING, Cycle
 from tenants.cycles.services import require_phase
-from tenants.errors import Conflict, Forbidden, Invalid, NotFound, PortalError
 from tenants.proposals.models import Project
 from tenants.results.models import Result
 from tenants.voting import sheets
@@ -308,7 +308,7 @@ def do_vote(
             if choices is not None:
                 envelopes = entitled_envelopes(sheet.envelopes.values(), district_code)
                 chosen = validate_ballot(cycle, envelopes, sheet.projects, choices)
-        except PortalError:
+        except Refusal:
             if fresh:
                 raise
             sheet, fresh = sheets.reread(connection, cycle_id), True

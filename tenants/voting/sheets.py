@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
+from saas.core.refusals import NotFound
 from saas.core.tenancy.binding import bound_schema
 from tenants.cycles.models import VOTING, Cycle, Envelope
-from tenants.errors import NotFound
 from tenants.proposals.models import Project
 
 

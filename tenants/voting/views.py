@@ -7,17 +7,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g
+from flask import g
 from flask.views import MethodView
 from sqlalchemy import select
 
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, current_principal, person, require_tenant_role
-from saas.core.settings import Settings
+from saas.core.refusals import Forbidden
+from saas.core.settings import current_settings
 from saas.core.tenancy.context import current_tenant, db_autocommit, db_session
 from saas.core.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
-from tenants.errors import Forbidden
 from tenants.proposals.models import Project
 from tenants.voting import planning, services, sheets
 from tenants.voting.models import PaperBatch
@@ -49,8 +49,7 @@ _ONLINE_VOTE = OnlineVoteSchema()
 
 def _secret() -> str:
     """The voter key secret: its own setting, so rotating SECRET_KEY changes no voter key."""
-    settings: Settings = current_app.config["CHAMYEO_SETTINGS"]
-    return settings.voter_key_secret
+    return current_settings().voter_key_secret
 
 
 def _my_key() -> str:

@@ -44,9 +44,13 @@ def stripe_fake(app):
     from saas.dev.stripe_fake.server import start_in_thread
 
     running = start_in_thread(FakeStripe(webhook_secret=WEBHOOK_SECRET, deliver="manual"))
-    # Left in place to the end of the session: tenants provisioned later may subscribe.
-    gateway.use(gateway.StripeGateway(gateway.FAKE_API_KEY, running.url))
+    # Left in place to the end of the session: tenants provisioned later may subscribe. The
+    # app's (its requests) and this process's (jobs and commands run here).
+    fake_gateway = gateway.StripeGateway(gateway.FAKE_API_KEY, running.url)
+    gateway.use(fake_gateway, app)
+    gateway.use(fake_gateway)
     yield running
+    gateway.use(None, app)
     gateway.use(None)
     running.stop()
 

@@ -57,9 +57,8 @@ def test_a_failed_job_is_enqueued_again_by_the_next_tick(queue, monkeypatch):
 
 
 def test_the_worker_runs_the_due_jobs_against_stripe(
-    queue, settings, monkeypatch, stripe_gateway, default_plan, current_programs, make_tenant
+    queue, jobs_run_here, stripe_gateway, default_plan, current_programs, make_tenant
 ):
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
     tenant = make_tenant("mokpo_tick", low_tier=True)
     schedule.tick(queue)
     SimpleWorker([queue], connection=queue.connection).work(burst=True)

@@ -21,10 +21,11 @@ pytestmark = pytest.mark.stripe_live
 
 
 @pytest.fixture
-def live(engine):
+def live(engine, app):
     """The gateway on Stripe test mode for this test, with a default plan of its own."""
     previous = gateway.current() if gateway.is_configured() else None
     live_gateway = gateway.StripeGateway(os.environ["STRIPE_API_KEY"])
+    gateway.use(live_gateway, app)
     gateway.use(live_gateway)
     with session_without_tenant(engine) as session:
         plan = do_create_plan(
@@ -41,6 +42,7 @@ def live(engine):
     with session_without_tenant(engine) as session:
         session.execute(update(Plan).where(Plan.id == plan.id).values(is_default=False))
         session.commit()
+    gateway.use(previous, app)
     gateway.use(previous)
 
 

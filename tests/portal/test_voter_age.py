@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from saas.core.refusals import Invalid
 from tenants.cycles.models import Cycle
-from tenants.errors import Invalid
 from tenants.voting.rules import check_eligibility
 
 

@@ -24,15 +24,12 @@ def new_slug():
 
 
 @pytest.fixture
-def run_queued_jobs(app, engine, monkeypatch):
+def run_queued_jobs(app, jobs_run_here):
     """Run what the provisioning queue holds, here and now (a burst of an in-process worker
     on the test database), and return how many jobs ran."""
     from rq import SimpleWorker
 
-    import provisioning.jobs
     from saas.core.extensions import queues
-
-    monkeypatch.setattr(provisioning.jobs, "_engine", lambda: engine)
 
     def run() -> int:
         queue = queues.get("provisioning")

@@ -35,8 +35,10 @@ def test_a_forked_job_imports_nothing_the_worker_did_not_preload(settings, engin
         )
     code = (
         "import sys\n"
-        "from provisioning.jobs import preload_for_forked_jobs, provision_tenant\n"
-        "preload_for_forked_jobs()\n"
+        "from provisioning.jobs import provision_tenant\n"
+        "from saas.cli.worker import ready_for_jobs\n"
+        "from saas.core.settings import Settings\n"
+        "ready_for_jobs(Settings.from_env())\n"
         "before = set(sys.modules)\n"
         "print(provision_tenant('preloaded')['status'])\n"
         "print(sorted(set(sys.modules) - before))\n"

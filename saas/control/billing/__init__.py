@@ -15,6 +15,6 @@ def init_app(app: Flask) -> None:
     from saas.control.billing.views import control_blp, tenant_blp, webhook_blp
     from saas.core.extensions import api
 
-    gateway.configure(app.config["CHAMYEO_SETTINGS"])
+    gateway.init_app(app)
     for blueprint in (control_blp, tenant_blp, webhook_blp):
         api.register_blueprint(blueprint)

@@ -11,21 +11,28 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import stripe
+from flask import current_app, has_app_context
+
+from saas.core.refusals import Conflict
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from saas.core.settings import Settings
 
 # Used against our own fake, which checks only the key's prefix.
 FAKE_API_KEY = "sk_test_chamyeo_fake"
 
-_configured: StripeGateway | None = None
-# Set once a command line process gave its settings: with no Stripe in them, current() then
-# refuses rather than reading settings from the environment a second time.
-_settings_given = False
+# Who owns a gateway: each app its own (`init_app`, in `app.extensions`); a process without
+# an app (a worker, a command) the one it set at its start from its settings (`configure`).
+# Nothing reads the environment here: a process that set nothing has no Stripe.
+EXTENSION_KEY = "chamyeo.stripe"
+_process_gateway: StripeGateway | None = None
 
 
-class BillingNotConfigured(RuntimeError):
-    """No Stripe (real or fake) is configured for this process."""
+class BillingNotConfigured(Conflict):
+    """No Stripe (real or fake) is configured for this process: an action that needs it is
+    refused (409), the rest of billing works."""
 
 
 class StripeGateway:
@@ -184,37 +191,47 @@ def from_settings(settings: Settings) -> StripeGateway | None:
     return None
 
 
+def init_app(app: Flask) -> None:
+    """Give `app` the gateway its settings name (or none)."""
+    from saas.core.settings import APP_CONFIG_KEY
+
+    app.extensions[EXTENSION_KEY] = from_settings(app.config[APP_CONFIG_KEY])
+
+
 def configure(settings: Settings) -> None:
-    global _configured
-    _configured = from_settings(settings)
+    """Set the gateway of this process (one without an app: a worker at its start)."""
+    use(from_settings(settings))
 
 
 def configure_unless_set(settings: Settings) -> None:
-    """Configure from `settings` unless this process already has a gateway (a command line
-    process, whose settings are not the environment's alone)."""
-    global _settings_given
-    if _configured is None:
+    """Configure from `settings` unless this process has a gateway already (a command run
+    inside a process that set one: the tests')."""
+    if _process_gateway is None:
         configure(settings)
-        _settings_given = True
 
 
-def use(gateway: StripeGateway | None) -> None:
-    """Set this process's gateway (tests, and processes that build their own settings)."""
-    global _configured
-    _configured = gateway
+def use(gateway: StripeGateway | None, app: Flask | None = None) -> None:
+    """Make `gateway` the one of `app`, or of this process (tests, and processes that build
+    their own)."""
+    global _process_gateway
+    if app is not None:
+        app.extensions[EXTENSION_KEY] = gateway
+    else:
+        _process_gateway = gateway
 
 
 def current() -> StripeGateway:
-    """This process's gateway. A worker process (which has no app) configures it from its
-    environment on first use, as `provisioning.jobs` does for the database."""
-    global _configured
-    if _configured is None and not _settings_given:
-        from saas.core.settings import Settings
-
-        _configured = from_settings(Settings.from_env())
-    if _configured is None:
-        raise BillingNotConfigured("set STRIPE_API_KEY, or STRIPE_API_BASE for the fake Stripe")
-    return _configured
+    """The gateway of the app in whose context this runs, else of this process. Raises
+    `BillingNotConfigured` (a 409) when it has none."""
+    if has_app_context() and EXTENSION_KEY in current_app.extensions:
+        gateway = current_app.extensions[EXTENSION_KEY]
+    else:
+        gateway = _process_gateway
+    if gateway is None:
+        raise BillingNotConfigured(
+            "Billing is not connected to Stripe: set STRIPE_API_KEY, or STRIPE_API_BASE for the fake Stripe."
+        )
+    return gateway
 
 
 def is_configured() -> bool:

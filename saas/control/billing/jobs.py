@@ -1,9 +1,8 @@
-"""RQ jobs of the `billing` queue. They carry ids, never objects, and build their own engine
-and gateway from the worker's environment."""
+"""RQ jobs of the `billing` queue. They carry ids, never objects; their engine and gateway
+are the worker's (built once at its start from its settings), or those a caller passes."""
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +19,7 @@ from saas.control.billing import reconciliation, webhooks
 from saas.control.billing.models import BillingInvoice, Subscription, SubsidyProgram
 from saas.control.billing.services import subsidy
 from saas.core import clock
+from saas.core.extensions import db
 from saas.core.queue import enqueue_after_commit
 from saas.core.tenancy.binding import session_without_tenant
 
@@ -27,18 +27,8 @@ JOB_TIMEOUT_SECONDS = 300
 log = logging.getLogger(__name__)
 
 
-@functools.cache
-def _engine() -> Engine:
-    from saas.core.db import Database
-    from saas.core.settings import Settings
-
-    database = Database()
-    database.configure(Settings.from_env())
-    return database.engine
-
-
 def process_stripe_event(event_id: str) -> bool:
-    with session_without_tenant(_engine()) as session:
+    with session_without_tenant(db.engine) as session:
         return webhooks.process(session, billing_gateway.current(), event_id)
 
 
@@ -73,7 +63,7 @@ def prepare_renewals(engine: Engine | None = None) -> list[RenewalOutcome]:
     """Reserve the coming period's subsidy for every subscription and put its line on the
     customer. One subscription's failure is reported and does not stop the others: the next
     run retries it (every step is idempotent)."""
-    engine = engine or _engine()
+    engine = engine or db.engine
     gateway = billing_gateway.current()
     with session_without_tenant(engine) as session:
         ids = list(
@@ -115,7 +105,7 @@ def close_month(month: str | date | None = None, engine: Engine | None = None) -
         month = date.fromisoformat(month)
     month = month or previous_month()
     gateway = billing_gateway.current()
-    with session_without_tenant(engine or _engine()) as session:
+    with session_without_tenant(engine or db.engine) as session:
         program_ids = [
             program_id  # every ministry invoice bills a program; the column allows none for others
             for program_id in session.scalars(
@@ -146,7 +136,7 @@ def close_month(month: str | date | None = None, engine: Engine | None = None) -
 def reconcile(engine: Engine | None = None) -> list[dict[str, Any]]:
     """Compare Stripe with the ledger; every difference is returned and raised as an alert
     for the ministry admins (once per invoice and kind of difference)."""
-    with session_without_tenant(engine or _engine()) as session:
+    with session_without_tenant(engine or db.engine) as session:
         differences = [d.as_dict() for d in reconciliation.reconcile(session, billing_gateway.current())]
         for difference in differences:
             subsidy.raise_alert(

@@ -18,9 +18,10 @@ from saas.control.billing.gateway import StripeGateway
 from saas.control.billing.models import StripeEvent
 from saas.control.billing.services import subscriptions, subsidy
 from saas.core import clock
+from saas.core.refusals import Malformed
 
 
-class WebhookRefused(Exception):
+class WebhookRefused(Malformed):
     """Bad signature, stale timestamp or a body that is no event (answered with 400)."""
 
 
@@ -29,18 +30,20 @@ def do_receive(session: Session, payload: bytes, signature: str | None, secret: 
     try:
         event = StripeGateway.construct_event(payload, signature, secret)
     except (ValueError, stripe.SignatureVerificationError) as error:
-        raise WebhookRefused(str(error) or "the signature does not verify") from None
+        raise WebhookRefused(f"Refused: {str(error) or 'the signature does not verify'}") from None
     event_id, event_type = event.get("id"), event.get("type")
     if not isinstance(event_id, str) or not isinstance(event_type, str):
-        raise WebhookRefused("the body is not a Stripe event")
+        raise WebhookRefused("Refused: the body is not a Stripe event")
     if not 0 < len(event_id) <= 255 or not 0 < len(event_type) <= 100:
-        raise WebhookRefused("the event's id (1-255 characters) or type (1-100) does not fit")
+        raise WebhookRefused("Refused: the event's id (1-255 characters) or type (1-100) does not fit")
     data = event.get("data") or {}
     obj = (data.get("object") or {}) if isinstance(data, dict) else None
     # A Stripe event's data.object is the object, with a string id: anything else is no event
     # (and processing, which reads the object's id, would fail on it in the worker).
     if not isinstance(obj, dict) or not isinstance(obj.get("id", ""), str) or len(obj.get("id", "")) > 255:
-        raise WebhookRefused("the body is not a Stripe event (data.object: an object with a string id)")
+        raise WebhookRefused(
+            "Refused: the body is not a Stripe event (data.object: an object with a string id)"
+        )
     inserted = session.execute(
         insert(StripeEvent)
         .values(id=event_id, type=event_type, object_id=obj.get("id"), payload=event)

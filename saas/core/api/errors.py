@@ -1,4 +1,7 @@
-"""Every error is JSON `{"code", "status", "message", "errors"?}` with the right status."""
+"""Every error is JSON `{"code", "status", "message", "errors"?}` with the right status.
+
+This is the one place where a refusal (`saas.core.refusals`) becomes an HTTP answer; any
+other exception is a 500 whose body names no detail of it (the traceback goes to the log)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import marshmallow as ma
 from flask_smorest import Api
 from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+
+from saas.core.refusals import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +68,23 @@ class ChamyeoApi(Api):
 
     def _register_error_handlers(self) -> None:
         super()._register_error_handlers()
+        self._app.register_error_handler(Refusal, self.handle_refusal)
         self._app.register_error_handler(Exception, self.handle_unexpected_exception)
+
+    def handle_refusal(self, error: Refusal) -> tuple[dict[str, Any], int, dict]:
+        """A refusal as its status, its message and the inputs at fault."""
+        from flask_smorest import abort
+
+        kwargs: dict[str, Any] = {"message": error.public_message}
+        if error.errors is not None:
+            kwargs["errors"] = error.errors
+        if error.headers:
+            kwargs["headers"] = error.headers
+        try:
+            abort(error.status, **kwargs)
+        except HTTPException as http_error:
+            return self.handle_http_exception(http_error)
+        raise AssertionError("abort returned")  # pragma: no cover - abort always raises
 
     def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict]:
         payload, status, headers = super().handle_http_exception(error)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from saas.control.registry.models import Tenant, TenantDomain, TenantStatus
 from saas.core.extensions import db
+from saas.core.settings import current_settings
 from saas.core.tenancy import binding
 from saas.core.tenancy.slugs import is_valid_slug
 
@@ -221,7 +222,7 @@ def tenant_lookups() -> TenantLookups:
     """This app's lookups (created on first use, with its settings)."""
     lookups = current_app.extensions.get("chamyeo.tenant_lookups")
     if lookups is None:
-        settings = current_app.config["CHAMYEO_SETTINGS"]
+        settings = current_settings()
         lookups = TenantLookups(settings.tenant_lookup_ttl_seconds, settings.redis_url)
         current_app.extensions["chamyeo.tenant_lookups"] = lookups
     elif lookups.redis_url is not None:

@@ -14,10 +14,11 @@ from saas.control.billing.models import SubsidyProgram, TierAssignment, TierRate
 from saas.control.billing.services import ledger
 from saas.control.registry.models import Tenant
 from saas.core.audit import services as audit
+from saas.core.refusals import Conflict, NotFound
 
 
-class SubsidyRefused(Exception):
-    """A request the subsidy rules do not allow (shown to the caller as 4xx)."""
+class SubsidyRefused(Conflict):
+    """A request the subsidy rules do not allow (a 409)."""
 
 
 def do_create_program(
@@ -181,7 +182,7 @@ def do_assign_tier(
     program = ledger.lock_program(session, program_id)
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
-        raise LookupError(f"no tenant {tenant_id}")
+        raise NotFound(f"no tenant {tenant_id}")
     eligible, why = is_eligible(program, tenant)
     if not eligible:
         raise SubsidyRefused(why)

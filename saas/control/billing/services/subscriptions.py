@@ -11,10 +11,11 @@ from saas.control.billing.services import programs
 from saas.control.registry.models import Tenant
 from saas.core import clock
 from saas.core.audit import services as audit
+from saas.core.refusals import Conflict
 
 
-class PlanRefused(Exception):
-    pass
+class PlanRefused(Conflict):
+    """A plan that cannot be made as asked (its code is taken): a 409."""
 
 
 def do_create_plan(
