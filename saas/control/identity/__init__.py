@@ -5,3 +5,23 @@ provider to the portals (`provider`); portals sign people in through it (`portal
 are identified by (issuer, subject) (`accounts`); roles come from IdP claims, scoped to the
 tenant whose IdP sent them (`roles`).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask_smorest import Api
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Register the hub on the app: the person loader the core asks for the signed-in person,
+    the hub's browser routes, the portals' sign-in routes and the federation's API."""
+    from saas.control.identity import api as federation_api
+    from saas.control.identity import portal, principals, views
+
+    principals.init_app(app)
+    views.init_app(app)
+    app.register_blueprint(portal.bp)
+    federation_api.init_app(api)

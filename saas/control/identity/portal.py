@@ -21,7 +21,6 @@ from saas.control.identity import flows
 from saas.control.identity.errors import SignInRefused
 from saas.control.identity.keys import published_keys
 from saas.control.identity.logout import accept_logout_claims
-from saas.control.identity.models import PortalSession
 from saas.control.identity.portals import PortalClient, client_id_for, portal_client
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import (
@@ -234,8 +233,3 @@ def backchannel_logout() -> Response:
     session.commit()
     return Response(status=200, headers={"Cache-Control": "no-store"})
 
-
-def principal_session(tenant_id: int) -> PortalSession | None:
-    """The portal session of this request's cookie (used by saas.core.auth, which keeps the
-    principal it builds from it for the rest of the request)."""
-    return portal_session_for_cookie(db_session(), tenant_id, request.cookies.get(PORTAL_COOKIE))

@@ -1,0 +1,48 @@
+"""The platform core finds signed-in people through a loader the hub registers on the app:
+the core imports nothing of the hub, and an app without the hub knows only tokens."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from flask import Flask
+
+from saas.control.identity import principals
+from saas.core.accounts.models import Role
+from saas.core.auth import PERSON_LOADER, Principal, current_principal, register_person_loader
+
+CORE = Path(__file__).parents[2] / "saas" / "core"
+
+
+def test_the_hub_registers_its_person_loader_on_the_app(app) -> None:
+    assert app.extensions[PERSON_LOADER] is principals.person_principal
+
+
+def test_an_app_without_a_person_loader_sees_no_signed_in_person() -> None:
+    bare = Flask(__name__)
+    with bare.test_request_context("/", headers={"Cookie": "chamyeo_hub=anything"}):
+        assert current_principal() is None
+
+
+def test_each_app_asks_its_own_person_loader() -> None:
+    one, two = Flask("one"), Flask("two")
+    somebody = Principal("account:7", "account 7", frozenset({Role.RESIDENT}), 1, account_id=7)
+    register_person_loader(one, lambda: somebody)
+    with one.test_request_context("/"):
+        assert current_principal() is somebody
+    with two.test_request_context("/"):
+        assert current_principal() is None
+
+
+def test_the_platform_core_imports_nothing_of_the_identity_hub() -> None:
+    upward = []
+    for path in CORE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            upward += [f"{path.relative_to(CORE)}: {n}" for n in names if n.startswith("saas.control.identity")]
+    assert upward == []
