@@ -34,7 +34,8 @@ from saas.control.identity.services import (
 from saas.control.identity.sessions import HUB_COOKIE, hub_session_for_cookie
 from saas.control.identity.tokens import decode_signed
 from saas.core.settings import Settings
-from saas.core.tenancy.context import db_session, slug_for_domain
+from saas.core.tenancy.context import db_session
+from saas.core.tenancy.web import slug_for_host
 
 bp = Blueprint("identity_hub", __name__)
 server: Any = None
@@ -337,14 +338,12 @@ def _portal_for_post_logout(target: str) -> Any:
 
 
 def _candidate_slugs(host: str, path: str, settings: Settings) -> list[str]:
-    slugs = []
-    if host.endswith("." + settings.platform_domain):
-        slugs.append(host[: -len(settings.platform_domain) - 1])
+    """The portals a post-logout URI may belong to: the one its host names, and the one its
+    /t/<slug>/ path names (on a shared host)."""
+    by_host = slug_for_host(host, settings.platform_domain)
+    slugs = [by_host] if by_host else []
     if path.startswith("/t/"):
         slugs.append(path.split("/")[2])
-    by_domain = slug_for_domain(host)
-    if by_domain:
-        slugs.append(by_domain)
     return slugs
 
 
