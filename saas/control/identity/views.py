@@ -23,7 +23,7 @@ from saas.control.identity.keys import published_keys
 from saas.control.identity.logout import accept_logout_claims
 from saas.control.identity.models import HubSession, IdentityProvider
 from saas.control.identity.portals import client_id_for, portal_client
-from saas.control.identity.provider import HubUser, access_token_owner, create_server
+from saas.control.identity.provider import HubUser, access_token_owner, authorization_server, init_server
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.services import (
     do_finish_upstream_sign_in,
@@ -38,7 +38,6 @@ from saas.core.tenancy.context import db_session
 from saas.core.tenancy.web import slug_for_host
 
 bp = Blueprint("identity_hub", __name__)
-server: Any = None
 
 
 def _settings() -> Settings:
@@ -128,6 +127,7 @@ def jwks() -> Response:
 def authorize() -> Response:
     hub = hub_session_for_cookie(db_session(), request.cookies.get(HUB_COOKIE))
     user = HubUser.of(hub) if hub is not None else None
+    server = authorization_server()
     try:
         grant = server.get_consent_grant(end_user=user)
     except OAuth2Error as error:
@@ -143,7 +143,7 @@ def authorize() -> Response:
 
 @bp.post("/oidc/token")
 def token() -> Response:
-    return server.create_token_response()
+    return authorization_server().create_token_response()
 
 
 @bp.route("/oidc/userinfo", methods=["GET", "POST"])
@@ -348,6 +348,5 @@ def _candidate_slugs(host: str, path: str, settings: Settings) -> list[str]:
 
 
 def init_app(app: Any) -> None:
-    global server
-    server = create_server(app)
+    init_server(app)
     app.register_blueprint(bp)

@@ -1,5 +1,6 @@
-"""The platform core finds signed-in people through a loader the hub registers on the app:
-the core imports nothing of the hub, and an app without the hub knows only tokens."""
+"""The hub's parts are the app's: the platform core finds signed-in people through a loader
+the hub registers on the app (the core imports nothing of the hub; an app without it knows
+only tokens), and each app owns its authorization server."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from saas.control.identity import principals
+from saas.control.identity.provider import SERVER_EXTENSION, authorization_server, init_server
 from saas.core.accounts.models import Role
 from saas.core.auth import PERSON_LOADER, Principal, current_principal, register_person_loader
 
@@ -44,5 +46,18 @@ def test_the_platform_core_imports_nothing_of_the_identity_hub() -> None:
                 names = [node.module]
             elif isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
-            upward += [f"{path.relative_to(CORE)}: {n}" for n in names if n.startswith("saas.control.identity")]
+            hub = [n for n in names if n.startswith("saas.control.identity")]
+            upward += [f"{path.relative_to(CORE)}: {n}" for n in hub]
     assert upward == []
+
+
+def test_each_app_owns_its_authorization_server(app) -> None:
+    one, two = Flask("one"), Flask("two")
+    first, second = init_server(one), init_server(two)
+    assert first is not second
+    with one.test_request_context("/"):
+        assert authorization_server() is first
+    with two.test_request_context("/"):
+        assert authorization_server() is second
+    with app.test_request_context("/"):
+        assert authorization_server() is app.extensions[SERVER_EXTENSION]
