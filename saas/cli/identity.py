@@ -30,7 +30,7 @@ def add(
 ) -> None:
     """Register an upstream IdP (as the ministry: approved at once unless --pending)."""
     from saas.control.identity import outbound
-    from saas.control.identity.admin import ProviderRefused, do_register_provider
+    from saas.control.identity.federation.services import ProviderRefused, do_register_provider
     from saas.control.identity.sealing import SecretBox
     from saas.control.identity.upstream import callback_url
     from saas.control.registry.models import Tenant
@@ -85,7 +85,7 @@ def list_providers() -> None:
 @click.argument("key")
 def approve(key: str) -> None:
     """Approve a municipality's IdP (ministry)."""
-    from saas.control.identity.admin import do_approve_provider
+    from saas.control.identity.federation.services import do_approve_provider
     from saas.core.tenancy.binding import session_without_tenant
 
     with database_engine() as engine, session_without_tenant(engine) as session:
@@ -101,8 +101,8 @@ def approve(key: str) -> None:
 def test_idp(key: str) -> None:
     """Read the IdP's discovery document and print what the hub would use."""
     from saas.control.identity import outbound
-    from saas.control.identity.admin import probe_provider
     from saas.control.identity.errors import SignInRefused
+    from saas.control.identity.federation.services import probe_provider
     from saas.control.identity.models import IdentityProvider
     from saas.core.tenancy.binding import session_without_tenant
 

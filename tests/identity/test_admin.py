@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from saas.control.identity.admin import (
+from saas.control.identity.federation.services import (
     ProviderRefused,
     do_approve_provider,
     do_register_provider,

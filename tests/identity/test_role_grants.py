@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from migrations.runner import upgrade_control
-from saas.control.identity.admin import do_register_provider
+from saas.control.identity.federation.services import do_register_provider
 from saas.control.identity.roles import sync_roles
 from saas.control.identity.sealing import SecretBox
 from saas.core.accounts.models import Account, Role, RoleGrant

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 def init_app(app: Flask, api: Api) -> None:
     """Register the hub on the app: the person loader the core asks for the signed-in person,
     the hub's browser routes, the portals' sign-in routes and the federation's API."""
-    from saas.control.identity import api as federation_api
     from saas.control.identity import portal, principals, views
+    from saas.control.identity.federation import api as federation_api
 
     principals.init_app(app)
     views.init_app(app)

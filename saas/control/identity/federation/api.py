@@ -3,7 +3,7 @@
 Ministry admins register the national IdP and approve municipalities' IdPs under
 /api/v1/identity-providers; a municipality's admin registers its own IdP (pending until the
 ministry approves it) and tests it under /t/<slug>/api/v1/identity-providers. Thin views over
-`saas.control.identity.admin`; client secrets go in, never out.
+`saas.control.identity.federation.services`; client secrets go in, never out.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
-from saas.control.identity.admin import (
+from saas.control.identity.errors import SignInRefused
+from saas.control.identity.federation.schemas import ProbeSchema, ProviderCreateSchema, ProviderSchema
+from saas.control.identity.federation.services import (
     ProviderConflict,
     ProviderRefused,
     do_approve_provider,
     do_register_provider,
     probe_provider,
 )
-from saas.control.identity.errors import SignInRefused
 from saas.control.identity.models import IdentityProvider
-from saas.control.identity.schemas import ProbeSchema, ProviderCreateSchema, ProviderSchema
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.upstream import callback_url
 from saas.control.registry.models import Tenant
@@ -91,7 +91,7 @@ def _register(body: dict[str, Any], *, tenant_id: int | None, by_ministry: bool)
 
 
 def _probe(provider: IdentityProvider) -> dict[str, Any]:
-    from saas.control.identity import probe_limit
+    from saas.control.identity.federation import probe_limit
     from saas.core.extensions import queues
 
     # One person is one caller, whichever of their credentials they use.
