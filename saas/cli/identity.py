@@ -124,7 +124,7 @@ def test_idp(key: str) -> None:
 @identity.command("rotate-keys")
 def rotate_keys() -> None:
     """Start signing with a new key; the old one stays published for a day."""
-    from saas.control.identity.keys import rotate_signing_key
+    from saas.control.identity.provider.keys import rotate_signing_key
     from saas.control.identity.sealing import SecretBox
     from saas.core.tenancy.binding import session_without_tenant
 

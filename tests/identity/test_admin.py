@@ -79,7 +79,7 @@ def test_testing_an_idp_reads_its_discovery_document(engine, settings, federatio
 
 
 def test_a_rotated_key_stays_published_beside_the_new_one(engine, settings, hub):
-    from saas.control.identity.keys import rotate_signing_key, signing_key
+    from saas.control.identity.provider.keys import rotate_signing_key, signing_key
     from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 
 from saas.control.identity import principals
-from saas.control.identity.provider import SERVER_EXTENSION, authorization_server, init_server
+from saas.control.identity.provider.server import SERVER_EXTENSION, authorization_server, init_server
 from saas.core.accounts.models import Role
 from saas.core.auth import PERSON_LOADER, Principal, current_principal, register_person_loader
 

@@ -18,10 +18,11 @@ if TYPE_CHECKING:
 def init_app(app: Flask, api: Api) -> None:
     """Register the hub on the app: the person loader the core asks for the signed-in person,
     the hub's browser routes, the portals' sign-in routes and the federation's API."""
-    from saas.control.identity import portal, principals, views
+    from saas.control.identity import principals, views
     from saas.control.identity.federation import api as federation_api
+    from saas.control.identity.provider import portal_views
 
     principals.init_app(app)
     views.init_app(app)
-    app.register_blueprint(portal.bp)
+    app.register_blueprint(portal_views.bp)
     federation_api.init_app(api)

@@ -14,9 +14,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from saas.control.identity.errors import SignInRefused
-from saas.control.identity.keys import SIGNING_ALG, signing_key
 from saas.control.identity.models import ConsumedLogoutToken
-from saas.control.identity.portals import PortalClient
+from saas.control.identity.provider.clients import PortalClient
+from saas.control.identity.provider.keys import SIGNING_ALG, signing_key
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.tokens import BACKCHANNEL_LOGOUT_EVENT, check_logout_token
 from saas.core import clock

@@ -12,7 +12,7 @@ from saas.control.identity.accounts import account_for_identity
 from saas.control.identity.errors import ProviderNotOffered, SignInRefused
 from saas.control.identity.logout import hub_logout_token, notify_portal
 from saas.control.identity.models import HubSession, IdentityProvider, ProviderStatus
-from saas.control.identity.portals import client_id_for, portal_client
+from saas.control.identity.provider.clients import client_id_for, portal_client
 from saas.control.identity.roles import sync_roles
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import end_hub_sessions, open_hub_session

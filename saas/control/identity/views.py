@@ -19,11 +19,16 @@ from sqlalchemy import select
 
 from saas.control.identity import flows, upstream
 from saas.control.identity.errors import ProviderNotOffered, SignInRefused
-from saas.control.identity.keys import published_keys
 from saas.control.identity.logout import accept_logout_claims
 from saas.control.identity.models import HubSession, IdentityProvider
-from saas.control.identity.portals import client_id_for, portal_client
-from saas.control.identity.provider import HubUser, access_token_owner, authorization_server, init_server
+from saas.control.identity.provider.clients import client_id_for, portal_client
+from saas.control.identity.provider.keys import published_keys
+from saas.control.identity.provider.server import (
+    HubUser,
+    access_token_owner,
+    authorization_server,
+    init_server,
+)
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.services import (
     do_finish_upstream_sign_in,

@@ -21,9 +21,9 @@ from authlib.oidc.core.grants import OpenIDCode
 from flask import current_app
 from sqlalchemy import delete, select
 
-from saas.control.identity.keys import SIGNING_ALG, signing_key
 from saas.control.identity.models import HubAccessToken, HubAuthorizationCode, HubSession
-from saas.control.identity.portals import CLIENT_PREFIX, PortalClient, portal_client
+from saas.control.identity.provider.clients import CLIENT_PREFIX, PortalClient, portal_client
+from saas.control.identity.provider.keys import SIGNING_ALG, signing_key
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import remember_portal
 from saas.core import clock

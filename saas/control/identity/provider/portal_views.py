@@ -19,9 +19,9 @@ from flask_smorest import abort
 
 from saas.control.identity import flows
 from saas.control.identity.errors import SignInRefused
-from saas.control.identity.keys import published_keys
 from saas.control.identity.logout import accept_logout_claims
-from saas.control.identity.portals import PortalClient, client_id_for, portal_client
+from saas.control.identity.provider.clients import PortalClient, client_id_for, portal_client
+from saas.control.identity.provider.keys import published_keys
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import (
     PORTAL_COOKIE,
