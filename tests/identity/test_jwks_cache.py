@@ -9,8 +9,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
-from saas.control.identity import upstream
 from saas.control.identity.errors import SignInRefused
+from saas.control.identity.signin import upstream
 
 JWKS_URI = "https://idp.example.kr/jwks"
 

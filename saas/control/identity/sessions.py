@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from saas.control.identity.flows import digest
 from saas.control.identity.models import HubSession, HubSessionPortal, IdentityProvider, PortalSession
-from saas.control.identity.upstream import UpstreamIdentity
+from saas.control.identity.signin.upstream import UpstreamIdentity
 from saas.core import clock
 
 HUB_COOKIE = "chamyeo_hub"

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask_smorest import abort
 from sqlalchemy import select
 
-from saas.control.identity import flows, upstream
+from saas.control.identity import flows
 from saas.control.identity.errors import ProviderNotOffered, SignInRefused
 from saas.control.identity.logout import accept_logout_claims
 from saas.control.identity.models import HubSession, IdentityProvider
@@ -30,13 +30,14 @@ from saas.control.identity.provider.server import (
     init_server,
 )
 from saas.control.identity.sealing import SecretBox
-from saas.control.identity.services import (
+from saas.control.identity.sessions import HUB_COOKIE, hub_session_for_cookie
+from saas.control.identity.signin import upstream
+from saas.control.identity.signin.services import (
     do_finish_upstream_sign_in,
     do_sign_out,
     offered_providers,
     provider_for_portal,
 )
-from saas.control.identity.sessions import HUB_COOKIE, hub_session_for_cookie
 from saas.control.identity.tokens import decode_signed
 from saas.core.settings import Settings
 from saas.core.tenancy.context import db_session

@@ -28,7 +28,7 @@ from saas.control.identity.federation.services import (
 )
 from saas.control.identity.models import IdentityProvider
 from saas.control.identity.sealing import SecretBox
-from saas.control.identity.upstream import callback_url
+from saas.control.identity.signin.upstream import callback_url
 from saas.control.registry.models import Tenant
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, person, require_platform_role, require_tenant_role

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saas.control.identity.models import IdentityProvider, ProviderStatus
-from saas.control.identity.roles import invalid_mapping
 from saas.control.identity.sealing import SecretBox
-from saas.control.identity.upstream import fetch_discovery
+from saas.control.identity.signin.roles import invalid_mapping
+from saas.control.identity.signin.upstream import fetch_discovery
 from saas.core import clock
 from saas.core.audit import services as audit
 

@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas.control.identity import flows, upstream
-from saas.control.identity.accounts import account_for_identity
+from saas.control.identity import flows
 from saas.control.identity.errors import ProviderNotOffered, SignInRefused
 from saas.control.identity.logout import hub_logout_token, notify_portal
 from saas.control.identity.models import HubSession, IdentityProvider, ProviderStatus
 from saas.control.identity.provider.clients import client_id_for, portal_client
-from saas.control.identity.roles import sync_roles
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import end_hub_sessions, open_hub_session
+from saas.control.identity.signin import upstream
+from saas.control.identity.signin.accounts import account_for_identity
+from saas.control.identity.signin.roles import sync_roles
 from saas.control.registry.models import Tenant
 from saas.core.audit import services as audit
 from saas.core.settings import Settings

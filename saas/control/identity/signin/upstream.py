@@ -18,10 +18,11 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session
 
-from saas.control.identity import flows, outbound
+from saas.control.identity import flows
 from saas.control.identity.errors import SignInRefused
 from saas.control.identity.models import IdentityProvider, SignInFlow
 from saas.control.identity.sealing import SecretBox
+from saas.control.identity.signin import outbound
 from saas.control.identity.tokens import check_id_token, decode_signed
 
 HTTP_TIMEOUT = 5
