@@ -1,4 +1,4 @@
-"""Named actions of the hub: finish an upstream sign-in, sign out (and tell the portals)."""
+"""Named actions of the hub as relying party: finish a sign-in at an upstream IdP."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ from sqlalchemy.orm import Session
 
 from saas.control.identity import flows
 from saas.control.identity.errors import ProviderNotOffered, SignInRefused
-from saas.control.identity.logout import hub_logout_token, notify_portal
-from saas.control.identity.models import HubSession, IdentityProvider, ProviderStatus
-from saas.control.identity.provider.clients import client_id_for, portal_client
+from saas.control.identity.models import IdentityProvider, ProviderStatus
 from saas.control.identity.sealing import SecretBox
-from saas.control.identity.sessions import end_hub_sessions, open_hub_session
+from saas.control.identity.sessions import open_hub_session
 from saas.control.identity.signin import upstream
 from saas.control.identity.signin.accounts import account_for_identity
 from saas.control.identity.signin.roles import sync_roles
-from saas.control.registry.models import Tenant
 from saas.core.audit import services as audit
 from saas.core.settings import Settings
 
@@ -70,7 +67,15 @@ def do_finish_upstream_sign_in(
     identity = upstream.redeem_code(session, provider, flow, args, box)
     account_id = account_for_identity(session, provider, identity, link_account_id=flow.link_account_id)
     sync_roles(session, provider, account_id, identity.claims)
-    _, secret = open_hub_session(session, provider, account_id, identity)
+    _, secret = open_hub_session(
+        session,
+        provider,
+        account_id,
+        subject=identity.subject,
+        sid=identity.sid,
+        id_token=identity.id_token,
+        acr=identity.acr,
+    )
     audit.record(
         session,
         actor=f"account:{account_id}",
@@ -80,30 +85,3 @@ def do_finish_upstream_sign_in(
     )
     session.commit()
     return SignedIn(secret, flow.return_to, account_id)
-
-
-def do_sign_out(session: Session, settings: Settings, hubs: list[HubSession], *, actor: str) -> int:
-    """End hub sessions, commit, then send a back-channel logout to every portal they signed
-    in to. Returns how many portals were told."""
-    ended = end_hub_sessions(session, hubs)
-    for hub, _ in ended:
-        audit.record(session, actor=actor, action="identity.sign_out", target=f"account:{hub.account_id}")
-    session.commit()
-    told = 0
-    box = SecretBox(settings)
-    for hub, tenant_ids in ended:
-        for tenant_id in tenant_ids:
-            slug = session.scalar(select(Tenant.slug).where(Tenant.id == tenant_id))
-            portal = portal_client(session, settings, client_id_for(slug)) if slug else None
-            if portal is None:
-                continue
-            token = hub_logout_token(
-                session,
-                box,
-                hub_url=settings.hub_url,
-                client_id=portal.client_id,
-                sid=hub.sid,
-                sub=str(hub.account_id),
-            )
-            told += notify_portal(portal, token)
-    return told
