@@ -61,3 +61,16 @@ def test_each_app_owns_its_authorization_server(app) -> None:
         assert authorization_server() is second
     with app.test_request_context("/"):
         assert authorization_server() is app.extensions[SERVER_EXTENSION]
+
+
+def test_the_hubs_views_never_commit() -> None:
+    """Writes are named actions that own their transaction; a view calls one of them."""
+    identity = Path(__file__).parents[2] / "saas" / "control" / "identity"
+    views = [*identity.rglob("views.py"), *identity.rglob("*_views.py"), *identity.rglob("api.py")]
+    assert len(views) >= 4
+    calls = []
+    for path in views:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in {"commit", "rollback"}:
+                calls.append(f"{path.relative_to(identity)}:{node.lineno} {node.attr}")
+    assert calls == []

@@ -14,21 +14,16 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask_smorest import abort
-from sqlalchemy import select
 
 from saas.control.identity import flows
 from saas.control.identity.errors import ProviderNotOffered, SignInRefused
-from saas.control.identity.logout import accept_logout_claims
-from saas.control.identity.models import HubSession, IdentityProvider
 from saas.control.identity.provider.clients import client_id_for, portal_client
-from saas.control.identity.provider.services import do_sign_out
-from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import HUB_COOKIE
-from saas.control.identity.signin import upstream
 from saas.control.identity.signin.services import (
+    do_end_sessions_from_idp,
     do_finish_upstream_sign_in,
+    do_start_upstream_sign_in,
     offered_providers,
-    provider_for_portal,
 )
 from saas.core.settings import Settings
 from saas.core.tenancy.context import db_session
@@ -113,42 +108,34 @@ def choose_provider() -> Response:
 @bp.get("/identity/start/<key>")
 def start_upstream(key: str) -> Response:
     return_to = _safe_return_to(request.args.get("return_to"))
-    session = db_session()
-    settings = _settings()
+    cookies: list[tuple[str, str]] = []
     try:
-        provider = provider_for_portal(session, settings, key, _tenant_of_return_to(return_to))
+        url = do_start_upstream_sign_in(
+            db_session(),
+            _settings(),
+            key=key,
+            tenant_id=_tenant_of_return_to(return_to),
+            browser_secret=_browser_secret(cookies),
+            return_to=return_to,
+        )
     except ProviderNotOffered as error:
         abort(404, message=str(error))
-    cookies: list[tuple[str, str]] = []
-    secret = _browser_secret(cookies)
-    try:
-        url = upstream.start(
-            session,
-            provider,
-            hub_url=settings.hub_url,
-            browser_secret=secret,
-            return_to=return_to,
-            box=SecretBox(settings),
-        )
     except SignInRefused as error:
         abort(502, message=f"The identity provider is not reachable: {error}")
-    session.commit()
     return _redirect(url, cookies)
 
 
 @bp.get("/identity/callback/<key>")
 def upstream_callback(key: str) -> Response:
-    session = db_session()
     try:
         signed_in = do_finish_upstream_sign_in(
-            session,
+            db_session(),
             _settings(),
             key=key,
             args=request.args.to_dict(),
             browser_secret=request.cookies.get(flows.BROWSER_COOKIE),
         )
     except SignInRefused as error:
-        session.rollback()
         abort(400, message=f"Sign-in refused: {error}")
     response = redirect(signed_in.return_to, code=303)
     _set_cookie(response, HUB_COOKIE, signed_in.hub_cookie)
@@ -158,28 +145,14 @@ def upstream_callback(key: str) -> Response:
 @bp.post("/identity/backchannel-logout/<key>")
 def upstream_backchannel_logout(key: str) -> Response:
     """An upstream IdP ends a person's session there: end the hub sessions it started."""
-    session = db_session()
-    settings = _settings()
-    provider = session.scalar(select(IdentityProvider).where(IdentityProvider.key == key))
-    if provider is None:
-        abort(404, message="Unknown identity provider.")
     try:
-        document = upstream.metadata(session, provider)
-        claims = accept_logout_claims(
-            session,
-            upstream.verify_signed_by(request.form.get("logout_token", ""), document["jwks_uri"]),
-            issuer=provider.issuer,
-            audience=provider.client_id,
+        do_end_sessions_from_idp(
+            db_session(), _settings(), key=key, logout_token=request.form.get("logout_token", "")
         )
+    except ProviderNotOffered as error:
+        abort(404, message=str(error))
     except SignInRefused as error:
-        session.rollback()
         return _logout_refused(str(error))
-    query = select(HubSession).where(HubSession.provider_id == provider.id, HubSession.ended_at.is_(None))
-    if isinstance(claims.get("sid"), str):
-        query = query.where(HubSession.upstream_sid == claims["sid"])
-    else:
-        query = query.where(HubSession.subject == claims["sub"])
-    do_sign_out(session, settings, list(session.scalars(query)), actor=f"idp:{provider.key}")
     return Response(status=200, headers={"Cache-Control": "no-store"})
 
 
