@@ -15,11 +15,8 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask_smorest import abort
-from sqlalchemy import select
 
 from saas.control.identity.errors import SignInRefused
-from saas.control.identity.models import HubSession, IdentityProvider
-from saas.control.identity.provider.clients import portal_client
 from saas.control.identity.provider.keys import published_keys
 from saas.control.identity.provider.server import (
     HubUser,
@@ -27,10 +24,9 @@ from saas.control.identity.provider.server import (
     authorization_server,
     init_server,
 )
-from saas.control.identity.provider.services import do_sign_out
+from saas.control.identity.provider.services import do_end_session
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import HUB_COOKIE, hub_session_for_cookie
-from saas.control.identity.tokens import decode_signed
 from saas.core.settings import Settings
 from saas.core.tenancy.context import db_session
 
@@ -114,52 +110,20 @@ def userinfo() -> Response:
 def end_session() -> Response:
     """RP-initiated logout: end the hub session, tell every portal, then (when the IdP has an
     end_session_endpoint) sign out upstream too, and come back to the portal's URI."""
-    session = db_session()
-    settings = _settings()
-    hint = request.args.get("id_token_hint", "")
-    target = request.args.get("post_logout_redirect_uri")
-    state = request.args.get("state")
-    hint_claims: dict[str, Any] = {}
-    if hint:
-        try:
-            hint_claims = decode_signed(hint, published_keys(session, SecretBox(settings)))
-        except SignInRefused:
-            abort(400, message="The id_token_hint was not issued by this hub.")
-    if target is not None:
-        aud = hint_claims.get("aud")
-        portal = portal_client(session, settings, aud[0] if isinstance(aud, list) and aud else aud)
-        if portal is None or target not in portal.post_logout_redirect_uris:
-            abort(400, message="post_logout_redirect_uri is not registered for this portal.")
-        if state:
-            target = add_params_to_uri(target, {"state": state})
-    hubs = []
-    current = hub_session_for_cookie(session, request.cookies.get(HUB_COOKIE))
-    if current is not None:
-        hubs.append(current)
-    elif isinstance(hint_claims.get("sid"), str):
-        hubs += session.scalars(
-            select(HubSession).where(HubSession.sid == hint_claims["sid"], HubSession.ended_at.is_(None))
+    try:
+        target = do_end_session(
+            db_session(),
+            _settings(),
+            hub_cookie=request.cookies.get(HUB_COOKIE),
+            id_token_hint=request.args.get("id_token_hint", ""),
+            post_logout_redirect_uri=request.args.get("post_logout_redirect_uri"),
+            state=request.args.get("state"),
         )
-    upstream_logout = _upstream_logout_url(session, settings, hubs[0], target) if hubs else None
-    do_sign_out(session, settings, hubs, actor="person")
-    response = redirect(upstream_logout or target or "/identity/signed-out", code=303)
+    except SignInRefused as error:
+        abort(400, message=str(error))
+    response = redirect(target or "/identity/signed-out", code=303)
     response.delete_cookie(HUB_COOKIE, path="/")
     return response
-
-
-def _upstream_logout_url(session: Any, settings: Settings, hub: HubSession, target: str | None) -> str | None:
-    provider = session.get(IdentityProvider, hub.provider_id)
-    document = provider.discovery or {}
-    endpoint = document.get("end_session_endpoint")
-    if not endpoint or not hub.upstream_id_token:
-        return None
-    params = {"id_token_hint": hub.upstream_id_token, "client_id": provider.client_id}
-    params["post_logout_redirect_uri"] = f"{settings.hub_url}/identity/signed-out"
-    if target:
-        # The page the person returns to is kept in `state`, checked against the portals'
-        # registered URIs again on the way back (the hub's own redirect, not the IdP's).
-        params["state"] = target
-    return f"{endpoint}?{urlencode(params)}"
 
 
 def init_app(app: Any) -> None:
