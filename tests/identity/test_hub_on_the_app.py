@@ -63,14 +63,18 @@ def test_each_app_owns_its_authorization_server(app) -> None:
         assert authorization_server() is app.extensions[SERVER_EXTENSION]
 
 
-def test_the_hubs_views_never_commit() -> None:
-    """Writes are named actions that own their transaction; a view calls one of them."""
+def test_the_hubs_views_neither_commit_nor_query() -> None:
+    """Writes are named actions that own their transaction, reads are lookups beside them;
+    a view calls one of them (the API's views and the browser routes alike)."""
     identity = Path(__file__).parents[2] / "saas" / "control" / "identity"
     views = [*identity.rglob("views.py"), *identity.rglob("*_views.py"), *identity.rglob("api.py")]
     assert len(views) >= 4
+    writes_and_reads = {"commit", "rollback", "scalar", "scalars", "execute"}
     calls = []
     for path in views:
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Attribute) and node.attr in {"commit", "rollback"}:
+            if isinstance(node, ast.Attribute) and node.attr in writes_and_reads:
                 calls.append(f"{path.relative_to(identity)}:{node.lineno} {node.attr}")
+            if isinstance(node, ast.Name) and node.id == "select":
+                calls.append(f"{path.relative_to(identity)}:{node.lineno} select")
     assert calls == []
