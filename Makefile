@@ -29,9 +29,14 @@ up: install ## start the whole platform with demo data on http://127.0.0.1:5000
 test: install ## run the whole test suite (embedded PostgreSQL and Redis unless DATABASE_URL/REDIS_URL are set)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install ## ruff and mypy
-	$(BIN)/ruff check saas tenants provisioning tests benchmarks
-	$(BIN)/mypy saas tenants provisioning
+# All three run, so one pass shows every finding; the target fails if any of them did.
+lint: install ## ruff, the import contracts (lint-imports) and mypy, fastest first
+	@status=0; \
+	for check in "$(BIN)/ruff check saas tenants provisioning migrations tests benchmarks infra" \
+	             "$(BIN)/lint-imports --no-logo" "$(BIN)/mypy"; do \
+	    echo "$$check"; $$check || status=1; \
+	done; \
+	exit $$status
 
 check: install ## fail when models and migrations drift
 	$(BIN)/chamyeo db check

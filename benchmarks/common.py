@@ -37,7 +37,7 @@ def redis_url() -> str:
     return os.environ.get("REDIS_URL", DEFAULT_REDIS)
 
 
-def settings_for(database_url: str):  # noqa: ANN201
+def settings_for(database_url: str):
     from saas.core.settings import Settings
 
     return Settings(environment="test", database_url=database_url, redis_url=redis_url(), secret_key="bench")
@@ -78,7 +78,7 @@ class Workers:
             for _ in range(count)
         ]
 
-    def wait_ready(self, queues, count: int, timeout: float = 30.0) -> None:  # noqa: ANN001
+    def wait_ready(self, queues, count: int, timeout: float = 30.0) -> None:
         from rq import Worker
 
         deadline = time.monotonic() + timeout

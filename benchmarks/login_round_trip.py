@@ -62,8 +62,8 @@ def _start_peer(hub_url: str) -> Peer:
 
 def _setup(settings, issuer: str) -> None:
     from migrations.runner import upgrade_control
+    from provisioning.lifecycle import do_register_tenant
     from provisioning.runner import run_provisioning
-    from provisioning.services import do_register_tenant
     from saas.control.identity.federation.services import do_register_provider
     from saas.control.identity.sealing import SecretBox
     from saas.core.db import Database

@@ -51,8 +51,8 @@ def _free_port() -> int:
 
 def _setup(settings):
     from migrations.runner import upgrade_control
+    from provisioning.lifecycle import do_register_tenant
     from provisioning.runner import run_provisioning
-    from provisioning.services import do_register_tenant
     from saas.core.accounts.models import Role
     from saas.core.accounts.tokens import create_token
     from saas.core.db import Database
@@ -290,6 +290,7 @@ def _open_cycle(api: str, staff: dict[str, str]) -> tuple[dict, str, list[int]]:
             "starts_on": "2027-03-01",
             "total_budget": 4_400_000_000,
         },
+        timeout=60,
     ).json()
     cycle_url = f"{api}/cycles/{cycle['id']}"
     ids = [
@@ -303,12 +304,13 @@ def _open_cycle(api: str, staff: dict[str, str]) -> tuple[dict, str, list[int]]:
                 "category_key": "dong",
                 "cost": 5_000_000 + i * 1_000_000,
             },
+            timeout=60,
         ).json()["id"]
         for i in range(10)
     ]
     keys = [p["key"] for p in cycle["phases"]]
     for key in keys[: keys.index("voting") + 1]:
-        requests.post(f"{cycle_url}/phase", headers=staff, json={"to": key}).raise_for_status()
+        requests.post(f"{cycle_url}/phase", headers=staff, json={"to": key}, timeout=60).raise_for_status()
     return cycle, cycle_url, ids
 
 
@@ -336,7 +338,7 @@ def _count_large_cycle(database, options, cycle: dict, cycle_url: str, ids: list
             text("SELECT setval(pg_get_serial_sequence('t_bench.ballots', 'id'), :last)"),
             {"last": first + n - 1},
         )
-    requests.post(f"{cycle_url}/phase", headers=staff, json={"to": "results"}).raise_for_status()
+    requests.post(f"{cycle_url}/phase", headers=staff, json={"to": "results"}, timeout=60).raise_for_status()
     started = time.perf_counter()
     counted = requests.post(f"{cycle_url}/results", headers=staff, timeout=600)
     count_seconds = time.perf_counter() - started

@@ -21,7 +21,7 @@ from saas.core.db import CONTROL_SCHEMA
 from saas.core.tenancy.binding import local_search_path
 
 
-def _only_schema(schema: str | None):  # noqa: ANN202
+def _only_schema(schema: str | None):
     def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
         return name == schema if type_ == "schema" else True
 

@@ -5,10 +5,10 @@ from sqlalchemy import MetaData
 
 def control_metadata() -> MetaData:
     import migrations.heads  # noqa: F401
-    import saas.control.billing.models  # noqa: F401
-    import saas.control.identity.models  # noqa: F401
-    import saas.control.registry.models  # noqa: F401
-    import saas.core.accounts.models  # noqa: F401
+    import saas.control.billing.models
+    import saas.control.identity.models
+    import saas.control.registry.models
+    import saas.core.accounts.models
     import saas.core.audit.models  # noqa: F401
     from saas.core.db import ControlBase
 

@@ -95,7 +95,7 @@ def migrate_schema_via_env_py(connection: Connection, schema: str, target: str =
 def _capture(connection: Connection, run: Callable[[], None]) -> Statements:
     captured: Statements = []
 
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
         verb = statement.lstrip().split(None, 1)[0].upper()
         if verb not in {"SELECT", "SET", "SHOW"}:
             captured.append((statement, parameters or None))

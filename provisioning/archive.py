@@ -167,8 +167,11 @@ def export_tenant(engine: Engine, slug: str, target: str | Path | IO[bytes], *, 
                     for chunk in copy:
                         out.write(chunk)
                 files.append((table, path))
-            opened = tarfile.open(target, "w:gz") if isinstance(target, str | Path) else None
-            with opened or tarfile.open(fileobj=target, mode="w:gz") as archive:
+            if isinstance(target, str | Path):
+                opened = tarfile.open(target, "w:gz")
+            else:
+                opened = tarfile.open(fileobj=target, mode="w:gz")
+            with opened as archive:
                 body = json.dumps(manifest, default=_json_default, ensure_ascii=False).encode()
                 _add_bytes(archive, "manifest.json", body)
                 for table, path in files:
@@ -214,7 +217,7 @@ def import_tenant(engine: Engine, source: str | Path | IO[bytes], *, actor: str)
     Raises `ProvisioningRefused` (not an export, or the data does not match its checksums)
     or `TenantConflict` (the slug, schema or a domain is taken, or the municipality has a
     portal)."""
-    from provisioning.services import portal_of_region, region_taken
+    from provisioning.lifecycle import portal_of_region, region_taken
 
     with _open(source) as archive:
         manifest = read_manifest(archive)

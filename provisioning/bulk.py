@@ -9,16 +9,14 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from provisioning.errors import ProvisioningRefused, TenantConflict
-from provisioning.jobs import enqueue_provisioning, new_job_id
+from provisioning.lifecycle import Settled, do_register_tenant, wait_until_settled
 from provisioning.runner import FaultHook, run_provisioning
-from provisioning.services import do_register_tenant
-from saas.control.registry.models import Tenant, TenantStatus
+from saas.control.registry.models import TenantStatus
 
 REQUIRED_COLUMNS = ("slug", "region", "template")
 OPTIONAL_COLUMNS = ("name", "domain", "admin_email")
@@ -67,13 +65,11 @@ def read_onboarding_csv(file: IO[str]) -> list[OnboardingRow]:
     rows = []
     for line, raw in enumerate(reader, start=2):
         values = {k.strip(): (v or "").strip() or None for k, v in raw.items() if k}
-        rows.append(
-            OnboardingRow(
-                line=line,
-                **{k: values.get(k) or "" for k in REQUIRED_COLUMNS},
-                **{k: values.get(k) for k in OPTIONAL_COLUMNS},
-            )
-        )
+        fields: dict[str, Any] = {
+            **{k: values.get(k) or "" for k in REQUIRED_COLUMNS},
+            **{k: values.get(k) for k in OPTIONAL_COLUMNS},
+        }
+        rows.append(OnboardingRow(line=line, **fields))
     return rows
 
 
@@ -102,7 +98,7 @@ def onboard_many(
     for row in rows:
         where = f"line {row.line} {row.slug}"
         try:
-            tenant = do_register_tenant(
+            do_register_tenant(
                 session,
                 slug=row.slug,
                 region_code=row.region,
@@ -110,7 +106,7 @@ def onboard_many(
                 name=row.name,
                 domains=[row.domain] if row.domain else [],
                 admin_email=row.admin_email,
-                job_id=new_job_id() if queue is not None else None,
+                queue=queue,
                 platform_domain=platform_domain,
                 actor=actor,
             )
@@ -119,8 +115,6 @@ def onboard_many(
             report.problems[where] = str(error)
             continue
         registered[row.slug] = where
-        if queue is not None:
-            enqueue_provisioning(queue, row.slug, job_id=tenant.job_id)
     with _progress(len(registered)) as bar:
         if queue is None:
             for slug, where in registered.items():
@@ -131,30 +125,25 @@ def onboard_many(
                     report.problems[where] = f"failed at {outcome.failed_step}: {outcome.error}"
                 bar.update()
         else:
-            _wait_for_jobs(engine, registered, report, bar, deadline=time.monotonic() + timeout)
+            _wait_for_jobs(engine, registered, report, bar, timeout=timeout)
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _wait_for_jobs(
-    engine: Engine, registered: dict[str, str], report: OnboardingReport, bar: Any, *, deadline: float
+    engine: Engine, registered: dict[str, str], report: OnboardingReport, bar: Any, *, timeout: float
 ) -> None:
-    pending = set(registered)
-    while pending and time.monotonic() < deadline:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(Tenant.slug, Tenant.status, Tenant.current_step, Tenant.last_error).where(
-                    Tenant.slug.in_(pending), Tenant.status.in_([TenantStatus.ACTIVE, TenantStatus.FAILED])
-                )
-            ).all()
-        for slug, status, step, error in rows:
-            pending.discard(slug)
-            if status == TenantStatus.ACTIVE:
-                report.active.append(slug)
-            else:
-                report.problems[registered[slug]] = f"failed at {step}: {error}"
-        bar.update(len(rows))
-        if pending:
-            time.sleep(_POLL_SECONDS)
-    for slug in pending:
+    def settle(outcome: Settled) -> None:
+        if outcome.status == TenantStatus.ACTIVE:
+            report.active.append(outcome.slug)
+        elif outcome.status is None:
+            report.problems[registered[outcome.slug]] = "deleted while provisioning"
+        else:
+            report.problems[registered[outcome.slug]] = f"failed at {outcome.step}: {outcome.error}"
+        bar.update()
+
+    settled = wait_until_settled(
+        engine, registered, timeout=timeout, on_settled=settle, poll_seconds=_POLL_SECONDS
+    )
+    for slug in registered.keys() - settled.keys():
         report.problems[registered[slug]] = "still provisioning when the wait ended"

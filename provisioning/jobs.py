@@ -44,7 +44,7 @@ def preload_for_forked_jobs() -> None:
 
     # The billing step's modules (the Stripe SDK with requests and urllib3): imported in each
     # job, they took more of its time than all of its database work.
-    import saas.control.billing.gateway  # noqa: F401
+    import saas.control.billing.gateway
     import saas.control.billing.services.subscriptions  # noqa: F401
     from migrations.runner import tenant_head_revision
     from provisioning.templates import list_templates
@@ -69,21 +69,9 @@ def provision_tenant(slug: str) -> dict[str, object]:
 
 
 def new_job_id() -> str:
-    """Chosen before the tenant row is committed, so the row can name the job to poll."""
+    """Chosen before the tenant row is committed, so the row can name the job to poll (the
+    job itself is enqueued by `provisioning.lifecycle`, after that commit)."""
     return f"provision-{uuid.uuid4().hex}"
-
-
-def enqueue_provisioning(queue, slug: str, job_id: str | None = None):  # noqa: ANN001, ANN201 - rq.Queue -> rq.job.Job
-    """Enqueue the provisioning job of `slug` (after the tenant row is committed)."""
-    return queue.enqueue(
-        provision_tenant,
-        slug,
-        job_id=job_id or new_job_id(),
-        job_timeout=JOB_TIMEOUT_SECONDS,
-        result_ttl=86400,
-        failure_ttl=86400,
-        description=f"provision t_{slug}",
-    )
 
 
 class JobNotFound(LookupError):

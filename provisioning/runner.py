@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Engine
 
 from provisioning.errors import TenantNotFound
-from provisioning.services import portal_of_region, region_taken
+from provisioning.lifecycle import portal_of_region, region_taken
 from provisioning.steps import STEPS, StepContext
 from saas.control.registry.models import ProvisioningStep, Tenant, TenantStatus
 from saas.core import clock

@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the app. `settings` defaults to the environment's; its database and Redis URLs
     must point at running servers (see `saas.dev.servers.attached_services`)."""
     from flask import Flask
+    from flask.json.provider import DefaultJSONProvider
 
     from saas.core import health
     from saas.core.api.bodies import refuse_hostile_json_body
@@ -55,7 +56,8 @@ def create_app(settings: Settings | None = None) -> Flask:
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         },
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined] - Korean stays readable
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own, unless an app sets another
+    app.json.ensure_ascii = False  # Korean stays readable
     app.session_interface = NoCookieSession()
     db.init_app(app)
     queues.init_app(app)
@@ -82,12 +84,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from provisioning.api import blp as tenants_blp
     from saas.control import billing, identity
-    from saas.control.registry.views import blp as registry_blp
     from saas.core.extensions import api
     from tenants.api import blueprints as tenant_blueprints
 
-    api.register_blueprint(registry_blp)
+    api.register_blueprint(tenants_blp)
     identity.init_app(app, api)
     if app.config["CHAMYEO_SETTINGS"].environment == "development":
         # Development-only parts are imported here and nowhere on a production path.
@@ -97,7 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in tenant_blueprints():
         api.register_blueprint(blueprint)
     billing.init_app(app)
-    from provisioning.templates.schema import Ballot as TemplateBallot
+    from tenants.voting.ballot_rules import Ballot as TemplateBallot
 
     # The service validates ballot rules as templates' (unknown keys refused): say so.
     api.document_field("BallotRules", "ballot", "TemplateBallot", TemplateBallot)

@@ -17,11 +17,11 @@ class TenantBase(DeclarativeBase):
 
 def load_all_models() -> None:
     """Import every tenant model module so `TenantBase.metadata` is complete."""
-    import tenants.committees.models  # noqa: F401
-    import tenants.cycles.models  # noqa: F401
-    import tenants.execution.models  # noqa: F401
-    import tenants.people.models  # noqa: F401
-    import tenants.portal.models  # noqa: F401
-    import tenants.proposals.models  # noqa: F401
-    import tenants.results.models  # noqa: F401
+    import tenants.committees.models
+    import tenants.cycles.models
+    import tenants.execution.models
+    import tenants.people.models
+    import tenants.portal.models
+    import tenants.proposals.models
+    import tenants.results.models
     import tenants.voting.models  # noqa: F401

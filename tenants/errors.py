@@ -51,7 +51,7 @@ def init_app(app: Any) -> None:
     from saas.core.extensions import api
 
     @app.errorhandler(PortalError)
-    def _portal_error(error: PortalError):  # noqa: ANN202
+    def _portal_error(error: PortalError):
         kwargs: dict[str, Any] = {"message": error.message}
         if error.errors is not None:
             kwargs["errors"] = error.errors

@@ -250,7 +250,7 @@ def _tenants_of_named_regions_go_with_their_test(request: pytest.FixtureRequest)
     if not _short_lived:
         return
     from provisioning.errors import TenantNotFound
-    from provisioning.services import do_delete_tenant_irreversibly
+    from provisioning.lifecycle import do_delete_tenant_irreversibly
     from saas.core.tenancy.binding import session_without_tenant
 
     engine = request.getfixturevalue("engine")
@@ -268,8 +268,8 @@ def make_tenant(engine, settings, free_region):
     """Provision a tenant through the real steps (without the queue); returns a FixtureTenant.
     Without `region`, in a municipality of its own (`free_region`); `low_tier`: one of the low
     subsidy tier (as 목포시), kept for the session like one without `region`."""
+    from provisioning.lifecycle import do_register_tenant
     from provisioning.runner import run_provisioning
-    from provisioning.services import do_register_tenant
     from saas.core.accounts.models import Role
     from saas.core.accounts.tokens import create_token
     from saas.core.tenancy.binding import session_without_tenant
@@ -379,3 +379,17 @@ def replace_settings(settings):
         return replace(settings, **changes)
 
     return make
+
+
+@pytest.fixture
+def private_queue(settings):
+    """An RQ queue of this test's own, emptied afterwards: the Redis may be shared with other
+    sessions' workers, and none serves this queue, so its jobs stay where they were put."""
+    import uuid
+
+    import redis
+    from rq import Queue
+
+    own = Queue(f"test-{uuid.uuid4().hex[:12]}", connection=redis.Redis.from_url(settings.redis_url))
+    yield own
+    own.empty()

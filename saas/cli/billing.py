@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import select
@@ -18,6 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from saas.cli.context import attached_settings, database_engine
+
+if TYPE_CHECKING:
+    from saas.control.billing.models import SubsidyProgram
 
 ACTOR = "cli"
 
@@ -55,7 +58,7 @@ def _refusals() -> Iterator[None]:
         raise click.ClickException(str(error).strip("'\"")) from None
 
 
-def _program(session: Session, code_or_id: str) -> Any:  # noqa: ANN401 - SubsidyProgram
+def _program(session: Session, code_or_id: str) -> SubsidyProgram:
     from saas.control.billing.models import SubsidyProgram
 
     statement = select(SubsidyProgram).where(SubsidyProgram.code == code_or_id)
@@ -224,7 +227,7 @@ def list_programs(fiscal_year: int | None) -> None:
     callback=lambda c, p, v: [_tier(t) for t in v],
     help=TIER_HELP,
 )
-def set_rates(program: str, effective_from: Any, tiers: list[dict[str, Any]]) -> None:  # noqa: ANN401
+def set_rates(program: str, effective_from: Any, tiers: list[dict[str, Any]]) -> None:
     """A new version of the tier rates (earlier service periods keep the old version)."""
     from saas.control.billing.services.programs import do_add_rate_version
 
@@ -242,7 +245,7 @@ def set_rates(program: str, effective_from: Any, tiers: list[dict[str, Any]]) ->
 @click.option("--from", "valid_from", type=click.DateTime(["%Y-%m-%d"]), required=True)
 @click.option("--tier", help="Default: the tier of the municipality's official fiscal independence ratio.")
 @click.option("--evidence", help="What the tier rests on (a document, a decision); required with --tier.")
-def assign_tier(program: str, tenant: str, valid_from: Any, tier: str | None, evidence: str | None) -> None:  # noqa: ANN401
+def assign_tier(program: str, tenant: str, valid_from: Any, tier: str | None, evidence: str | None) -> None:
     """Assign a municipality's tier from a date on, with its evidence."""
     from saas.control.billing.services.programs import do_assign_tier
     from saas.control.registry.models import Tenant
@@ -355,7 +358,7 @@ def tick(every: int | None) -> None:
 @click.option("--from", "period_from", type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--to", "period_to", type=click.DateTime(["%Y-%m-%d"]))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def export(program: str, fmt: str, period_from: Any, period_to: Any, file: Path) -> None:  # noqa: ANN401
+def export(program: str, fmt: str, period_from: Any, period_to: Any, file: Path) -> None:
     """Write a program's ledger, one row per line (same period, same bytes); FILE - is stdout."""
     from saas.control.billing.services import reports
 

@@ -6,6 +6,7 @@ import json
 import time
 from dataclasses import replace
 from fractions import Fraction
+from typing import Any
 
 import click
 
@@ -60,7 +61,7 @@ def count(file, rule, sat, completion, fill, tie_break, threshold, explain):
         seconds = time.perf_counter() - start
     except ValueError as exc:
         raise SystemExit(fail(str(exc))) from None
-    result = {
+    result: dict[str, Any] = {
         "rule": spec.rule,
         "sat": spec.sat,
         "completion": spec.completion if spec.rule == "mes" else None,
@@ -73,6 +74,7 @@ def count(file, rule, sat, completion, fill, tie_break, threshold, explain):
         "seconds": round(seconds, 4),
     }
     if spec.rule == "greedy-threshold":
+        assert spec.threshold is not None  # the rule's spec always carries one
         result["threshold"] = money(spec.threshold)
     if explain:
         result["details"] = json_number(outcome.details)

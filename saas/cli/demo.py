@@ -6,7 +6,6 @@ fills what is missing."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,8 +27,7 @@ TENANT_ROLES = (Role.TENANT_ADMIN, Role.STAFF, Role.OFFICER, Role.COMMITTEE_MEMB
 def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Callable[[str], None]) -> Path:
     """Make sure the demo tenants exist and every demo role has a working token; write the
     tokens to `<home>/demo-credentials.json` (development only) and return its path."""
-    from provisioning.jobs import enqueue_provisioning
-    from provisioning.services import do_register_tenant
+    from provisioning.lifecycle import do_register_tenant
     from saas.control.billing import gateway
     from saas.control.registry.models import Tenant, TenantStatus
     from saas.core.accounts.tokens import create_token, token_for_secret
@@ -51,10 +49,10 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
                     region_code=region,
                     template=template,
                     admin_email=f"admin@{slug}.example.kr",
+                    queue=queues.get("provisioning"),
                     platform_domain=settings.platform_domain,
                     actor="demo",
                 )
-                enqueue_provisioning(queues.get("provisioning"), slug)
                 echo(f"demo: provisioning t_{slug} ({region}, template {template})")
         _wait_for_tenants(engine, [slug for slug, _, _ in DEMO_TENANTS], echo)
         if billing is not None:
@@ -91,15 +89,8 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
 def _wait_for_tenants(
     engine: Engine, slugs: list[str], echo: Callable[[str], None], timeout: float = 120
 ) -> None:
-    from saas.control.registry.models import Tenant, TenantStatus
+    from provisioning.lifecycle import wait_until_settled
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            pending = connection.scalars(
-                select(Tenant.slug).where(Tenant.slug.in_(slugs), Tenant.status == TenantStatus.PROVISIONING)
-            ).all()
-        if not pending:
-            return
-        time.sleep(0.1)
-    echo(f"demo: still provisioning after {timeout:.0f} s: {', '.join(pending)}")
+    pending = sorted(set(slugs) - set(wait_until_settled(engine, slugs, timeout=timeout)))
+    if pending:
+        echo(f"demo: still provisioning after {timeout:.0f} s: {', '.join(pending)}")

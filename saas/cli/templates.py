@@ -7,7 +7,7 @@ import json
 import click
 
 
-def _template_or_fail(name: str, version: int | None):  # noqa: ANN202
+def _template_or_fail(name: str, version: int | None):
     from provisioning.templates import TemplateNotFound, get_template
 
     try:
@@ -52,7 +52,7 @@ def diff(name: str, old: int | None, new: int | None, slug: str | None, as_json:
 
     if slug is not None:
         from provisioning.errors import ProvisioningRefused, TenantNotFound
-        from provisioning.services import template_diff_for_tenant
+        from provisioning.lifecycle import template_diff_for_tenant
         from saas.cli.context import database_engine
         from saas.core.tenancy.binding import session_without_tenant
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import click
@@ -11,7 +10,7 @@ import click
 from saas.cli.context import attached_settings, cli_settings
 
 
-def _session_and_queue():  # noqa: ANN202
+def _session_and_queue():
     from contextlib import ExitStack
 
     from saas.core.db import Database
@@ -33,8 +32,8 @@ def _refusal(error: Exception) -> click.ClickException:
     return click.ClickException(str(error))
 
 
-def _describe(session, tenant) -> dict[str, Any]:  # noqa: ANN001
-    from provisioning.services import provisioning_steps
+def _describe(session, tenant) -> dict[str, Any]:
+    from provisioning.lifecycle import provisioning_steps
 
     return {
         "slug": tenant.slug,
@@ -52,30 +51,24 @@ def _describe(session, tenant) -> dict[str, Any]:  # noqa: ANN001
     }
 
 
-def _has_worker(queues) -> bool:  # noqa: ANN001
+def _has_worker(queues) -> bool:
     from rq import Worker
 
     return bool(Worker.all(queue=queues.get("provisioning")))
 
 
-def _wait_active(engine, queues, slug: str, timeout: float = 120.0) -> str:  # noqa: ANN001
+def _wait_active(engine, queues, slug: str, timeout: float = 120.0) -> str:
     """Wait for the job; run it here when no worker serves the provisioning queue."""
-    from sqlalchemy import select
-
+    from provisioning.lifecycle import wait_until_settled
     from provisioning.runner import run_provisioning
-    from saas.control.registry.models import Tenant
 
     if not _has_worker(queues):
         click.echo("no worker is running: provisioning here", err=True)
         return run_provisioning(engine, slug).status.value
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            status = connection.scalar(select(Tenant.status).where(Tenant.slug == slug))
-        if status is None or status.value in ("active", "failed"):
-            return status.value if status else "deleted"
-        time.sleep(0.1)
-    raise click.ClickException(f"t_{slug} is still provisioning after {timeout:.0f} s")
+    settled = wait_until_settled(engine, [slug], timeout=timeout).get(slug)
+    if settled is None:
+        raise click.ClickException(f"t_{slug} is still provisioning after {timeout:.0f} s")
+    return settled.status.value if settled.status else "deleted"
 
 
 @click.group()
@@ -102,8 +95,7 @@ def create(
 ) -> None:
     """Register a tenant and provision its portal."""
     from provisioning.errors import ProvisioningRefused, TenantConflict
-    from provisioning.jobs import enqueue_provisioning, new_job_id
-    from provisioning.services import do_register_tenant
+    from provisioning.lifecycle import do_register_tenant
 
     stack, engine, session, queues = _session_and_queue()
     with stack:
@@ -116,14 +108,13 @@ def create(
                 template=template,
                 domains=domains,
                 admin_email=admin_email,
-                job_id=new_job_id(),
+                queue=queues.get("provisioning"),
                 platform_domain=cli_settings().platform_domain,
                 actor="cli",
             )
         except (ProvisioningRefused, TenantConflict) as error:
             raise _refusal(error) from None
-        job = enqueue_provisioning(queues.get("provisioning"), slug, job_id=tenant.job_id)
-        click.echo(f"t_{slug}: provisioning (job {job.id})")
+        click.echo(f"t_{slug}: provisioning (job {tenant.job_id})")
         if wait:
             status = _wait_active(engine, queues, slug)
             click.echo(f"t_{slug}: {status}")
@@ -157,7 +148,7 @@ def list_(status: str | None) -> None:
 def show(slug: str, as_json: bool) -> None:
     """Status, provisioning steps, template version and URLs of one tenant."""
     from provisioning.errors import TenantNotFound
-    from provisioning.services import tenant_by_slug, tenant_urls
+    from provisioning.lifecycle import tenant_by_slug, tenant_urls
 
     stack, _engine, session, _queues = _session_and_queue()
     with stack:
@@ -196,13 +187,13 @@ def _status_command(name: str, action_name: str, help_text: str) -> click.Comman
     @click.argument("slug")
     @click.option("--reason", help="Recorded in the audit trail.")
     def command(slug: str, reason: str | None) -> None:
-        import provisioning.services as services
+        import provisioning.lifecycle as lifecycle
         from provisioning.errors import TenantConflict, TenantNotFound
 
         stack, _engine, session, _queues = _session_and_queue()
         with stack:
             try:
-                tenant = getattr(services, action_name)(session, slug, actor="cli", reason=reason)
+                tenant = getattr(lifecycle, action_name)(session, slug, actor="cli", reason=reason)
             except (TenantConflict, TenantNotFound) as error:
                 raise _refusal(error) from None
             click.echo(f"t_{slug}: {tenant.status.value}")
@@ -220,17 +211,15 @@ tenants.add_command(_status_command("resume", "do_resume_tenant", "Serve a suspe
 def retry(slug: str, wait: bool) -> None:
     """Resume a failed provisioning at the step that failed."""
     from provisioning.errors import TenantConflict, TenantNotFound
-    from provisioning.jobs import enqueue_provisioning, new_job_id
-    from provisioning.services import do_prepare_retry
+    from provisioning.lifecycle import do_retry_provisioning
 
     stack, engine, session, queues = _session_and_queue()
     with stack:
         try:
-            tenant = do_prepare_retry(session, slug, actor="cli", job_id=new_job_id())
+            tenant = do_retry_provisioning(session, slug, queue=queues.get("provisioning"), actor="cli")
         except (TenantConflict, TenantNotFound) as error:
             raise _refusal(error) from None
-        job = enqueue_provisioning(queues.get("provisioning"), slug, job_id=tenant.job_id)
-        click.echo(f"t_{slug}: provisioning resumed (job {job.id})")
+        click.echo(f"t_{slug}: provisioning resumed (job {tenant.job_id})")
         if wait:
             click.echo(f"t_{slug}: {_wait_active(engine, queues, slug)}")
 
@@ -241,7 +230,7 @@ def retry(slug: str, wait: bool) -> None:
 def delete(slug: str, confirm: str | None) -> None:
     """Delete a tenant, its schema and data. Irreversible; audit-logged."""
     from provisioning.errors import ProvisioningRefused, TenantNotFound
-    from provisioning.services import do_delete_tenant_irreversibly
+    from provisioning.lifecycle import do_delete_tenant_irreversibly
 
     if confirm is None:
         confirm = click.prompt(f"This deletes t_{slug} and all its data for good. Type the slug")
@@ -292,7 +281,7 @@ def import_(file: str) -> None:
 @click.argument("file", type=click.File(encoding="utf-8-sig"))
 @click.option("--timeout", default=1800.0, show_default=True, help="Seconds to wait for the jobs.")
 @click.option("--in-process", is_flag=True, help="Provision here even if workers are running.")
-def create_many(file, timeout: float, in_process: bool) -> None:  # noqa: ANN001
+def create_many(file, timeout: float, in_process: bool) -> None:
     """Onboard the municipalities of a CSV (slug,region,template[,name,domain,admin_email]).
 
     Every row is registered, then provisioned by the running workers (or here, when none

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -208,7 +208,8 @@ def up(no_demo: bool) -> None:
 
                 stripe_env = _child_env(settings)
                 fake_stripe, settings = start_fake_stripe(settings, stripe_env)
-                children.append(_Child("fake Stripe", list(fake_stripe.args), stripe_env, fake_stripe))
+                command = cast("list[str]", fake_stripe.args)  # started from a list of strings
+                children.append(_Child("fake Stripe", list(command), stripe_env, fake_stripe))
             env = _child_env(settings)
             children.append(_Child.start("worker", [sys.executable, "-m", "saas.cli", "worker"], env))
             queues = Queues()

@@ -12,17 +12,22 @@ import logging
 import os
 import signal
 import time
+from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from saas.core.queue import QUEUE_NAMES
+
+if TYPE_CHECKING:
+    from saas.core.settings import Settings
 
 FIRST_DELAY_SECONDS = 1.0
 MAX_DELAY_SECONDS = 30.0
 log = logging.getLogger("chamyeo.worker")
 
 
-def _export_for_jobs(settings) -> None:  # noqa: ANN001 - Settings
+def _export_for_jobs(settings: Settings) -> None:
     """Jobs build their settings from the environment (provisioning.jobs, saas.control.billing.jobs):
     give them the servers and secrets this command attached to."""
     values = {
@@ -58,7 +63,7 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
     class _Worker(Worker):
         stop_asked = False
 
-        def request_stop(self, signum, frame):  # noqa: ANN001, ANN202 - RQ's signature
+        def request_stop(self, signum: int, frame: FrameType | None) -> None:
             self.stop_asked = True
             return super().request_stop(signum, frame)
 
@@ -86,6 +91,7 @@ def worker(queue_names: tuple[str, ...], burst: bool) -> None:
             if time.monotonic() - started > MAX_DELAY_SECONDS:
                 delay = FIRST_DELAY_SECONDS  # it ran a while: a new failure starts over
             log.warning("worker %s quit; a new one once Redis answers (in %.0f s)", rq_worker.name, delay)
+            assert settings.redis_url is not None  # attached_settings(redis=True) attached one
             if not _wait_for_redis(settings.redis_url, delay):
                 return
             delay = min(delay * 2, MAX_DELAY_SECONDS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, g, request
 from flask_smorest import abort
@@ -120,7 +120,7 @@ def _require(check: Callable[[Principal], bool], roles: tuple[Role, ...]) -> Cal
         # copy the attribute up with functools.wraps, so `access_of` finds it on the view
         # however the decorators are ordered.
         setattr(wrapper, ACCESS_ATTRIBUTE, access)
-        return wrapper  # type: ignore[return-value]
+        return cast(F, wrapper)  # functools.wraps keeps the view's signature
 
     return decorator
 

@@ -8,6 +8,7 @@ import secrets
 import subprocess
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,12 @@ from saas.control.registry.models import Tenant, TenantStatus
 from saas.core import clock
 from saas.core.settings import Settings
 
-DEMO_PLAN = {"code": "demo-basic", "name": "참여 포털 기본 (demo)", "amount": 1_200_000, "interval": "month"}
+DEMO_PLAN: dict[str, Any] = {
+    "code": "demo-basic",
+    "name": "참여 포털 기본 (demo)",
+    "amount": 1_200_000,
+    "interval": "month",
+}
 # Rates by fiscal independence (재정자립도): the poorer the municipality, the larger the share.
 DEMO_TIERS = [
     {"tier": "low", "rate_bp": 7000, "min_pct": 0, "max_pct": 20},
@@ -31,7 +37,7 @@ DEMO_TIERS = [
 def seed_billing(session: Session, gateway: StripeGateway, echo: Callable[[str], None]) -> None:
     """Before the demo tenants are provisioned: a default plan, this year's program and the next."""
     if session.scalar(select(Plan.id).where(Plan.is_default.is_(True))) is None:
-        subscriptions.do_create_plan(session, gateway, is_default=True, actor="demo", **DEMO_PLAN)  # type: ignore[arg-type]
+        subscriptions.do_create_plan(session, gateway, is_default=True, actor="demo", **DEMO_PLAN)
         echo(f"demo: default plan {DEMO_PLAN['code']} ({DEMO_PLAN['amount']} won a month)")
     # This year's program and the next: a monthly renewal prepared in December serves January.
     this_year = clock.today().year

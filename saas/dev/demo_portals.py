@@ -119,7 +119,7 @@ def _ballot_envelopes(cycle: Any) -> list[Any]:
 def _category(session: Session) -> str:
     from tenants.portal.models import Category
 
-    return session.scalars(select(Category.key).order_by(Category.position)).first()
+    return session.execute(select(Category.key).order_by(Category.position).limit(1)).scalar_one()
 
 
 def _add_projects(session: Session, tenant: Any, cycle: Any, prefix: str) -> dict[int, list[Any]]:
@@ -151,6 +151,7 @@ def _add_projects(session: Session, tenant: Any, cycle: Any, prefix: str) -> dic
 
 def _choices(rules: dict[str, Any], projects: list[Any], voter: int) -> list[dict[str, Any]]:
     kind = rules["type"]
+    picked: tuple[int, ...]
     if kind == "knapsack":
         picked = KNAPSACK_BALLOTS[voter % len(KNAPSACK_BALLOTS)]
     elif kind == "approval":

@@ -139,7 +139,7 @@ class DevClient(CodeFlowClient):
     client_id: str = CLIENT_ID
 
     @property
-    def redirect_uris(self) -> list[str]:  # type: ignore[override]
+    def redirect_uris(self) -> list[str]:
         return [self.redirect_uri]
 
     def get_default_redirect_uri(self) -> str:
@@ -201,7 +201,7 @@ class DevCodeGrant(AuthorizationCodeGrant):
         }
         _redis().set(_code_key(code), json.dumps(record), ex=CODE_SECONDS)
 
-    def query_authorization_code(self, code: str, client: DevClient) -> IssuedCode | None:
+    def query_authorization_code(self, code: object, client: DevClient) -> IssuedCode[DevUser] | None:
         if not isinstance(code, str) or len(code) > 128:
             return None
         pipe = _redis().pipeline()
@@ -222,13 +222,13 @@ class DevCodeGrant(AuthorizationCodeGrant):
             record["nonce"],
             record["code_challenge"],
             record["code_challenge_method"],
-            DevUser(record["realm"], person, record["auth_time"]),  # type: ignore[arg-type]
+            DevUser(record["realm"], person, record["auth_time"]),
         )
 
-    def delete_authorization_code(self, authorization_code: IssuedCode) -> None:
+    def delete_authorization_code(self, authorization_code: IssuedCode[DevUser]) -> None:
         pass  # deleted as it was read
 
-    def authenticate_user(self, authorization_code: IssuedCode) -> DevUser:
+    def authenticate_user(self, authorization_code: IssuedCode[DevUser]) -> DevUser:
         return authorization_code.user
 
 
@@ -246,7 +246,9 @@ class DevOpenIDCode(OpenIDCode):
         return SIGNING_ALG
 
     def get_encode_header(self, client: DevClient) -> dict[str, str]:
-        return {"alg": SIGNING_ALG, "kid": signing_key(_settings()).kid, "typ": "JWT"}
+        kid = signing_key(_settings()).kid
+        assert kid is not None  # signing_key names every key it derives
+        return {"alg": SIGNING_ALG, "kid": kid, "typ": "JWT"}
 
     def get_client_claims(self, client: DevClient) -> dict[str, Any]:
         return {"iss": issuer_of(_settings().hub_url, client.realm), "aud": [client.client_id]}

@@ -18,7 +18,9 @@ import io
 import json
 import sys
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 SNAPSHOT = "2026-07-01"
 BANDS = [f"{a:02d}_{a + 4:02d}" for a in range(0, 100, 5)] + ["100p"]
@@ -46,7 +48,7 @@ def _read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def _write_gz(path: Path, columns: list[str], rows: list[dict[str, object]]) -> None:
+def _write_gz(path: Path, columns: list[str], rows: Sequence[Mapping[str, Any]]) -> None:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
     w.writeheader()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saas.core.tenancy.context import TenantRef
-from tenants.committees.models import Committee, Meeting
+from tenants.committees.models import Committee, CommitteeMember, Meeting
 from tenants.committees.services import audit_committee, committee_or_404, member_or_404, seat_of_principal
 from tenants.errors import Invalid, NotFound
 
@@ -91,6 +91,7 @@ def do_record_attendance(
     seat, found by their credential; raises `NotAMember` when they hold none."""
     committee = committee_or_404(session, cycle_id, committee_id, lock=True)
     meeting = _meeting_of(session, committee, meeting_id)
+    member: CommitteeMember | None
     if as_staff:
         if member_id is None:
             raise Invalid(

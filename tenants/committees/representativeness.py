@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from saas import regions
-from saas.control.registry.models import Tenant
 from saas.core.tenancy.context import TenantRef
 from tenants.committees.lottery import SEXES, band_key
 from tenants.committees.models import Committee, CommitteeMember
@@ -79,7 +78,7 @@ def report(committee: Committee, members: Sequence[CommitteeMember], area_code: 
     except regions.UnknownRegion:  # a code re-issued since the tenant was made: no figures
         profile = None
 
-    counted: Counter[tuple[str, str]] = Counter()
+    counted: Counter[tuple[str, str | None]] = Counter()
     for member in known:
         for b in bands:
             if member.age >= b["min_age"] and (b["max_age"] is None or member.age <= b["max_age"]):
@@ -125,7 +124,7 @@ def report(committee: Committee, members: Sequence[CommitteeMember], area_code: 
 
 def committee_report(session: Session, tenant: TenantRef, cycle_id: int, committee_id: int) -> dict[str, Any]:
     """`report` for a committee of the request's tenant: a dong committee against its dong,
-    a city committee against the municipality (the tenant's region in the control plane)."""
+    a city committee against the municipality (the tenant's region, as resolved with it)."""
     committee = committee_or_404(session, cycle_id, committee_id)
-    area = committee.dong_code or session.get(Tenant, tenant.id).region_code
+    area = committee.dong_code or tenant.region_code
     return report(committee, active_members(session, committee), area)

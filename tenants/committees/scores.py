@@ -85,7 +85,7 @@ def do_score(
             index_elements=["member_id", "project_id"], set_={"score": score, "scored_at": clock.now()}
         )
     )
-    row = session.get(Score, (member.id, project.id), populate_existing=True)
+    row = session.get_one(Score, (member.id, project.id), populate_existing=True)
     data = {"member_id": member.id, "project_id": project.id, "score": score}
     audit_committee(session, tenant, actor, "committee.score", committee, data)
     session.commit()

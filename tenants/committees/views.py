@@ -54,7 +54,7 @@ blp = tenant_blueprint(
     description="Committees of a cycle: applications, stratified lottery, members, meetings, scores.",
 )
 STAFF = (Role.TENANT_ADMIN, Role.STAFF)
-SECURED = {"security": [{"bearer": []}]}
+SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 COMMITTEE = "/<id:committee_id>"
 NOT_A_MEMBER = "You hold no seat on this committee."
 

@@ -129,7 +129,7 @@ def canonical(ballot: Ballot, vote_type: str) -> Ballot:
     return Ballot(ordered, tuple(last[p] for p in ordered))
 
 
-def format_number(value: Fraction) -> str:
+def format_number(value: int | Fraction) -> str:
     """Write a money amount as pabulib does: an integer, or a terminating decimal."""
     value = Fraction(value)
     if value.denominator == 1:

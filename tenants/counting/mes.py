@@ -98,7 +98,8 @@ def equal_shares(
                 untracked -= 1
                 run = run_mes(prep, run.k + 1, track=not untracked, explain=False)
             else:
-                run = run_mes(prep, run.next_k, track=True, previous=run, explain=False)
+                # A whole k here: the one float next_k takes, NEVER, stopped the loop above.
+                run = run_mes(prep, int(run.next_k), track=True, previous=run, explain=False)
             runs += 1
         k = run.k
         run = run_mes(prep, k)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -81,7 +81,7 @@ def below(x) -> float:
     return math.nextafter(float(x), -math.inf)
 
 
-def holds_until(k: int, val, slp, strict: bool) -> float | int:
+def holds_until(k: int, val: int, slp: int, strict: bool) -> float | int:
     """For f(j) = val + slp * (j - k), true at j = k (f > 0, or f >= 0 if not strict): the
     first integer j > k where it is false, or NEVER."""
     if slp >= 0:
@@ -238,6 +238,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         split = float_split(p)
         if split is None:  # every supporter is broke, for good
             return None
+        w_f: Any  # an array whenever codes is not None (FloatSplit.w_f)
         ids, codes, m, heads_f, held_f, w_f, _, _, pays_share, total = split
         poor = int(pays_share.argmax())
         if not pays_share[poor]:
@@ -247,6 +248,10 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         values, slopes = budgets.exact(ids[:poor], slopes=track)
         heads_poor = m[:poor].astype(object)
         paid = int((heads_poor * values).sum()) if poor else 0
+        # One weight for all, or arrays of them parallel to ids.
+        w: Any
+        w_poor: Any
+        w_rich: Any
         if codes is None:
             w = w_poor = w_rich = 1
             weight = int(m[poor:].sum())
@@ -303,6 +308,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         cd = whole_cost(p)
         ids, codes, m, _ = classes_of(p)
         b, b_slopes = budgets.exact(ids)
+        w: Any  # None when every supporter weighs the same, else an array parallel to ids
         if codes is None:
             w = None
             by_need = b
@@ -361,7 +367,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
             approx[p] = below(rho)
             if best is None or rho < best_rho or (rho == best_rho and key[p] < key[best]):
                 best, best_rho = p, rho
-        return best, offers.get(best)
+        return best, (None if best is None else offers[best])
 
     def choose_screened(round_no: int) -> tuple:
         """The round's winner and its offer, from float bounds on each candidate's rho: only
@@ -387,21 +393,23 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
                 approx[p] = lo
             reach[p] = (lo, hi, offer)
             best_hi = min(best_hi, hi)
-        offers = {}
+        offers: dict[str, tuple] = {}
         for p, (lo, _hi, offer) in reach.items():
             if lo <= best_hi:
-                offers[p] = offer or price(p)
-                if offers[p] is None or not offers[p][0]:  # the float bounds said otherwise
+                chosen = offer or price(p)
+                if chosen is None or not chosen[0]:  # the float bounds said otherwise
                     raise RuntimeError(f"MES: float bounds found {p!r} affordable, exact not")
+                offers[p] = chosen
         best = min(offers, key=lambda p: (offers[p][1], key[p]), default=None)
-        return best, offers.get(best)
+        return best, (None if best is None else offers[best])
 
     lookup = np.zeros(0, dtype=np.int64)  # (class, weight code) -> new class, per purchase
+    round_fail: float | int = NEVER  # the first k at which this round decides otherwise
     while True:
         if track:
             snapshots.append(copy_state((
                 budgets, cls, bound, alive, dropped, short_until, order, reasons, round_no, k)))
-            round_fail: float | int = NEVER
+            round_fail = NEVER
         if not alive:
             break
         round_no += 1
@@ -452,6 +460,7 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         # 1/den. Enlarge den so that this (and its slope) is whole.
         grow = weight // math.gcd(left, left_slope, weight)
         rich = ids[poor:]
+        w_f: Any  # None, or the float weights parallel to w
         if codes is None:
             n = 1
             keys = rich
@@ -465,9 +474,9 @@ def run_mes(prep: Prepared, k: int = 0, track: bool = False,
         # (class, weight): `first` keeps one of each. The lookup is all BROKE between rounds.
         if len(lookup) < budgets.size * n:
             lookup = np.zeros(2 * budgets.size * n, dtype=np.int64)
-        at = np.arange(len(keys))
-        lookup[keys] = at
-        first = np.flatnonzero(lookup[keys] == at)
+        slots = np.arange(len(keys))
+        lookup[keys] = slots
+        first = np.flatnonzero(lookup[keys] == slots)
         if len(first) < len(keys):
             keys, rich = keys[first], rich[first]
             if w is not None:

@@ -16,6 +16,7 @@ positive utilities are kept: a voter with none for a project is not one of its s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -92,7 +93,7 @@ def utility_scale(election: Election, sat: str) -> dict[str, Number]:
 
 
 def voter_groups(
-    election: Election, sat: str, weights: list[Number] | None = None
+    election: Election, sat: str, weights: Sequence[Number] | None = None
 ) -> VoterGroups:
     """Group the voters of `election` by their utilities under `sat`.
 
@@ -106,7 +107,9 @@ def voter_groups(
     if weights is None and not worthless and election.vote_type in (APPROVAL, CHOOSE_ONE):
         # Every listed project is worth one raw unit and distinct ballots stay distinct: no
         # regrouping needed (the common city-wide case, worth a third of a MES run).
-        raw = [tuple((p, 1) for p in ballot.projects) for ballot in election.ballots]
+        raw: list[tuple[tuple[str, Number], ...]] = [
+            tuple((p, 1) for p in ballot.projects) for ballot in election.ballots
+        ]
         return VoterGroups(list(election.counts), raw, scale)
 
     def keyed():

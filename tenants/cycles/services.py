@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from tenants.cycles.models import CLOSED, DRAFT, VOTING, Cycle, CyclePhase, Enve
 from tenants.errors import Conflict, Invalid, NotFound
 from tenants.portal.models import District, PhasePlan
 from tenants.portal.services import setting
+from tenants.voting.ballot_rules import Ballot as BallotRules
 from tenants.voting.rules import with_instructions
 
 
@@ -217,10 +219,6 @@ def do_update_ballot_rules(
     session: Session, tenant: TenantRef, cycle_id: int, ballot: dict[str, Any], *, actor: str
 ) -> Cycle:
     """Replace the cycle's ballot rules (validated as the templates validate them)."""
-    from marshmallow import ValidationError
-
-    from provisioning.templates.schema import Ballot as BallotRules
-
     cycle = cycle_or_404(session, cycle_id, lock=True)
     ensure_not_frozen(cycle, "ballot rules")
     try:

@@ -24,7 +24,7 @@ from tenants.cycles.schemas import (
 
 blp = tenant_blueprint("cycles", __name__, url_prefix="/cycles", description="PB cycles, phases, envelopes.")
 STAFF = (Role.TENANT_ADMIN, Role.STAFF)
-SECURED = {"security": [{"bearer": []}]}
+SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
 @blp.route("")
@@ -70,7 +70,7 @@ class EnvelopeDetail(MethodView):
     @blp.arguments(EnvelopeUpdateSchema)
     @blp.response(200, EnvelopeSchema)
     @require_tenant_role(*STAFF)
-    def patch(self, changes: dict[str, Any], cycle_id: int, envelope_id: int):  # noqa: ANN201
+    def patch(self, changes: dict[str, Any], cycle_id: int, envelope_id: int):
         """Change an envelope's budget or name (refused with 409 once voting opened)."""
         return services.do_update_envelope(
             db_session(), current_tenant(), cycle_id, envelope_id, changes, actor=actor()

@@ -83,7 +83,7 @@ def do_add_milestone(
 
 
 def item_detail(session: Session, item: ExecutionItem) -> dict[str, Any]:
-    project = session.get(Project, item.project_id)
+    project = session.get_one(Project, item.project_id)
     return {
         "id": item.id,
         "project": {"code": project.code, "title_ko": project.title_ko, "title_en": project.title_en},

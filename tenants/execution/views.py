@@ -22,7 +22,7 @@ blp = tenant_blueprint(
     description="Funded projects as they are carried out.",
 )
 STAFF = (Role.TENANT_ADMIN, Role.STAFF)
-SECURED = {"security": [{"bearer": []}]}
+SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
 @blp.route("")

@@ -84,7 +84,7 @@ def _member_of_code(session: Session, code: str, *, lock: bool = False) -> Membe
     for member_id, stored in session.execute(
         select(Member.id, Member.invitation_hash).where(Member.invitation_hash.is_not(None))
     ):
-        if hmac.compare_digest(stored, digest):
+        if stored is not None and hmac.compare_digest(stored, digest):
             found = member_id
     if found is None:
         raise unknown

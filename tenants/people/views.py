@@ -38,7 +38,7 @@ class Members(MethodView):
             member, code = services.do_invite_member(db_session(), current_tenant(), actor=actor(), **fields)
         except services.AlreadyMember:
             abort(409, message=f"{fields['email']} is already a member of this portal.")
-        member.invitation_code = code  # type: ignore[attr-defined] - in this answer only
+        member.invitation_code = code  # type: ignore[attr-defined]  # in this answer only
         return member
 
 

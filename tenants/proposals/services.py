@@ -165,7 +165,7 @@ def do_review(
         data={"feasible": feasible, "reason": review["reason"]},
     )
     session.commit()
-    return session.get(FeasibilityReview, proposal.id)
+    return session.get_one(FeasibilityReview, proposal.id)
 
 
 def _envelope_of(cycle: Cycle, envelope_key: str) -> Envelope:

@@ -34,7 +34,7 @@ blp = tenant_blueprint(
 )
 STAFF = (Role.TENANT_ADMIN, Role.STAFF)
 EVERYONE = (*STAFF, Role.OFFICER, Role.COMMITTEE_MEMBER, Role.RESIDENT)
-SECURED = {"security": [{"bearer": []}]}
+SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
 
@@ -149,7 +149,7 @@ class Review(MethodView):
     @blp.arguments(ReviewSchema)
     @blp.response(200, ReviewSchema)
     @require_tenant_role(*STAFF)
-    def put(self, fields: dict[str, Any], cycle_id: int, proposal_id: int):  # noqa: ANN201
+    def put(self, fields: dict[str, Any], cycle_id: int, proposal_id: int):
         """Record the feasibility review: legal check, cost estimate, decision and reason."""
         return services.do_review(
             db_session(), current_tenant(), cycle_id, proposal_id, fields, actor=actor()

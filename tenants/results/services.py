@@ -86,7 +86,7 @@ def do_count(session: Session, tenant: TenantRef, cycle_id: int, *, actor: str) 
         action="results.count",
         tenant_slug=tenant.slug,
         target=f"cycle:{cycle.id}",
-        data={r.envelope_id: r.result_hash for r in results},
+        data={str(r.envelope_id): r.result_hash for r in results},  # JSON's keys are strings
     )
     session.commit()
     return results

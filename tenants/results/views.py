@@ -25,7 +25,7 @@ from tenants.results.schemas import (
 
 blp = tenant_blueprint("results", __name__, description="Counting, publishing and verifying results.")
 STAFF = (Role.TENANT_ADMIN, Role.STAFF)
-SECURED = {"security": [{"bearer": []}]}
+SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
 

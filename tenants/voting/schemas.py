@@ -62,7 +62,7 @@ class CheckInSchema(VoterSchema):
     )
 
     @ma.validates_schema
-    def _one_identity(self, data, **kwargs):  # noqa: ANN001, ANN202
+    def _one_identity(self, data, **kwargs):
         if ("voter_card" in data) == ("identity_document" in data):
             raise ma.ValidationError("Give either voter_card or identity_document.", "voter_card")
         if "identity_document" in data and len(normalise_identity_document(data["identity_document"])) < 6:

@@ -225,7 +225,7 @@ def _strike_off_and_store(
         for envelope_id, picked in (chosen or {}).items()
         for project, value in picked
     ]
-    in_voting, marked, ballot_id = _MARK_AND_BALLOT.first(
+    row = _MARK_AND_BALLOT.first(
         connection,
         {
             **mark,
@@ -235,6 +235,8 @@ def _strike_off_and_store(
             "values": [v for _, _, v in picks],
         },
     )
+    assert row is not None  # a SELECT of scalar subqueries: one row, always
+    in_voting, marked, ballot_id = row
     return bool(in_voting), bool(marked), ballot_id
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, current_principal, person, require_tenant_role
+from saas.core.settings import Settings
 from saas.core.tenancy.context import current_tenant, db_autocommit, db_session
 from saas.core.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
@@ -39,7 +40,7 @@ blp = tenant_blueprint(
     "voting", __name__, url_prefix="/cycles/<id:cycle_id>", description="Voting on every channel."
 )
 STAFF = (Role.TENANT_ADMIN, Role.STAFF)
-SECURED = {"security": [{"bearer": []}]}
+SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 # Ballots come in at election-day rates: their input schemas are made once, not per request
 # (webargs instantiates a schema class on every call; a schema instance holds no request state).
 _CHECK_IN = CheckInSchema()
@@ -48,7 +49,8 @@ _ONLINE_VOTE = OnlineVoteSchema()
 
 def _secret() -> str:
     """The voter key secret: its own setting, so rotating SECRET_KEY changes no voter key."""
-    return current_app.config["CHAMYEO_SETTINGS"].voter_key_secret
+    settings: Settings = current_app.config["CHAMYEO_SETTINGS"]
+    return settings.voter_key_secret
 
 
 def _my_key() -> str:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from provisioning.services import do_delete_tenant_irreversibly
+from provisioning.lifecycle import do_delete_tenant_irreversibly
 from saas.control.billing.models import BillingAlert, SubsidyBeneficiary
 from saas.control.billing.services.subsidy import do_reserve
 from saas.core.tenancy.binding import session_without_tenant

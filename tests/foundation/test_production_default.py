@@ -34,7 +34,8 @@ for command in pkgutil.iter_modules(saas.cli.__path__, "saas.cli."):
         importlib.import_module(command.name)
 app.test_client().get("/api/v1/templates")
 app.test_client().get("/t/nowhere/")
-print("development parts loaded:", sorted(m for m in sys.modules if m == "saas.dev" or m.startswith("saas.dev.")))
+loaded = sorted(m for m in sys.modules if m == "saas.dev" or m.startswith("saas.dev."))
+print("development parts loaded:", loaded)
 """
 
 

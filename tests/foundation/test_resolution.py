@@ -1,6 +1,6 @@
 """A request finds its tenant by path prefix, by <slug>.<platform domain>, or by custom domain."""
 
-from provisioning.services import do_suspend_tenant
+from provisioning.lifecycle import do_suspend_tenant
 from saas.core.tenancy.binding import session_without_tenant
 
 

@@ -75,15 +75,20 @@ def test_up_starts_everything_on_a_fresh_home_and_stops_it_on_ctrl_c():
     process = _start(home, port)
     try:
         _wait_for(f"{base}/healthz", process)
-        assert requests.get(f"{base}/healthz").json() == {"status": "ok", "database": "ok", "queue": "ok"}
-        assert requests.get(f"{base}/api/openapi.json").json()["info"]["title"] == "Chamyeo"
-        assert requests.get(f"{base}/api/docs").status_code == 200
-        portal = requests.get(f"{base}/t/gangnam/api/v1/portal").json()
+        assert requests.get(f"{base}/healthz", timeout=30).json() == {
+            "status": "ok",
+            "database": "ok",
+            "queue": "ok",
+        }
+        assert requests.get(f"{base}/api/openapi.json", timeout=30).json()["info"]["title"] == "Chamyeo"
+        assert requests.get(f"{base}/api/docs", timeout=30).status_code == 200
+        portal = requests.get(f"{base}/t/gangnam/api/v1/portal", timeout=30).json()
         assert portal["name"] == "서울특별시 강남구"
         credentials = json.loads((home / "demo-credentials.json").read_text())
         ministry = {"Authorization": f"Bearer {credentials['ministry_admin']}"}
         slugs = {
-            t["slug"]: t["status"] for t in requests.get(f"{base}/api/v1/tenants", headers=ministry).json()
+            t["slug"]: t["status"]
+            for t in requests.get(f"{base}/api/v1/tenants", headers=ministry, timeout=30).json()
         }
         assert slugs == {"gangnam": "active", "suwon": "active"}
         _assert_billed_with_a_subsidy(base, credentials)
@@ -102,7 +107,7 @@ def test_up_starts_everything_on_a_fresh_home_and_stops_it_on_ctrl_c():
     try:
         _wait_for(f"{base}/healthz", process)
         staff = {"Authorization": f"Bearer {credentials['suwon/tenant_admin']}"}
-        assert requests.get(f"{base}/t/suwon/api/v1/members", headers=staff).status_code == 200
+        assert requests.get(f"{base}/t/suwon/api/v1/members", headers=staff, timeout=30).status_code == 200
     finally:
         second_output = _stop(process)
     assert "demo: provisioning" not in second_output, "the demo is seeded once"
@@ -129,7 +134,9 @@ def _assert_billed_with_a_subsidy(base: str, credentials: dict[str, str]) -> Non
         admin = {"Authorization": f"Bearer {credentials[f'{slug}/tenant_admin']}"}
         invoices: list[dict[str, int]] = []
         while not invoices and time.monotonic() < deadline:
-            invoices = requests.get(f"{base}/t/{slug}/api/v1/billing/invoices", headers=admin).json()
+            invoices = requests.get(
+                f"{base}/t/{slug}/api/v1/billing/invoices", headers=admin, timeout=30
+            ).json()
             time.sleep(0.3)
         assert invoices, f"{slug} has no invoice"
         first = invoices[0]

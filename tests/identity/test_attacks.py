@@ -117,7 +117,7 @@ class _SwappedTokenEndpoint(BaseHTTPRequestHandler):
 
     answer: dict = {}
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = json.dumps(self.answer).encode()
         self.send_response(200)

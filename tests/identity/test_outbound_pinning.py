@@ -64,7 +64,7 @@ class _Server:
         hits = self.hits
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 hits.append((self.path, self.headers.get("Host", "")))
                 if self.path.startswith("/to?url="):
                     self.send_response(302)

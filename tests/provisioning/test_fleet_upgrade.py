@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from migrations import TENANT_DIR
 from migrations.runner import tenant_head_revision
 from provisioning import upgrade as fleet
-from provisioning.services import do_delete_tenant_irreversibly
+from provisioning.lifecycle import do_delete_tenant_irreversibly
 from saas.control.registry.models import Tenant
 from saas.core.tenancy.binding import session_without_tenant
 

@@ -21,7 +21,7 @@ def test_importing_the_jobs_module_does_not_preload_the_templates():
 def test_a_forked_job_imports_nothing_the_worker_did_not_preload(settings, engine, free_region):
     """RQ forks a process per job: whatever the job imports, every job imports again (the
     Stripe SDK alone once cost more than a job's database work)."""
-    from provisioning.services import do_register_tenant
+    from provisioning.lifecycle import do_register_tenant
     from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from provisioning.errors import TenantConflict
+from provisioning.lifecycle import do_register_tenant
 from provisioning.runner import run_provisioning
-from provisioning.services import do_register_tenant
 from saas.control.registry.models import Tenant, TenantStatus
 from saas.core.audit.models import AuditEvent
 from saas.core.tenancy.binding import session_without_tenant
@@ -183,7 +183,7 @@ def test_the_provisioning_job_refuses_to_build_a_second_portal_of_a_region(engin
 
 def test_restoring_an_export_makes_no_second_portal_of_a_region(engine, make_tenant, free_region, tmp_path):
     from provisioning.archive import export_tenant, import_tenant
-    from provisioning.services import do_delete_tenant_irreversibly
+    from provisioning.lifecycle import do_delete_tenant_irreversibly
 
     region = free_region()
     exported = make_tenant(region=region)

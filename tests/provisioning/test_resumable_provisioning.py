@@ -9,8 +9,8 @@ import textwrap
 import pytest
 from sqlalchemy import func, select
 
+from provisioning.lifecycle import do_register_tenant, do_retry_provisioning
 from provisioning.runner import run_provisioning
-from provisioning.services import do_prepare_retry, do_register_tenant
 from provisioning.steps import STEP_NAMES
 from saas.control.registry.models import ProvisioningStep, Tenant
 from saas.core.audit.models import AuditEvent
@@ -66,7 +66,7 @@ def _portal_rows(engine, slug: str) -> tuple[int, int, bool, int]:
 
 def _retry_and_check(engine, slug: str, broken_step: str, reference: tuple) -> None:
     with session_without_tenant(engine) as session:
-        do_prepare_retry(session, slug, actor="test")
+        do_retry_provisioning(session, slug, actor="test")
     assert run_provisioning(engine, slug).status.value == "active"
     state = _state(engine, slug)
     assert state["tenant"].status.value == "active"

@@ -119,7 +119,7 @@ def test_a_failed_tenant_is_retried_through_the_api(
     slug = new_slug()
     original = dict(steps.STEPS)
 
-    def broken(ctx, session):  # noqa: ANN001
+    def broken(ctx, session):
         raise RuntimeError("mail relay down")
 
     monkeypatch.setattr(

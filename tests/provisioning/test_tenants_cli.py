@@ -86,7 +86,7 @@ def test_create_many_reports_refused_rows_and_leaves_no_partial_schema(
     current: dict[str, str] = {}
     original = bulk.run_provisioning
 
-    def tracking(engine_, slug, fault=None):  # noqa: ANN001
+    def tracking(engine_, slug, fault=None):
         current["slug"] = slug
         return original(engine_, slug, fault=fault)
 

@@ -31,13 +31,14 @@ class BillingNotConfigured(RuntimeError):
 class StripeGateway:
     def __init__(self, api_key: str, api_base: str | None = None) -> None:
         base = {"api": api_base} if api_base else None
+        # base_addresses is a TypedDict that stripe does not export (stripe._base_address).
         self.client = stripe.StripeClient(api_key, base_addresses=base, max_network_retries=2)  # type: ignore[arg-type]
 
     @staticmethod
     def _plain(obj: Any) -> dict[str, Any]:
         return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
-    def _options(self, idempotency_key: str | None) -> dict[str, Any]:
+    def _options(self, idempotency_key: str | None) -> stripe.RequestOptions:
         return {"idempotency_key": idempotency_key} if idempotency_key else {}
 
     # customers, products, prices, subscriptions
@@ -46,14 +47,14 @@ class StripeGateway:
             self.client.v1.customers.create(
                 {"name": name, "metadata": metadata}, self._options(idempotency_key)
             )
-        )  # type: ignore[arg-type]
+        )
 
     def create_product_and_price(
         self, *, name: str, amount: int, interval: str, metadata: dict[str, str], idempotency_key: str
     ) -> tuple[str, str]:
         product = self.client.v1.products.create(
             {"name": name, "metadata": metadata}, self._options(f"{idempotency_key}:product")
-        )  # type: ignore[arg-type]
+        )
         price = self.client.v1.prices.create(
             {
                 "product": product.id,
@@ -61,9 +62,9 @@ class StripeGateway:
                 "currency": "krw",
                 "recurring": {"interval": interval},
                 "metadata": metadata,
-            },  # type: ignore[typeddict-item]
+            },
             self._options(f"{idempotency_key}:price"),
-        )  # type: ignore[arg-type]
+        )
         return product.id, price.id
 
     def create_subscription(
@@ -74,7 +75,7 @@ class StripeGateway:
                 {"customer": customer, "items": [{"price": price}], "metadata": metadata},
                 self._options(idempotency_key),
             )
-        )  # type: ignore[arg-type]
+        )
 
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
         return self._plain(self.client.v1.subscriptions.retrieve(subscription_id))
@@ -99,6 +100,7 @@ class StripeGateway:
         }
         if invoice:
             params["invoice"] = invoice
+        # params is a plain dict (invoice only when given), not stripe's CreateParams TypedDict.
         return self._plain(self.client.v1.invoice_items.create(params, self._options(idempotency_key)))  # type: ignore[arg-type]
 
     def delete_invoice_item(self, item_id: str) -> None:
@@ -128,7 +130,7 @@ class StripeGateway:
                 },
                 self._options(idempotency_key),
             )
-        )  # type: ignore[arg-type]
+        )
 
     def retrieve_invoice(self, invoice_id: str) -> dict[str, Any]:
         return self._plain(self.client.v1.invoices.retrieve(invoice_id))
@@ -154,7 +156,7 @@ class StripeGateway:
                 {"invoice": invoice, "amount": amount, "memo": memo, "metadata": metadata},
                 self._options(idempotency_key),
             )
-        )  # type: ignore[arg-type]
+        )
 
     def list_credit_notes(self, *, invoice: str) -> list[dict[str, Any]]:
         page = self.client.v1.credit_notes.list({"invoice": invoice, "limit": 100})
@@ -162,7 +164,7 @@ class StripeGateway:
 
     # webhooks
     @staticmethod
-    def construct_event(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
+    def construct_event(payload: bytes | str, signature: str | None, secret: str) -> dict[str, Any]:
         """Verify `Stripe-Signature` over the raw body (raises ValueError or
         stripe.SignatureVerificationError) and return the event as a dict. A signed body that
         is JSON but not an object (an array, a string) raises ValueError too: it is no event."""

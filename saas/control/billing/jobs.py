@@ -10,14 +10,17 @@ from datetime import date, datetime
 from typing import Any
 
 import stripe
+from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from saas.control.billing import gateway as billing_gateway
 from saas.control.billing import reconciliation, webhooks
 from saas.control.billing.models import BillingInvoice, Subscription, SubsidyProgram
 from saas.control.billing.services import subsidy
 from saas.core import clock
+from saas.core.queue import enqueue_after_commit
 from saas.core.tenancy.binding import session_without_tenant
 
 JOB_TIMEOUT_SECONDS = 300
@@ -39,9 +42,13 @@ def process_stripe_event(event_id: str) -> bool:
         return webhooks.process(session, billing_gateway.current(), event_id)
 
 
-def enqueue_event(queue: Any, event_id: str) -> None:  # noqa: ANN401 - rq.Queue
+def enqueue_event(queue: Queue, event_id: str, *, session: Session | None = None) -> None:
+    """Process the recorded event `event_id` in the background, once `session` (if given and
+    in a transaction) commits."""
     # The event id is the job id: a duplicate delivery enqueues nothing new while one is queued.
-    queue.enqueue(
+    enqueue_after_commit(
+        session,
+        queue,
         process_stripe_event,
         event_id,
         job_id=f"stripe-{event_id}"[:128],
@@ -109,13 +116,15 @@ def close_month(month: str | date | None = None, engine: Engine | None = None) -
     month = month or previous_month()
     gateway = billing_gateway.current()
     with session_without_tenant(engine or _engine()) as session:
-        program_ids = list(
-            session.scalars(
+        program_ids = [
+            program_id  # every ministry invoice bills a program; the column allows none for others
+            for program_id in session.scalars(
                 select(BillingInvoice.program_id)
                 .where(BillingInvoice.audience == "ministry", BillingInvoice.month == month)
                 .order_by(BillingInvoice.program_id)
             )
-        )
+            if program_id is not None
+        ]
         closed = []
         for program_id in program_ids:
             row = subsidy.do_close_ministry_month(session, gateway, program_id, month)

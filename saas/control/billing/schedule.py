@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rq import Callback
+from redis import Redis
+from rq import Callback, Queue
+from rq.job import Job
 
 from saas.control.billing import jobs
 from saas.core import clock
+from saas.core.queue import enqueue_after_commit
 
 # Long enough to outlive the period it marks; short enough that Redis forgets old periods.
 DAY_MARK_SECONDS = 3 * 86400
@@ -49,7 +52,7 @@ def due(now: datetime | None = None) -> list[Due]:
     ]
 
 
-def tick(queue: Any, now: datetime | None = None) -> list[str]:  # noqa: ANN401 - rq.Queue
+def tick(queue: Queue, now: datetime | None = None) -> list[str]:
     """Enqueue on `queue` every due job not enqueued yet for its period; returns
     "name period" for each job enqueued."""
     enqueued = []
@@ -57,7 +60,10 @@ def tick(queue: Any, now: datetime | None = None) -> list[str]:  # noqa: ANN401 
         mark = f"chamyeo:schedule:{queue.name}:{job.name}:{job.period}"
         if not queue.connection.set(mark, "1", nx=True, ex=job.mark_seconds):
             continue
-        queue.enqueue(
+        # No transaction to wait for: the tick writes nothing but the period's mark above.
+        enqueue_after_commit(
+            None,
+            queue,
             job.function,
             *job.args,
             job_id=f"{queue.name}-{job.name}-{job.period}",
@@ -72,5 +78,6 @@ def tick(queue: Any, now: datetime | None = None) -> list[str]:  # noqa: ANN401 
     return enqueued
 
 
-def _clear_mark(job: Any, connection: Any, *exc_info: Any) -> None:  # noqa: ANN401 - RQ's callback
+def _clear_mark(job: Job, connection: Redis, *exc_info: object) -> None:
+    # RQ's success and failure callbacks pass (job, connection, result) or the exception info.
     connection.delete(job.meta["schedule_mark"])

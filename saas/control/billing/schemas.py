@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 
 from saas.core.api.schemas import InputSchema
 
-WON = {"validate": ma.validate.Range(min=0, max=10**15), "strict": True}
-CODE = {"validate": ma.validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$")}
+WON: dict[str, Any] = {"validate": ma.validate.Range(min=0, max=10**15), "strict": True}
+CODE: dict[str, Any] = {"validate": ma.validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$")}
 
 
 class BillingPlanCreateSchema(InputSchema):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from saas.control.identity.flows import digest
@@ -48,7 +50,7 @@ def open_hub_session(
     return hub, secret
 
 
-def _live(model: type[HubSession] | type[PortalSession]):  # type: ignore[no-untyped-def]
+def _live(model: type[HubSession] | type[PortalSession]) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return (model.ended_at.is_(None), model.created_at > clock.now() - SESSION_LIFETIME)
 
 
@@ -116,7 +118,7 @@ def portal_session_for_cookie(session: Session, tenant_id: int, secret: str | No
 
 def end_portal_sessions(session: Session, tenant_id: int, hub_sid: str) -> int:
     """End every session at this portal that came from hub session `hub_sid`."""
-    return session.execute(
+    result = session.execute(
         update(PortalSession)
         .where(
             PortalSession.tenant_id == tenant_id,
@@ -124,7 +126,8 @@ def end_portal_sessions(session: Session, tenant_id: int, hub_sid: str) -> int:
             PortalSession.ended_at.is_(None),
         )
         .values(ended_at=clock.now())
-    ).rowcount
+    )
+    return cast("CursorResult[Any]", result).rowcount  # an UPDATE's result is a cursor's
 
 
 @dataclass(frozen=True)

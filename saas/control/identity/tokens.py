@@ -17,7 +17,7 @@ CLOCK_SKEW = 60
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
-def decode_signed(token: str, keys: KeySet) -> dict[str, Any]:
+def decode_signed(token: object, keys: KeySet) -> dict[str, Any]:
     """The claims of a token whose signature verifies with one of `keys`; refuses otherwise."""
     if not isinstance(token, str) or token.count(".") != 2 or len(token) > 20_000:
         raise SignInRefused("the token is not a signed JWT")

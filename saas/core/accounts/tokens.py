@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
 from saas.core import clock
@@ -15,7 +15,7 @@ from saas.core.accounts.models import ApiToken, Role
 from saas.core.audit import services as audit
 from saas.core.tenancy.binding import DriverStatement
 
-TOKEN_PREFIX = "chy_"
+TOKEN_PREFIX = "chy_"  # noqa: S105 - the public prefix that marks a token, not a secret
 
 
 def _hash(secret: str) -> str:
@@ -91,11 +91,12 @@ def token_for_secret(connection: Connection, secret: str) -> LiveToken | None:
 
 
 def revoke_token(session: Session, token_id: int, *, actor: str) -> bool:
-    changed = session.execute(
+    result = session.execute(
         update(ApiToken)
         .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
-    ).rowcount
+    )
+    changed = cast("CursorResult[Any]", result).rowcount  # an UPDATE's result is a cursor's
     if changed:
         audit.record(session, actor=actor, action="token.revoke", target=f"token:{token_id}")
     session.commit()

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def init_app(app: Flask) -> None:
     from swagger_ui_bundle import swagger_ui_path
 
-    def asset(filename: str):  # noqa: ANN202
+    def asset(filename: str):
         return send_from_directory(swagger_ui_path, filename, max_age=86400)
 
     app.add_url_rule("/api/docs/assets/<path:filename>", "swagger_ui_asset", asset)

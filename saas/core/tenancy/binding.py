@@ -13,12 +13,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 
 from saas.core.tenancy.slugs import schema_for
 
@@ -66,7 +67,7 @@ class DriverStatement:
     the driver's own work on them. Parameters get their types' bind processing; rows come back
     as the driver's tuples, so the caller converts what needs converting (enums)."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._rendered: dict[str | None, tuple[str, dict[str, Any], dict[str, Any]]] = {}
 
@@ -76,8 +77,12 @@ class DriverStatement:
         rendered = self._rendered.get(key)
         if rendered is None:
             dialect = connection.dialect
-            compiled = self.statement.compile(
-                dialect=dialect, schema_translate_map=translate, render_schema_translate=bool(translate)
+            # A statement (not DDL) compiles with the dialect's SQLCompiler, which names its binds.
+            compiled = cast(
+                SQLCompiler,
+                self.statement.compile(
+                    dialect=dialect, schema_translate_map=translate, render_schema_translate=bool(translate)
+                ),
             )
             fixed, processors = {}, {}
             for bind, name in compiled.bind_names.items():
@@ -96,6 +101,7 @@ class DriverStatement:
         for name, process in processors.items():
             values[name] = process(values[name])
         driver = connection.connection.driver_connection
+        assert driver is not None  # a checked-out connection holds its driver's
         dialect = connection.dialect
         try:
             return driver.execute(sql, values).fetchone()

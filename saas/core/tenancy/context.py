@@ -35,6 +35,7 @@ class TenantRef:
     template_name: str
     template_version: int
     branding: dict[str, Any]
+    region_code: str  # the municipality's 10-digit code (saas.regions), e.g. for its statistics
 
     @classmethod
     def of(cls, tenant: Tenant) -> TenantRef:
@@ -47,6 +48,7 @@ class TenantRef:
             tenant.template_name,
             tenant.template_version,
             dict(tenant.branding or {}),
+            tenant.region_code,
         )
 
 

@@ -101,4 +101,4 @@ class HostRouting:
 
 def init_app(app: Flask, platform_domain: str) -> None:
     app.url_map.converters["tenant_slug"] = TenantSlugConverter
-    app.wsgi_app = HostRouting(app, platform_domain)  # type: ignore[method-assign]
+    app.wsgi_app = HostRouting(app, platform_domain)  # type: ignore[method-assign]  # Flask's way to wrap it

@@ -510,7 +510,7 @@ class FakeStripe:
         if not items:
             raise StripeFakeError(400, "Missing required param: items.", "items")
         now = self.clock()
-        data = []
+        data: list[dict[str, Any]] = []
         for item in items:
             price = self.get(item.get("price", ""), "price")
             if not price["recurring"]:

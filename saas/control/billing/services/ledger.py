@@ -213,6 +213,7 @@ def balances_by_tenant(session: Session, program_id: int) -> dict[int, dict[str,
     )
     result: dict[int, dict[str, int]] = {}
     for tenant_id, account, total in rows:
+        assert tenant_id is not None  # the query keeps the lines that name a tenant
         result.setdefault(tenant_id, dict.fromkeys(ACCOUNTS, 0))[account] = int(total)
     return result
 

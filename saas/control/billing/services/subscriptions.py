@@ -58,7 +58,7 @@ def do_create_plan(
     return plan
 
 
-def open_billing(session: Session, gateway_factory, tenant_id: int) -> Subscription | None:  # noqa: ANN001
+def open_billing(session: Session, gateway_factory, tenant_id: int) -> Subscription | None:
     """Provisioning step: subscribe the tenant to the default plan (customer, then subscription)
     and assign its subsidy tier for this fiscal year from the official fiscal data.
 

@@ -76,11 +76,11 @@ def beneficiary_in_program(session: Session, program_id: int, tenant: Tenant) ->
         .values(program_id=program_id, region_code=tenant.region_code, tenant_id=tenant.id)
         .on_conflict_do_nothing(index_elements=["program_id", "region_code"])
     )
-    return session.scalar(
+    return session.execute(
         select(SubsidyBeneficiary.tenant_id).where(
             SubsidyBeneficiary.program_id == program_id, SubsidyBeneficiary.region_code == tenant.region_code
         )
-    )
+    ).scalar_one()
 
 
 def reserve(
@@ -312,27 +312,27 @@ def _ensure_applied(
         - invoice.get("pre_payment_credit_notes_amount", 0)
         - invoice.get("post_payment_credit_notes_amount", 0)
     )
-    reservation = reserve(
+    reserved = reserve(
         session,
         tenant_id=subscription.tenant_id,
         service_start=start,
         subsidizable=period_line["amount"],
         subtotal=max(creditable, 0),
     )
-    if reservation.entry is None or _applied(session, reservation.entry):
+    if reserved.entry is None or _applied(session, reserved.entry):
         return
     # The invoice was finalized without our line: credit the subsidy instead, and withdraw the
     # pending item that missed the sweep, or it would subsidize the next invoice a second time.
-    for item in _pending_items(gateway, subscription, reservation.entry):
+    for item in _pending_items(gateway, subscription, reserved.entry):
         gateway.delete_invoice_item(item["id"])
     note = gateway.create_credit_note(
         invoice=invoice["id"],
-        amount=reservation.amount,
+        amount=reserved.amount,
         memo=SUBSIDY_DESCRIPTION,
-        metadata={"chamyeo": SUBSIDY_MARK, "reservation": reservation.entry.idempotency_key},
-        idempotency_key=f"subsidy-credit-note-{reservation.entry.id}",
+        metadata={"chamyeo": SUBSIDY_MARK, "reservation": reserved.entry.idempotency_key},
+        idempotency_key=f"subsidy-credit-note-{reserved.entry.id}",
     )
-    _apply(session, gateway, reservation.entry, {"invoice": invoice["id"], "credit_note": note["id"]})
+    _apply(session, gateway, reserved.entry, {"invoice": invoice["id"], "credit_note": note["id"]})
 
 
 def _apply(
@@ -419,9 +419,10 @@ def _bill_ministry(session: Session, gateway: StripeGateway, application: Ledger
         return
     amount = application.inputs["amount"]
     invoice = ministry_invoice(session, gateway, application.program_id, _month())
+    assert invoice.month is not None  # a ministry invoice names the month it bills
     tenant = session.get(Tenant, application.tenant_id) if application.tenant_id else None
     item = gateway.create_invoice_item(
-        customer=session.get(SubsidyProgram, application.program_id).stripe_customer_id or "",  # type: ignore[union-attr]
+        customer=session.get_one(SubsidyProgram, application.program_id).stripe_customer_id or "",
         invoice=invoice.stripe_invoice_id,
         amount=amount,
         description=f"{tenant.name if tenant else application.tenant_id}: {SUBSIDY_DESCRIPTION}",
@@ -454,7 +455,7 @@ def ensure_reversed(session: Session, gateway: StripeGateway, invoice_id: str, *
             amount = billing.inputs["amount"]
             month_invoice = ministry_invoice(session, gateway, billing.program_id, _month())
             item = gateway.create_invoice_item(
-                customer=session.get(SubsidyProgram, billing.program_id).stripe_customer_id or "",  # type: ignore[union-attr]
+                customer=session.get_one(SubsidyProgram, billing.program_id).stripe_customer_id or "",
                 invoice=month_invoice.stripe_invoice_id,
                 amount=-amount,
                 description=f"Correction: {SUBSIDY_DESCRIPTION} withdrawn ({reason})",

@@ -37,7 +37,7 @@ from saas.core.settings import Settings
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.tenancy.web import tenant_blueprint
 
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, Any]] = [{"bearer": []}]
 
 ministry_blp = Blueprint(
     "identity_providers",

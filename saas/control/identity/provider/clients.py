@@ -45,7 +45,11 @@ class CodeFlowClient(ClientMixin):
 
     client_id: str
     client_secret: str
-    redirect_uris: list[str]
+
+    @property
+    def redirect_uris(self) -> list[str]:
+        """The exact redirect URIs this client may name."""
+        raise NotImplementedError
 
     def get_client_id(self) -> str:
         return self.client_id

@@ -109,7 +109,7 @@ def _redeem(
         portal.client_id,
         portal.client_secret,
         redirect_uri=flow.redirect_uri,
-        token_endpoint_auth_method="client_secret_basic",
+        token_endpoint_auth_method="client_secret_basic",  # noqa: S106 - a method's name, not a secret
     )
     try:
         token = client.fetch_token(

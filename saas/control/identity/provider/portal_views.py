@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask_smorest import abort
+from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
 from saas.control.identity import flows
 from saas.control.identity.errors import SignInRefused
@@ -58,7 +59,7 @@ def _origin() -> tuple[str, str]:
     return request.host_url.rstrip("/"), "/"
 
 
-def _cookie(response: Response, name: str, value: str, path: str) -> None:
+def _cookie(response: WerkzeugResponse, name: str, value: str, path: str) -> None:
     secure = _settings().hub_url.startswith("https://")
     response.set_cookie(name, value, path=path, httponly=True, samesite="Lax", secure=secure)
 
@@ -70,7 +71,7 @@ def _safe_next(value: object) -> str:
 
 
 @bp.get("/login")
-def login() -> Response:
+def login() -> WerkzeugResponse:
     portal = _portal()
     origin, path = _origin()
     redirect_uri = f"{origin}/auth/callback"
@@ -91,7 +92,7 @@ def login() -> Response:
 
 
 @bp.get("/callback")
-def callback() -> Response:
+def callback() -> WerkzeugResponse:
     portal = _portal()
     _, path = _origin()
     try:
@@ -128,7 +129,7 @@ def me() -> Response:
 
 
 @bp.get("/logout")
-def logout() -> Response:
+def logout() -> WerkzeugResponse:
     """RP-initiated logout: end this portal's session and ask the hub to end the rest."""
     portal = _portal()
     origin, path = _origin()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidRequestError
@@ -56,8 +56,21 @@ class HubUser:
         return self.account_id
 
 
+class SignedInPerson(Protocol):
+    """What an ID token says of the person a code was issued to."""
+
+    @property
+    def auth_time(self) -> int: ...
+
+    @property
+    def acr(self) -> str | None: ...
+
+
+UserT = TypeVar("UserT", bound=SignedInPerson)
+
+
 @dataclass(frozen=True)
-class IssuedCode:
+class IssuedCode(Generic[UserT]):
     """A redeemed code, as Authlib's AuthorizationCodeMixin."""
 
     code: str
@@ -67,7 +80,7 @@ class IssuedCode:
     nonce: str | None
     code_challenge: str
     code_challenge_method: str
-    user: HubUser  # or any object with auth_time and acr (the development IdP's people)
+    user: UserT  # HubUser here; the development IdP's people there (auth_time and acr both)
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -113,7 +126,7 @@ class PortalCodeGrant(AuthorizationCodeGrant):
         remember_portal(session, user.hub_session_id, client.tenant_id)
         session.commit()
 
-    def query_authorization_code(self, code: str, client: PortalClient) -> IssuedCode | None:
+    def query_authorization_code(self, code: object, client: PortalClient) -> IssuedCode[HubUser] | None:
         """Deletes the code as it reads it, so a replay (even a concurrent one) finds nothing."""
         if not isinstance(code, str) or len(code) > 128:
             return None
@@ -144,10 +157,10 @@ class PortalCodeGrant(AuthorizationCodeGrant):
             HubUser.of(hub),
         )
 
-    def delete_authorization_code(self, authorization_code: IssuedCode) -> None:
+    def delete_authorization_code(self, authorization_code: IssuedCode[HubUser]) -> None:
         pass  # already deleted when it was read
 
-    def authenticate_user(self, authorization_code: IssuedCode) -> HubUser:
+    def authenticate_user(self, authorization_code: IssuedCode[HubUser]) -> HubUser:
         return authorization_code.user
 
 
@@ -168,10 +181,10 @@ class RequiredPkce(CodeChallenge):
             )
         super().validate_code_challenge(grant, redirect_uri)
 
-    def get_authorization_code_challenge(self, authorization_code: IssuedCode) -> str:
+    def get_authorization_code_challenge(self, authorization_code: IssuedCode[Any]) -> str:
         return authorization_code.code_challenge
 
-    def get_authorization_code_challenge_method(self, authorization_code: IssuedCode) -> str:
+    def get_authorization_code_challenge_method(self, authorization_code: IssuedCode[Any]) -> str:
         return authorization_code.code_challenge_method
 
 
@@ -205,7 +218,7 @@ class PortalOpenIDCode(OpenIDCode):
     def get_client_claims(self, client: PortalClient) -> dict[str, Any]:
         return {"iss": _settings().hub_url, "aud": [client.client_id]}
 
-    def get_authorization_code_claims(self, authorization_code: IssuedCode) -> dict[str, Any]:
+    def get_authorization_code_claims(self, authorization_code: IssuedCode[HubUser]) -> dict[str, Any]:
         claims = super().get_authorization_code_claims(authorization_code)
         claims["sid"] = authorization_code.user.sid
         claims["tenant"] = authorization_code.client_id[len(CLIENT_PREFIX) :]

@@ -95,7 +95,7 @@ def do_end_session(
 def _upstream_logout_url(
     session: Session, settings: Settings, hub: HubSession, target: str | None
 ) -> str | None:
-    provider = session.get(IdentityProvider, hub.provider_id)
+    provider = session.get_one(IdentityProvider, hub.provider_id)  # the key holds it
     document = provider.discovery or {}
     endpoint = document.get("end_session_endpoint")
     if not endpoint or not hub.upstream_id_token:

@@ -15,6 +15,7 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask_smorest import abort
+from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
 from saas.control.identity.errors import SignInRefused
 from saas.control.identity.provider.keys import published_keys
@@ -69,7 +70,7 @@ def jwks() -> Response:
 
 
 @bp.get("/oidc/authorize")
-def authorize() -> Response:
+def authorize() -> WerkzeugResponse:
     hub = hub_session_for_cookie(db_session(), request.cookies.get(HUB_COOKIE))
     user = HubUser.of(hub) if hub is not None else None
     server = authorization_server()
@@ -107,7 +108,7 @@ def userinfo() -> Response:
 
 
 @bp.get("/oidc/logout")
-def end_session() -> Response:
+def end_session() -> WerkzeugResponse:
     """RP-initiated logout: end the hub session, tell every portal, then (when the IdP has an
     end_session_endpoint) sign out upstream too, and come back to the portal's URI."""
     try:

@@ -90,7 +90,7 @@ def require_public(url: str) -> None:
 
 
 def _pinned(base: type[HTTPConnection], address: str) -> type[HTTPConnection]:
-    class Pinned(base):  # type: ignore[valid-type, misc]
+    class Pinned(base):  # type: ignore[valid-type, misc]  # a subclass of the class passed in
         """Connects to `address`; the host name stays for SNI, certificate and Host."""
 
         def _new_conn(self) -> socket.socket:
@@ -118,7 +118,7 @@ class PinnedAdapter(HTTPAdapter):
         super().__init__()
         self._pinned = threading.local()  # the address of the request this thread sends
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # noqa: ANN401
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         self._pinned.address = checked_address(request.url or "")
         try:
             return super().send(request, *args, **kwargs)
@@ -128,9 +128,9 @@ class PinnedAdapter(HTTPAdapter):
     def get_connection_with_tls_context(
         self,
         request: requests.PreparedRequest,
-        verify: Any,  # noqa: ANN401
-        proxies: Any = None,  # noqa: ANN401
-        cert: Any = None,  # noqa: ANN401
+        verify: Any,
+        proxies: Any = None,
+        cert: Any = None,
     ) -> HTTPConnectionPool:
         address = getattr(self._pinned, "address", None)
         if address is None:

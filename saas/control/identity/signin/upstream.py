@@ -124,7 +124,7 @@ def _client(provider: IdentityProvider, box: SecretBox, redirect_uri: str) -> OA
         scope=provider.scopes,
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
-        token_endpoint_auth_method="client_secret_basic",
+        token_endpoint_auth_method="client_secret_basic",  # noqa: S106 - a method's name, not a secret
     )
     outbound.mount(client)
     return client

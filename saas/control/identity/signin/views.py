@@ -9,11 +9,13 @@ JSON 4xx through flask_smorest.abort, like the API.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from flask_smorest import abort
+from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
 from saas.control.identity import flows
 from saas.control.identity.errors import ProviderNotOffered, SignInRefused
@@ -41,7 +43,7 @@ def _secure() -> bool:
 
 
 def _set_cookie(
-    response: Response, name: str, value: str, *, path: str = "/", max_age: int | None = None
+    response: WerkzeugResponse, name: str, value: str, *, path: str = "/", max_age: int | None = None
 ) -> None:
     response.set_cookie(
         name, value, path=path, max_age=max_age, httponly=True, samesite="Lax", secure=_secure()
@@ -57,7 +59,7 @@ def _browser_secret(response_cookies: list[tuple[str, str]]) -> str:
     return secret
 
 
-def _redirect(url: str, cookies: list[tuple[str, str]] = ()) -> Response:
+def _redirect(url: str, cookies: Sequence[tuple[str, str]] = ()) -> WerkzeugResponse:
     response = redirect(url, code=303)
     for name, value in cookies:
         _set_cookie(response, name, value)
@@ -106,7 +108,7 @@ def choose_provider() -> Response:
 
 
 @bp.get("/identity/start/<key>")
-def start_upstream(key: str) -> Response:
+def start_upstream(key: str) -> WerkzeugResponse:
     return_to = _safe_return_to(request.args.get("return_to"))
     cookies: list[tuple[str, str]] = []
     try:
@@ -126,7 +128,7 @@ def start_upstream(key: str) -> Response:
 
 
 @bp.get("/identity/callback/<key>")
-def upstream_callback(key: str) -> Response:
+def upstream_callback(key: str) -> WerkzeugResponse:
     try:
         signed_in = do_finish_upstream_sign_in(
             db_session(),
@@ -164,7 +166,7 @@ def _logout_refused(reason: str) -> Response:
 
 
 @bp.get("/identity/signed-out")
-def signed_out() -> Response:
+def signed_out() -> WerkzeugResponse:
     target = request.args.get("state")
     if target:
         portal = _portal_for_post_logout(target)

@@ -1,10 +1,16 @@
-"""Tenant lifecycle actions. Each owns its transaction, writes its audit event in it, and
-leaves side effects (enqueueing jobs) to the caller, after commit."""
+"""Tenant lifecycle actions (register, domains, the admin's invitation, suspend, resume,
+retry, delete, template upgrade) and the registry reads the tenants API shows. Each action
+owns its transaction and writes its audit event in it; registering and retrying enqueue the
+provisioning job themselves, after the commit. Every caller (the API, the CLI, the bulk
+onboarding, the demo) registers and retries through here."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
@@ -18,8 +24,12 @@ from saas import regions
 from saas.control.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
 from saas.core import clock
 from saas.core.audit import services as audit
+from saas.core.queue import enqueue_after_commit
 from saas.core.tenancy.binding import tenant_session
 from saas.core.tenancy.slugs import InvalidSlug, is_valid_slug, validate_slug
+
+if TYPE_CHECKING:
+    from rq import Queue
 
 _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -107,13 +117,13 @@ def do_register_tenant(
     name: str | None = None,
     domains: list[str] | tuple[str, ...] = (),
     admin_email: str | None = None,
-    job_id: str | None = None,
+    queue: Queue | None = None,
     platform_domain: str,
     actor: str,
 ) -> Tenant:
-    """Record a new tenant in state `provisioning` and commit; the caller then enqueues
-    `provisioning.jobs.provision_tenant(slug)` under `job_id` (chosen before the commit so
-    the tenant names the job to poll without a second write).
+    """Record a new tenant in state `provisioning`, commit, and enqueue its provisioning job
+    on `queue` once committed (the tenant's `job_id` names the job to poll). Without a queue
+    nothing is enqueued: the caller runs `provisioning.runner.run_provisioning` itself.
 
     Raises `ProvisioningRefused` (invalid slug, region, template or domain, naming the field)
     or `TenantConflict` (slug or domain taken, or the municipality already has a portal:
@@ -155,7 +165,7 @@ def do_register_tenant(
             "logo_text": branding["logo_text"],
         },
         admin_email=admin_email.strip().lower() if admin_email else None,
-        job_id=job_id,
+        job_id=_enqueue_provisioning(session, queue, slug),
         domains=[TenantDomain(domain=d) for d in domain_names],
     )
     session.add(tenant)
@@ -259,20 +269,45 @@ def do_issue_admin_invitation(engine: Engine, slug: str, *, actor: str) -> dict[
         }
 
 
-def do_prepare_retry(session: Session, slug: str, *, actor: str, job_id: str | None = None) -> Tenant:
-    """Put a failed (or crashed, still `provisioning`) tenant back to `provisioning`; the
-    caller enqueues the job again under `job_id`, which resumes at the failed step."""
+def do_retry_provisioning(session: Session, slug: str, *, queue: Queue | None = None, actor: str) -> Tenant:
+    """Put a failed (or crashed, still `provisioning`) tenant back to `provisioning`, commit,
+    and enqueue its job again on `queue` (it resumes at the failed step). Without a queue the
+    caller runs the provisioning itself. Raises `TenantNotFound` or `TenantConflict`."""
     tenant = tenant_by_slug(session, slug, lock=True)
     if tenant.status not in (TenantStatus.FAILED, TenantStatus.PROVISIONING):
         raise TenantConflict(f"tenant {slug!r} is {tenant.status.value}, there is nothing to retry")
     tenant.status = TenantStatus.PROVISIONING
-    if job_id is not None:
-        tenant.job_id = job_id
+    if queue is not None:
+        tenant.job_id = _enqueue_provisioning(session, queue, slug)
     audit.record(
         session, actor=actor, action="tenant.retry", tenant_slug=slug, data={"step": tenant.current_step}
     )
     session.commit()
     return tenant
+
+
+def _enqueue_provisioning(session: Session, queue: Queue | None, slug: str) -> str | None:
+    """The id of the provisioning job of `slug`, enqueued on `queue` once `session` commits
+    (chosen now, so the tenant row names the job without a second write); None without a
+    queue."""
+    if queue is None:
+        return None
+    # Imported here: the jobs import the runner, which imports this module.
+    from provisioning.jobs import JOB_TIMEOUT_SECONDS, new_job_id, provision_tenant
+
+    job_id = new_job_id()
+    enqueue_after_commit(
+        session,
+        queue,
+        provision_tenant,
+        slug,
+        job_id=job_id,
+        job_timeout=JOB_TIMEOUT_SECONDS,
+        result_ttl=86400,
+        failure_ttl=86400,
+        description=f"provision t_{slug}",
+    )
+    return job_id
 
 
 def _set_status(
@@ -470,3 +505,57 @@ def find_regions(session: Session, query: str | None, *, limit: int, offset: int
         for g in page
     ]
     return {"total": len(found), "limit": limit, "offset": offset, "items": items}
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Where a provisioning ended: `status` active or failed (`step` and `error` say where
+    and why), or None when the tenant was deleted meanwhile."""
+
+    slug: str
+    status: TenantStatus | None
+    step: str | None
+    error: str | None
+
+
+def wait_until_settled(
+    engine: Engine,
+    slugs: Iterable[str],
+    *,
+    timeout: float,
+    on_settled: Callable[[Settled], None] | None = None,
+    poll_seconds: float = 0.1,
+) -> dict[str, Settled]:
+    """Wait until each tenant of `slugs` is active or failed (or deleted), for at most
+    `timeout` seconds, reading the registry every `poll_seconds` on a connection of its own
+    (so it sees what the workers commit). Returns those that settled, by slug; the others
+    were still provisioning when the wait ended. `on_settled` is called for each as it
+    settles (a progress bar's tick)."""
+    pending = set(slugs)
+    settled: dict[str, Settled] = {}
+    deadline = time.monotonic() + timeout
+    while pending:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(Tenant.slug, Tenant.status, Tenant.current_step, Tenant.last_error).where(
+                    Tenant.slug.in_(pending)
+                )
+            ).all()
+        found = {row.slug: row for row in rows}
+        for slug in sorted(pending):
+            row = found.get(slug)
+            if row is not None and row.status not in (TenantStatus.ACTIVE, TenantStatus.FAILED):
+                continue
+            outcome = (
+                Settled(slug, None, None, None)
+                if row is None
+                else Settled(slug, row.status, row.current_step, row.last_error)
+            )
+            settled[slug] = outcome
+            pending.discard(slug)
+            if on_settled is not None:
+                on_settled(outcome)
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(poll_seconds)
+    return settled

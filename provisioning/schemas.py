@@ -1,3 +1,5 @@
+"""Bodies of the tenants API (`provisioning.api`)."""
+
 from __future__ import annotations
 
 import marshmallow as ma
@@ -25,7 +27,7 @@ class TenantSchema(ma.Schema):
     branding = ma.fields.Dict()
     created_at = ma.fields.DateTime()
 
-    def _domains(self, tenant) -> list[str]:  # noqa: ANN001
+    def _domains(self, tenant) -> list[str]:
         return [d.domain for d in tenant.domains]
 
 

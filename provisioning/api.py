@@ -1,8 +1,10 @@
-"""Control-plane API: the tenant registry, provisioning, lifecycle and shared templates.
+"""The tenants API (/api/v1/tenants, /regions, /templates, /jobs): the tenant registry,
+provisioning, lifecycle and shared templates, beside the actions it calls
+(`provisioning.lifecycle`, `provisioning.archive`).
 
 Ministry admins do everything; auditors read. Each view is schema in, one service call,
-schema out; services own their transactions and audit events, and jobs are enqueued only
-after the service committed.
+schema out; services own their transactions and audit events, and enqueue their jobs after
+their commit.
 """
 
 from __future__ import annotations
@@ -17,11 +19,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
-from provisioning import archive, jobs, services
+from provisioning import archive, jobs, lifecycle
 from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
-from provisioning.templates import TemplateNotFound, get_template, list_templates
-from saas.control.registry.models import Tenant
-from saas.control.registry.schemas import (
+from provisioning.schemas import (
     DeleteSchema,
     ImportFileSchema,
     IssuedInvitationSchema,
@@ -40,6 +40,8 @@ from saas.control.registry.schemas import (
     TenantSchema,
     VersionQuerySchema,
 )
+from provisioning.templates import TemplateNotFound, get_template, list_templates
+from saas.control.registry.models import Tenant
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, require_platform_role
 from saas.core.extensions import db, queues
@@ -56,7 +58,7 @@ blp = Blueprint(
 )
 
 READERS = (Role.MINISTRY_ADMIN, Role.AUDITOR)
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, Any]] = [{"bearer": []}]
 
 
 @contextmanager
@@ -83,13 +85,9 @@ def _settings() -> Any:
     return current_app.config["CHAMYEO_SETTINGS"]
 
 
-def _enqueue(tenant: Tenant) -> None:
-    jobs.enqueue_provisioning(queues.get("provisioning"), tenant.slug, job_id=tenant.job_id)
-
-
 def _detail(slug: str) -> dict[str, Any]:
     with refusals_as_http():
-        return services.tenant_detail(db_session(), slug, settings=_settings())
+        return lifecycle.tenant_detail(db_session(), slug, settings=_settings())
 
 
 @blp.route("/tenants")
@@ -112,7 +110,7 @@ class Tenants(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Register a municipality's portal and start provisioning it; poll the job."""
         with refusals_as_http():
-            tenant = services.do_register_tenant(
+            tenant = lifecycle.do_register_tenant(
                 db_session(),
                 slug=body["slug"],
                 region_code=body["region"],
@@ -120,11 +118,10 @@ class Tenants(MethodView):
                 name=body.get("name"),
                 domains=body["domains"],
                 admin_email=body.get("admin_email"),
-                job_id=jobs.new_job_id(),
+                queue=queues.get("provisioning"),
                 platform_domain=_settings().platform_domain,
                 actor=actor(),
             )
-        _enqueue(tenant)
         return _detail(tenant.slug)
 
 
@@ -144,7 +141,9 @@ class TenantDetail(MethodView):
     def delete(self, body: dict[str, Any], slug: str) -> None:
         """Delete the tenant, its schema and its data, irreversibly; `confirm` repeats the slug."""
         with refusals_as_http():
-            services.do_delete_tenant_irreversibly(db_session(), slug, confirm=body["confirm"], actor=actor())
+            lifecycle.do_delete_tenant_irreversibly(
+                db_session(), slug, confirm=body["confirm"], actor=actor()
+            )
         forget_cached_tenants()
 
 
@@ -157,7 +156,7 @@ def put_domains(body: dict[str, Any], slug: str) -> Tenant:
     """Replace a portal's custom domains (none under the platform's own domain; each one
     tenant's only). Audited."""
     with refusals_as_http():
-        tenant = services.do_set_tenant_domains(
+        tenant = lifecycle.do_set_tenant_domains(
             db_session(), slug, body["domains"], platform_domain=_settings().platform_domain, actor=actor()
         )
     forget_cached_tenants()
@@ -172,7 +171,7 @@ def issue_invitation(slug: str) -> dict[str, Any]:
     """Issue the municipal admin's invitation (again): a new one-time code, shown once, for
     the person named at creation to accept at the portal. Audited."""
     with refusals_as_http():
-        return services.do_issue_admin_invitation(db.engine, slug, actor=actor())
+        return lifecycle.do_issue_admin_invitation(db.engine, slug, actor=actor())
 
 
 def _status_view(action: Any, summary: str) -> Any:
@@ -192,13 +191,13 @@ def _status_view(action: Any, summary: str) -> Any:
 blp.add_url_rule(
     "/tenants/<tenant_slug:slug>/suspend",
     "suspend",
-    _status_view(services.do_suspend_tenant, "Stop serving a portal (data kept)"),
+    _status_view(lifecycle.do_suspend_tenant, "Stop serving a portal (data kept)"),
     methods=["POST"],
 )
 blp.add_url_rule(
     "/tenants/<tenant_slug:slug>/resume",
     "resume",
-    _status_view(services.do_resume_tenant, "Serve a suspended portal again"),
+    _status_view(lifecycle.do_resume_tenant, "Serve a suspended portal again"),
     methods=["POST"],
 )
 
@@ -210,8 +209,7 @@ blp.add_url_rule(
 def retry(slug: str) -> dict[str, Any]:
     """Resume a failed provisioning at the step that failed."""
     with refusals_as_http():
-        tenant = services.do_prepare_retry(db_session(), slug, actor=actor(), job_id=jobs.new_job_id())
-    _enqueue(tenant)
+        lifecycle.do_retry_provisioning(db_session(), slug, queue=queues.get("provisioning"), actor=actor())
     return _detail(slug)
 
 
@@ -251,7 +249,7 @@ def import_(files: dict[str, Any]) -> dict[str, Any]:
 def template_diff(query: dict[str, Any], slug: str) -> dict[str, Any]:
     """Preview what a newer version of its template (default: the latest) changes for a tenant."""
     with refusals_as_http():
-        return services.template_diff_for_tenant(db_session(), slug, query.get("version"))
+        return lifecycle.template_diff_for_tenant(db_session(), slug, query.get("version"))
 
 
 @blp.route("/tenants/<tenant_slug:slug>/template-upgrade", methods=["POST"])
@@ -262,7 +260,7 @@ def template_diff(query: dict[str, Any], slug: str) -> dict[str, Any]:
 def template_upgrade(body: dict[str, Any], slug: str) -> dict[str, Any]:
     """Apply a newer template version: new phases, categories, pages; new settings."""
     with refusals_as_http():
-        result = services.do_upgrade_tenant_template(
+        result = lifecycle.do_upgrade_tenant_template(
             db.engine, slug, version=body.get("version"), actor=actor()
         )
     forget_cached_tenants()
@@ -277,7 +275,7 @@ def template_upgrade(body: dict[str, Any], slug: str) -> dict[str, Any]:
 def regions_(query: dict[str, Any]) -> dict[str, Any]:
     """The official municipalities a portal can be onboarded for, matching `q` (Korean or
     English name, or code prefix), in code order, each with its portal if it has one."""
-    return services.find_regions(
+    return lifecycle.find_regions(
         db_session(), query.get("q"), limit=query["limit"], offset=query["offset"]
     )
 
