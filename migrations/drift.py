@@ -18,7 +18,7 @@ from migrations.runner import (
     migrate_schema_in_transaction,
 )
 from saas.core.db import CONTROL_SCHEMA
-from saas.core.tenancy.binding import local_search_path
+from saas.core.tenancy.binding import local_search_path, quoted_schema
 
 
 def _only_schema(schema: str | None):
@@ -49,7 +49,7 @@ def tenant_drift(engine: Engine) -> list[Any]:
     with engine.connect() as connection:
         transaction = connection.begin()
         try:
-            connection.execute(text(f'CREATE SCHEMA "{HEAD_BUILD_SCHEMA}"'))
+            connection.execute(text(f"CREATE SCHEMA {quoted_schema(HEAD_BUILD_SCHEMA)}"))
             migrate_schema_in_transaction(connection, HEAD_BUILD_SCHEMA)
             with local_search_path(connection, HEAD_BUILD_SCHEMA):
                 context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -66,7 +66,7 @@ def write_revision(engine: Engine, track: str, message: str) -> None:
             if track == "control":
                 command.revision(alembic_config(CONTROL_DIR, connection), message=message, autogenerate=True)
             else:
-                connection.execute(text(f'CREATE SCHEMA "{HEAD_BUILD_SCHEMA}"'))
+                connection.execute(text(f"CREATE SCHEMA {quoted_schema(HEAD_BUILD_SCHEMA)}"))
                 migrate_schema_in_transaction(connection, HEAD_BUILD_SCHEMA)
                 with local_search_path(connection, HEAD_BUILD_SCHEMA):
                     command.revision(

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from migrations import CONTROL_DIR, TENANT_DIR
 from migrations.heads import TenantHead
-from saas.core.tenancy.binding import local_search_path
+from saas.core.tenancy.binding import local_search_path, qualified_name, quoted_schema
 from saas.core.tenancy.slugs import schema_for
 
 # A scratch schema that exists only inside a rolled-back transaction.
@@ -114,7 +114,7 @@ def capture_tenant_head(engine: Engine) -> Statements:
         transaction = connection.begin()
         try:
             connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _HEAD_LOCK_KEY})
-            connection.execute(text(f'CREATE SCHEMA "{HEAD_BUILD_SCHEMA}"'))
+            connection.execute(text(f"CREATE SCHEMA {quoted_schema(HEAD_BUILD_SCHEMA)}"))
             return _capture(connection, lambda: migrate_schema_in_transaction(connection, HEAD_BUILD_SCHEMA))
         finally:
             transaction.rollback()
@@ -151,7 +151,7 @@ def create_tenant_schema_in_transaction(connection: Connection, slug: str, state
     The schema and its tables are created by separate statements (Citus distributes a
     schema's tables as they are created)."""
     schema = schema_for(slug)
-    connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    connection.execute(text(f"CREATE SCHEMA {quoted_schema(schema)}"))
     with local_search_path(connection, schema):
         for sql, params in statements:
             if params:
@@ -161,12 +161,12 @@ def create_tenant_schema_in_transaction(connection: Connection, slug: str, state
 
 
 def drop_tenant_schema_irreversibly(connection: Connection, slug: str) -> None:
-    connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema_for(slug)}" CASCADE'))
+    connection.execute(text(f"DROP SCHEMA IF EXISTS {quoted_schema(schema_for(slug))} CASCADE"))
 
 
 def schema_revision(connection: Connection, slug: str) -> str | None:
-    schema = schema_for(slug)
-    exists = connection.scalar(text("SELECT to_regclass(:t)"), {"t": f"{schema}.alembic_version"})
+    table = qualified_name(schema_for(slug), "alembic_version")
+    exists = connection.scalar(text("SELECT to_regclass(:t)"), {"t": table})
     if exists is None:
         return None
-    return connection.scalar(text(f'SELECT version_num FROM "{schema}".alembic_version'))
+    return connection.scalar(text(f"SELECT version_num FROM {table}"))

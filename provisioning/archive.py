@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from psycopg import sql
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -34,7 +33,7 @@ from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFo
 from saas.control.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
 from saas.core import clock
 from saas.core.audit import services as audit
-from saas.core.tenancy.binding import tenant_session
+from saas.core.tenancy.binding import qualified_name, tenant_session
 from saas.core.tenancy.slugs import InvalidSlug, schema_for, validate_slug
 
 FORMAT = "chamyeo-tenant-export"
@@ -58,7 +57,7 @@ _STEP_FIELDS = ("step", "status", "attempts", "started_at", "finished_at", "dura
 
 def _raw(session: Session) -> Any:
     """The psycopg connection under the tenant session (COPY is not in SQLAlchemy's API).
-    Statements on it name the tenant's schema explicitly, quoted by psycopg."""
+    Statements on it name the tenant's schema explicitly, quoted by `binding.qualified_name`."""
     return session.connection().connection.driver_connection
 
 
@@ -78,6 +77,9 @@ def _tables(session: Session, schema: str) -> list[str]:
     return ordered
 
 
+_FINGERPRINT = "SELECT count(*), md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), ''))"
+
+
 def fingerprint(session: Session, schema: str) -> dict[str, dict[str, Any]]:
     """Row count and md5 of the sorted rows of every table in `schema` (the caller's
     transaction; timestamps are rendered in UTC so the text is stable)."""
@@ -85,9 +87,8 @@ def fingerprint(session: Session, schema: str) -> dict[str, dict[str, Any]]:
     raw = _raw(session)
     out = {}
     for table in _tables(session, schema):
-        query = sql.SQL(
-            "SELECT count(*), md5(coalesce(string_agg(r::text, E'\\n' ORDER BY r::text), '')) FROM {}.{} AS r"
-        ).format(sql.Identifier(schema), sql.Identifier(table))
+        relation = qualified_name(schema, table)  # both names quoted by the binding module
+        query = f"{_FINGERPRINT} FROM {relation} AS r"  # only quoted identifiers are interpolated
         rows, checksum = raw.execute(query).fetchone()
         out[table] = {"rows": rows, "checksum": checksum}
     return out
@@ -162,7 +163,7 @@ def export_tenant(engine: Engine, slug: str, target: str | Path | IO[bytes], *, 
             files = []
             for table in manifest["tables"]:
                 path = Path(scratch) / f"{table}.copy"
-                query = sql.SQL("COPY {}.{} TO STDOUT").format(sql.Identifier(schema), sql.Identifier(table))
+                query = f"COPY {qualified_name(schema, table)} TO STDOUT"
                 with path.open("wb") as out, raw.cursor().copy(query) as copy:
                     for chunk in copy:
                         out.write(chunk)
@@ -258,7 +259,7 @@ def import_tenant(engine: Engine, source: str | Path | IO[bytes], *, actor: str)
                 member = archive.extractfile(f"data/{table}.copy")
                 if member is None:
                     raise ProvisioningRefused(f"the export lacks the data of table {table}")
-                query = sql.SQL("COPY {}.{} FROM STDIN").format(sql.Identifier(schema), sql.Identifier(table))
+                query = f"COPY {qualified_name(schema, table)} FROM STDIN"
                 with raw.cursor().copy(query) as copy:
                     while chunk := member.read(1 << 20):
                         copy.write(chunk)
@@ -266,7 +267,7 @@ def import_tenant(engine: Engine, source: str | Path | IO[bytes], *, actor: str)
                 raw.execute(
                     "SELECT setval(%s::regclass, %s, %s)",
                     (
-                        sql.Identifier(schema, sequence["name"]).as_string(raw),
+                        qualified_name(schema, sequence["name"]),
                         sequence["last_value"] or 1,
                         sequence["last_value"] is not None,
                     ),

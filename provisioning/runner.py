@@ -91,7 +91,9 @@ def _region_conflict(engine: Engine, tenant_id: int) -> str | None:
 
 
 def run_provisioning(engine: Engine, slug: str, *, fault: FaultHook | None = None) -> ProvisioningOutcome:
-    """Run every step not yet done for tenant `slug`. Raises `TenantNotFound`."""
+    """Run every step not yet done for tenant `slug`. Raises `TenantNotFound`; a failing step
+    does not raise: it is recorded on the tenant (`failed`) and named in the outcome, which the
+    job, the bulk onboarding and the CLI report (a failed tenant is a result, not a crash)."""
     with engine.connect() as connection:
         row = connection.execute(select(Tenant.id, Tenant.status).where(Tenant.slug == slug)).first()
     if row is None:
@@ -127,7 +129,7 @@ def run_provisioning(engine: Engine, slug: str, *, fault: FaultHook | None = Non
                     .values(status="done", finished_at=clock.now(), duration_ms=elapsed_ms)
                 )
                 session.commit()
-        except Exception as error:  # noqa: BLE001 - recorded on the tenant, then re-raised
+        except Exception as error:  # noqa: BLE001 - recorded on the tenant and returned, not raised
             message = f"{type(error).__name__}: {error}"
             _mark_failed(engine, tenant_id, name, message)
             outcome.status, outcome.failed_step, outcome.error = TenantStatus.FAILED, name, message

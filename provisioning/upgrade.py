@@ -94,9 +94,18 @@ def upgrade_tenant(
                 connection.execute(update(Tenant).where(Tenant.slug == slug).values(schema_revision=head))
             return
         except DBAPIError as error:
-            if "lock timeout" not in str(error.orig) or attempt == attempts:
+            if not _is_lock_timeout(error) or attempt == attempts:
                 raise
             time.sleep(0.1 * attempt)
+
+
+# lock_not_available: what `lock_timeout` raises. The SQLSTATE, not the message, which the
+# server words in its own language (lc_messages): under a Korean one it has no "lock timeout".
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _is_lock_timeout(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE
 
 
 @dataclass(frozen=True)

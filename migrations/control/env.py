@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from migrations.metadata import control_metadata
 from saas.core.db import CONTROL_SCHEMA
+from saas.core.tenancy.binding import quoted_schema
 
 config = context.config
 connection = config.attributes["connection"]
@@ -17,7 +18,7 @@ def include_name(name, type_, parent_names):
     return True
 
 
-connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{CONTROL_SCHEMA}"'))
+connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted_schema(CONTROL_SCHEMA)}"))
 context.configure(
     connection=connection,
     target_metadata=control_metadata(),

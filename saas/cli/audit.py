@@ -23,9 +23,9 @@ def verify() -> None:
         report = verify_chain(session)
     if not report.ok:
         raise click.ClickException(
-            f"event {report.first_broken_id}: {report.problem} ({report.events} checked)"
+            f"event {report.first_broken_id}: {report.problem} ({report.links} checked)"
         )
-    click.echo(f"audit chain intact: {report.events} events")
+    click.echo(f"audit chain intact: {report.links} events")
 
 
 @audit.command()

@@ -189,13 +189,15 @@ def _status_command(name: str, action_name: str, help_text: str) -> click.Comman
     def command(slug: str, reason: str | None) -> None:
         import provisioning.lifecycle as lifecycle
         from provisioning.errors import TenantConflict, TenantNotFound
+        from saas.core.tenancy.context import announce_tenant_change
 
-        stack, _engine, session, _queues = _session_and_queue()
+        stack, _engine, session, queues = _session_and_queue()
         with stack:
             try:
                 tenant = getattr(lifecycle, action_name)(session, slug, actor="cli", reason=reason)
             except (TenantConflict, TenantNotFound) as error:
                 raise _refusal(error) from None
+            announce_tenant_change(queues.connection)  # the running workers serve it at once
             click.echo(f"t_{slug}: {tenant.status.value}")
 
     return command
@@ -234,12 +236,15 @@ def delete(slug: str, confirm: str | None) -> None:
 
     if confirm is None:
         confirm = click.prompt(f"This deletes t_{slug} and all its data for good. Type the slug")
-    stack, _engine, session, _queues = _session_and_queue()
+    from saas.core.tenancy.context import announce_tenant_change
+
+    stack, _engine, session, queues = _session_and_queue()
     with stack:
         try:
             do_delete_tenant_irreversibly(session, slug, confirm=confirm, actor="cli")
         except (ProvisioningRefused, TenantNotFound) as error:
             raise _refusal(error) from None
+        announce_tenant_change(queues.connection)
     click.echo(f"t_{slug}: deleted")
 
 

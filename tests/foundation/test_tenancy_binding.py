@@ -118,3 +118,26 @@ def test_a_connection_is_replaced_after_serving_too_many_tenants(engine, alpha, 
 def test_invalid_or_reserved_slugs_never_reach_sql(slug):
     with pytest.raises(InvalidSlug):
         schema_for(slug)
+
+
+def test_the_binding_names_a_connections_schema_and_quotes_schema_names_for_sql_text(engine, alpha):
+    with binding.open_autocommit_connection(engine, "alpha") as connection:
+        assert binding.bound_schema(connection) == "t_alpha"
+        table = binding.qualified_name(binding.bound_schema(connection), Member.__tablename__)
+        assert table == f'"t_alpha"."{Member.__tablename__}"'
+        assert connection.scalar(text(f"SELECT count(*) FROM {table}")) >= 1
+    with engine.connect() as connection:
+        assert binding.bound_schema(connection) is None
+    # Whatever reaches it comes out as one identifier, never as SQL.
+    assert binding.quoted_schema('t_x"; DROP SCHEMA control; --') == '"t_x""; DROP SCHEMA control; --"'
+
+
+def test_a_driver_statement_keeps_a_bounded_number_of_renderings(engine, alpha, beta):
+    statement = binding.DriverStatement(select(Member.display_name).where(Member.email == bindparam("email")))
+    statement.MAX_RENDERED = 1
+    for slug, expected in (("alpha", "Kim of Alpha"), ("beta", "Kim of Beta"), ("alpha", "Kim of Alpha")):
+        with binding.open_autocommit_connection(engine, slug) as connection:
+            assert statement.first(connection, {"email": "kim@example.kr"}) == (expected,)
+        assert list(statement._rendered) == [f"t_{slug}"], "the older rendering is dropped"
+    assert binding.DriverStatement.MAX_RENDERED >= 10_000
+    assert binding.bound_engine.cache_info().maxsize >= 10_000

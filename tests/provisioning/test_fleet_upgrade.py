@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -21,8 +23,9 @@ from saas.core.tenancy.binding import session_without_tenant
 NEW_REVISION = "f1ee70000001"
 
 
-@pytest.fixture
-def track_with_one_more_migration(tmp_path):
+def _track_with_one_more_migration(tmp_path, first_statement: str = "") -> str:
+    """A copy of the tenant track with a migration adding `pages.summary` (after
+    `first_statement`, SQL run first, when given)."""
     track = tmp_path / "tenant"
     shutil.copytree(TENANT_DIR, track, ignore=shutil.ignore_patterns("__pycache__"))
     (track / "versions" / f"{NEW_REVISION}_page_summary.py").write_text(
@@ -38,6 +41,8 @@ def track_with_one_more_migration(tmp_path):
 
 
             def upgrade():
+                if {first_statement!r}:
+                    op.execute({first_statement!r})
                 op.add_column("pages", sa.Column("summary", sa.Text(), nullable=True))
 
 
@@ -47,6 +52,11 @@ def track_with_one_more_migration(tmp_path):
         )
     )
     return str(track)
+
+
+@pytest.fixture
+def track_with_one_more_migration(tmp_path):
+    return _track_with_one_more_migration(tmp_path)
 
 
 @pytest.fixture
@@ -119,6 +129,55 @@ def test_fleet_upgrade_goes_past_a_locked_tenant_and_resumes(
     assert (again.upgraded, again.failed) == ([c], {})
     assert _has_summary(engine, c)
     assert not set(fleet_tenants) & set(fleet.tenants_behind(engine, NEW_REVISION))
+
+
+def test_a_lock_released_meanwhile_is_waited_out_by_the_retries(
+    engine, fleet_tenants, track_with_one_more_migration
+):
+    slug = fleet_tenants[0]
+    with engine.connect() as blocker:
+        blocker.begin()
+        blocker.execute(text(f'LOCK TABLE "t_{slug}".pages IN ACCESS SHARE MODE'))
+        releasing = threading.Timer(0.6, blocker.rollback)  # the long request ends
+        releasing.start()
+        try:
+            started = time.perf_counter()
+            fleet.upgrade_tenant(
+                engine,
+                slug,
+                NEW_REVISION,
+                lock_timeout="200ms",
+                attempts=6,
+                script_location=track_with_one_more_migration,
+            )
+            waited = time.perf_counter() - started
+        finally:
+            releasing.join()
+    assert _has_summary(engine, slug)
+    assert waited >= 0.6, "it succeeded only after the lock was gone, so it retried"
+
+
+def test_a_lock_timeout_worded_in_korean_is_retried_too(engine, fleet_tenants, tmp_path):
+    # What a server with lc_messages = ko_KR sends for a lock timeout: SQLSTATE 55P03 and no
+    # English word (this server has no Korean catalogue, so the migration raises it itself, on
+    # its first run only: a sequence counts the runs across rolled-back transactions).
+    counter = f"public.upgrade_attempts_{fleet_tenants[0]}"
+    raise_once = (
+        f"DO $$ BEGIN IF nextval('{counter}') = 1 THEN "
+        "RAISE EXCEPTION '잠금 대기 시간 초과로 작업을 취소합니다' USING ERRCODE = '55P03'; "
+        "END IF; END $$"
+    )
+    track = _track_with_one_more_migration(tmp_path, raise_once)
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE SEQUENCE {counter}"))
+    try:
+        fleet.upgrade_tenant(engine, fleet_tenants[0], NEW_REVISION, attempts=2, script_location=track)
+        with engine.connect() as connection:
+            assert connection.scalar(text(f"SELECT last_value FROM {counter}")) == 2
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SEQUENCE {counter}"))
+    assert _has_summary(engine, fleet_tenants[0])
 
 
 def test_db_status_counts_tenants_per_revision(settings, monkeypatch, alpha):

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from saas.core import clock
+from saas.core import clock, hashchain
 from saas.core.audit.models import AuditEvent
+from saas.core.hashchain import GENESIS_HASH, ChainCheck
 
-GENESIS_HASH = "0" * 64
 # One advisory lock serialises appends, so two transactions never chain onto the same row.
 _CHAIN_LOCK_KEY = 0x6368_6169_6E  # "chain"
 
@@ -28,13 +26,9 @@ def event_hash(
     target: str | None,
     data: dict[str, Any],
 ) -> str:
-    canonical = json.dumps(
-        [prev_hash, occurred_at.astimezone(UTC).isoformat(), actor, action, tenant_slug, target, data],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+    return hashchain.link_hash(
+        prev_hash, [hashchain.moment(occurred_at), actor, action, tenant_slug, target, data]
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def record(
@@ -51,7 +45,7 @@ def record(
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     prev_hash = prev or GENESIS_HASH
     occurred_at = clock.now()
-    payload = json.loads(json.dumps(data or {}, default=str))  # what JSONB will give back
+    payload = hashchain.as_stored(data or {})
     event = AuditEvent(
         occurred_at=occurred_at,
         actor=actor,
@@ -67,43 +61,23 @@ def record(
     return event
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    events: int
-    first_broken_id: int | None
-    problem: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.first_broken_id is None
-
-
-def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+def verify_chain(session: Session, batch: int = 5000) -> ChainCheck:
     """Recompute every hash in id order; name the first event whose link or content is off."""
-    expected_prev = GENESIS_HASH
-    count = 0
+    return hashchain.verify(
+        _in_batches(session, batch),
+        lambda e: event_hash(e.prev_hash, e.occurred_at, e.actor, e.action, e.tenant_slug, e.target, e.data),
+    )
+
+
+def _in_batches(session: Session, batch: int) -> Iterator[AuditEvent]:
+    """Every event in id order, `batch` rows in memory at a time."""
     last_id = 0
     while True:
         rows = session.scalars(
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
         ).all()
         if not rows:
-            return ChainReport(count, None, None)
-        for event in rows:
-            count += 1
-            if event.prev_hash != expected_prev:
-                return ChainReport(count, event.id, "previous-hash link does not match")
-            recomputed = event_hash(
-                event.prev_hash,
-                event.occurred_at,
-                event.actor,
-                event.action,
-                event.tenant_slug,
-                event.target,
-                event.data,
-            )
-            if recomputed != event.hash:
-                return ChainReport(count, event.id, "content does not match its hash")
-            expected_prev = event.hash
-            last_id = event.id
+            return
+        last_id = rows[-1].id
+        yield from rows
         session.expunge_all()

@@ -12,20 +12,17 @@ A subsidy moves available → reserved → applied → billed → settled; a rev
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from saas.control.billing.models import LedgerEntry, LedgerLine, SubsidyProgram
-from saas.core import clock
+from saas.core import clock, hashchain
+from saas.core.hashchain import GENESIS_HASH
 
-GENESIS_HASH = "0" * 64
 ACCOUNTS = ("appropriation", "available", "reserved", "applied", "billed", "settled")
 
 
@@ -40,42 +37,22 @@ class Line:
     tenant_id: int | None = None
 
 
-def _canonical(value: Any) -> Any:
-    """What JSONB gives back for `value` (so the hash recomputes from stored rows)."""
-    return json.loads(json.dumps(value, default=str))
-
-
-def entry_hash(
-    prev_hash: str,
-    *,
-    program_id: int,
-    idempotency_key: str,
-    kind: str,
-    tenant_id: int | None,
-    occurred_at: datetime,
-    inputs: dict[str, Any],
-    stripe: dict[str, Any],
-    reverses_id: int | None,
-    lines: Sequence[tuple[str, int | None, int]],
-) -> str:
-    canonical = json.dumps(
+def entry_hash(entry: LedgerEntry, lines: Sequence[tuple[str, int | None, int]]) -> str:
+    """The chain hash of `entry` (its `prev_hash` set) with `lines` as (account, tenant, won)."""
+    return hashchain.link_hash(
+        entry.prev_hash,
         [
-            prev_hash,
-            program_id,
-            idempotency_key,
-            kind,
-            tenant_id,
-            occurred_at.astimezone(UTC).isoformat(),
-            inputs,
-            stripe,
-            reverses_id,
+            entry.program_id,
+            entry.idempotency_key,
+            entry.kind,
+            entry.tenant_id,
+            hashchain.moment(entry.occurred_at),
+            entry.inputs,
+            entry.stripe,
+            entry.reverses_id,
             [list(line) for line in lines],
         ],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def lock_program(session: Session, program_id: int) -> SubsidyProgram:
@@ -125,8 +102,8 @@ def post(
         .limit(1)
     )
     occurred_at = clock.now()
-    stored_inputs = _canonical(inputs or {})
-    stored_stripe = _canonical(stripe or {})
+    stored_inputs = hashchain.as_stored(inputs or {})
+    stored_stripe = hashchain.as_stored(stripe or {})
     leg_tuples = [(line.account, line.tenant_id, line.amount) for line in lines]
     entry = LedgerEntry(
         program_id=program_id,
@@ -139,18 +116,7 @@ def post(
         reverses_id=reverses_id,
         prev_hash=prev or GENESIS_HASH,
     )
-    entry.hash = entry_hash(
-        entry.prev_hash,
-        program_id=program_id,
-        idempotency_key=idempotency_key,
-        kind=kind,
-        tenant_id=tenant_id,
-        occurred_at=occurred_at,
-        inputs=stored_inputs,
-        stripe=stored_stripe,
-        reverses_id=reverses_id,
-        lines=leg_tuples,
-    )
+    entry.hash = entry_hash(entry, leg_tuples)
     session.add(entry)
     session.flush()
     for account, line_tenant, amount in leg_tuples:
@@ -234,50 +200,33 @@ def verify(session: Session, program_id: int) -> VerifyReport:
     """Recompute the program's hash chain and check the invariants entry by entry (lines sum
     to zero, integer won, reversals mirror what they reverse, no stage of the subsidy goes
     negative); name the first entry where something is off."""
-    expected_prev = GENESIS_HASH
     running = dict.fromkeys(ACCOUNTS, 0)
     seen: dict[int, list[tuple[str, int | None, int]]] = {}
-    count = 0
+
+    def legs(entry: LedgerEntry) -> list[tuple[str, int | None, int]]:
+        return [(line.account, line.tenant_id, line.amount) for line in entry.lines]
+
+    def invariants(entry: LedgerEntry) -> str | None:
+        lines = legs(entry)
+        if not lines or sum(amount for _, _, amount in lines) != 0:
+            return "lines do not sum to zero"
+        if entry.reverses_id is not None:
+            original = seen.get(entry.reverses_id)
+            if original is None or sorted(lines) != sorted((a, t, -m) for a, t, m in original):
+                return f"does not mirror entry {entry.reverses_id}"
+        for account, _, amount in lines:
+            running[account] += amount
+        negative = [a for a in ACCOUNTS if a != "appropriation" and running[a] < 0]
+        if negative:
+            return f"balance of {negative[0]} goes negative"
+        seen[entry.id] = lines
+        return None
+
     entries = session.scalars(
         select(LedgerEntry)
         .where(LedgerEntry.program_id == program_id)
         .order_by(LedgerEntry.id)
         .options(selectinload(LedgerEntry.lines))
     )
-    for entry in entries:
-        count += 1
-        legs = [(line.account, line.tenant_id, line.amount) for line in entry.lines]
-
-        def broken(problem: str, entry: LedgerEntry = entry, count: int = count) -> VerifyReport:
-            return VerifyReport(program_id, count, entry.id, problem)
-
-        if entry.prev_hash != expected_prev:
-            return broken("previous-hash link does not match")
-        recomputed = entry_hash(
-            entry.prev_hash,
-            program_id=entry.program_id,
-            idempotency_key=entry.idempotency_key,
-            kind=entry.kind,
-            tenant_id=entry.tenant_id,
-            occurred_at=entry.occurred_at,
-            inputs=entry.inputs,
-            stripe=entry.stripe,
-            reverses_id=entry.reverses_id,
-            lines=legs,
-        )
-        if recomputed != entry.hash:
-            return broken("content does not match its hash")
-        if not legs or sum(amount for _, _, amount in legs) != 0:
-            return broken("lines do not sum to zero")
-        if entry.reverses_id is not None:
-            original = seen.get(entry.reverses_id)
-            if original is None or sorted(legs) != sorted((a, t, -m) for a, t, m in original):
-                return broken(f"does not mirror entry {entry.reverses_id}")
-        for account, _, amount in legs:
-            running[account] += amount
-        negative = [a for a in ACCOUNTS if a != "appropriation" and running[a] < 0]
-        if negative:
-            return broken(f"balance of {negative[0]} goes negative")
-        seen[entry.id] = legs
-        expected_prev = entry.hash
-    return VerifyReport(program_id, count, None, None)
+    check = hashchain.verify(entries, lambda entry: entry_hash(entry, legs(entry)), invariants)
+    return VerifyReport(program_id, check.links, check.first_broken_id, check.problem)
