@@ -11,8 +11,8 @@ from dataclasses import replace
 
 import pytest
 import redis
-from provisioning.services import do_suspend_tenant
 
+from provisioning.lifecycle import do_suspend_tenant
 from saas.core.tenancy import context
 from saas.core.tenancy.binding import session_without_tenant
 
