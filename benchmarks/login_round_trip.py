@@ -64,7 +64,7 @@ def _setup(settings, issuer: str) -> None:
     from migrations.runner import upgrade_control
     from provisioning.lifecycle import do_register_tenant
     from provisioning.runner import run_provisioning
-    from saas.control.identity.admin import do_register_provider
+    from saas.control.identity.federation.services import do_register_provider
     from saas.control.identity.sealing import SecretBox
     from saas.core.db import Database
     from saas.core.tenancy.binding import session_without_tenant

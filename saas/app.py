@@ -83,22 +83,17 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from provisioning.api import blp as tenants_blp
-    from saas.control import billing
-    from saas.control.identity import api as identity_api
-    from saas.control.identity import portal as identity_portal
-    from saas.control.identity import views as identity_views
+    from saas.control import billing, identity
     from saas.core.extensions import api
     from tenants.api import blueprints as tenant_blueprints
 
     api.register_blueprint(tenants_blp)
-    identity_views.init_app(app)
+    identity.init_app(app, api)
     if app.config["CHAMYEO_SETTINGS"].environment == "development":
         # Development-only parts are imported here and nowhere on a production path.
         from saas.dev import idp as dev_idp
 
         dev_idp.init_app(app)
-    identity_api.init_app(api)
-    app.register_blueprint(identity_portal.bp)
     for blueprint in tenant_blueprints():
         api.register_blueprint(blueprint)
     billing.init_app(app)

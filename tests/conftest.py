@@ -133,7 +133,7 @@ def settings() -> Iterator[Settings]:
         redis = EmbeddedRedis(TEST_HOME / f"redis-{os.getpid()}")
         redis_url = redis.start()
         stops.append(redis.stop)
-    from saas.control.identity import outbound
+    from saas.control.identity.signin import outbound
 
     test_settings = Settings(
         environment="test",

@@ -29,10 +29,10 @@ def add(
     key, issuer, client_id, client_secret, display_name, tenant_slug, role_claim, mappings, pending
 ) -> None:
     """Register an upstream IdP (as the ministry: approved at once unless --pending)."""
-    from saas.control.identity import outbound
-    from saas.control.identity.admin import ProviderRefused, do_register_provider
+    from saas.control.identity.federation.services import ProviderRefused, do_register_provider
     from saas.control.identity.sealing import SecretBox
-    from saas.control.identity.upstream import callback_url
+    from saas.control.identity.signin import outbound
+    from saas.control.identity.signin.upstream import callback_url
     from saas.control.registry.models import Tenant
     from saas.core.tenancy.binding import session_without_tenant
 
@@ -85,7 +85,7 @@ def list_providers() -> None:
 @click.argument("key")
 def approve(key: str) -> None:
     """Approve a municipality's IdP (ministry)."""
-    from saas.control.identity.admin import do_approve_provider
+    from saas.control.identity.federation.services import do_approve_provider
     from saas.core.tenancy.binding import session_without_tenant
 
     with database_engine() as engine, session_without_tenant(engine) as session:
@@ -100,9 +100,9 @@ def approve(key: str) -> None:
 @click.argument("key")
 def test_idp(key: str) -> None:
     """Read the IdP's discovery document and print what the hub would use."""
-    from saas.control.identity import outbound
-    from saas.control.identity.admin import probe_provider
+    from saas.control.identity.federation.services import probe_provider
     from saas.control.identity.models import IdentityProvider
+    from saas.control.identity.signin import outbound
     from saas.core.tenancy.binding import session_without_tenant
 
     with (
@@ -120,7 +120,7 @@ def test_idp(key: str) -> None:
 @identity.command("rotate-keys")
 def rotate_keys() -> None:
     """Start signing with a new key; the old one stays published for a day."""
-    from saas.control.identity.keys import rotate_signing_key
+    from saas.control.identity.provider.keys import rotate_signing_key
     from saas.control.identity.sealing import SecretBox
     from saas.core.tenancy.binding import session_without_tenant
 

@@ -1,8 +1,8 @@
 """Who is calling: the principal behind a request, and role checks.
 
 Machines send API tokens (`Authorization: Bearer <token>`). People sign in through the
-identity hub: at a portal, its session cookie carries their roles in that tenant (and they
-are residents there); on the hub's host, the hub session carries their platform-wide roles.
+identity hub, which lives in the control plane: the core does not know its sessions, so the
+hub registers a person loader on the app (`register_person_loader`) and the core asks it.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from flask import g, request
+from flask import Flask, current_app, g, request
 from flask_smorest import abort
-from sqlalchemy import select
 
-from saas.core.accounts.models import Role, RoleGrant
+from saas.core.accounts.models import Role
 from saas.core.accounts.tokens import token_for_secret
-from saas.core.tenancy.context import current_tenant, db_autocommit, db_session
+from saas.core.tenancy.context import current_tenant, db_autocommit
 
 F = TypeVar("F", bound=Callable[..., Any])
 _UNSET = object()
@@ -63,40 +62,19 @@ def _token_principal(header: str) -> Principal:
     )
 
 
-def _person_principal() -> Principal | None:
-    from saas.control.identity.portal import principal_session
-    from saas.control.identity.sessions import HUB_COOKIE, hub_session_for_cookie, voucher_of
+PERSON_LOADER = "chamyeo.person_principal"
 
-    tenant = g.get("tenant")
-    session = db_session()
-    if tenant is not None:
-        portal = principal_session(tenant.id)
-        if portal is None:
-            return None
-        account_id, tenant_id, acr, hub_sid = portal.account_id, tenant.id, portal.acr, portal.hub_sid
-    else:
-        hub = hub_session_for_cookie(session, request.cookies.get(HUB_COOKIE))
-        if hub is None:
-            return None
-        account_id, tenant_id, acr, hub_sid = hub.account_id, None, hub.acr, hub.sid
-    voucher = voucher_of(session, hub_sid)
-    grants = session.scalars(
-        select(RoleGrant.role).where(
-            RoleGrant.account_id == account_id,
-            RoleGrant.tenant_id.is_(None) if tenant_id is None else RoleGrant.tenant_id == tenant_id,
-        )
-    ).all()
-    roles = set(grants) | ({Role.RESIDENT} if tenant_id is not None else set())
-    return Principal(
-        f"account:{account_id}",
-        f"account {account_id}",
-        frozenset(roles),
-        tenant_id,
-        acr,
-        issuer=voucher.issuer if voucher else None,
-        national_identity=(voucher.issuer, voucher.subject) if voucher and voucher.national else None,
-        account_id=account_id,
-    )
+
+def register_person_loader(app: Flask, loader: Callable[[], Principal | None]) -> None:
+    """Say how this app finds the signed-in person behind a request (the identity hub plugs
+    its sessions in here at init). Kept on the app, so two apps in one process each have their
+    own; an app without one knows only API tokens."""
+    app.extensions[PERSON_LOADER] = loader
+
+
+def _person_principal() -> Principal | None:
+    loader = current_app.extensions.get(PERSON_LOADER)
+    return loader() if loader is not None else None
 
 
 def current_principal() -> Principal | None:
@@ -163,8 +141,6 @@ def check_access_before_the_body() -> None:
     or validated (flask-smorest's `arguments` runs outside the role decorator when it is
     stacked above it), so a caller without the role learns nothing from validation errors:
     401 without a credential, 403 with the wrong role, then 400/422 for the body."""
-    from flask import current_app
-
     if request.endpoint is None or request.method == "OPTIONS":
         return  # no route, or Flask's own answer naming the methods: no view runs
     access = access_of(current_app.view_functions.get(request.endpoint), request.method)

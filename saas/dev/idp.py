@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Blueprint, Response, jsonify, request
 from joserfc.jwk import ECKey, KeySet
 
-from saas.control.identity.portals import CodeFlowClient
-from saas.control.identity.provider import IssuedCode, RequiredPkce
+from saas.control.identity.provider.clients import CodeFlowClient
+from saas.control.identity.provider.server import IssuedCode, RequiredPkce
 from saas.core import clock
 from saas.core.settings import Settings, current_settings
 from saas.core.tenancy.slugs import is_valid_slug

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas.control.identity.admin import do_register_provider
+from saas.control.identity.federation.services import do_register_provider
 from saas.control.identity.models import IdentityProvider
 from saas.control.identity.sealing import SecretBox
 from saas.control.registry.models import Tenant

@@ -142,14 +142,6 @@ def test_the_binding_module_itself_may_touch_the_binding(copy_of_the_tree: Path)
     assert "saas.core.tenancy.binding:" not in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="upward imports and binding code outside the binding module that the layer moves in "
-    "flight remove (saas.core.auth -> saas.control.identity, tenants.committees.representativeness "
-    "-> saas.control.registry, tenants.cycles.services -> provisioning.templates, "
-    "saas.control.registry.views -> provisioning; schema SQL in migrations and provisioning.archive, "
-    "the translate map in tenants.voting.sheets); strict, so this marker must go when they land",
-)
 def test_the_real_tree_keeps_every_contract() -> None:
     result = _lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr

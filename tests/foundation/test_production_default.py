@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import saas.wsgi as wsgi
-from saas.control.identity import outbound
+from saas.control.identity.signin import outbound
 from saas.control.identity.errors import SignInRefused
 
 app = wsgi.app

@@ -4,8 +4,11 @@ of municipality `alpha`. `npm ci` runs once per session from the committed lock 
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -44,13 +47,23 @@ MUNICIPAL_ACCOUNTS = {
 def node_peer() -> Path:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("Node.js is not installed: the identity tests need it to run the oidc-provider peer")
-    subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=PEER,
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    # Every xdist worker comes here, and `npm ci` first deletes node_modules: one worker at a
+    # time, and only while the installed tree is not that of the lock file, so no worker
+    # wipes the packages under another's running peer.
+    lock = hashlib.sha256((PEER / "package-lock.json").read_bytes()).hexdigest()
+    stamp = PEER / "node_modules" / ".installed-from-lock"
+    where = hashlib.sha256(str(PEER.resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"chamyeo-npm-ci-{where}.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if not stamp.exists() or stamp.read_text() != lock:
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=PEER,
+                check=True,
+                capture_output=True,
+                timeout=180,
+            )
+            stamp.write_text(lock)
     return PEER
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from saas.control.identity.admin import (
+from saas.control.identity.federation.services import (
     ProviderRefused,
     do_approve_provider,
     do_register_provider,
@@ -79,7 +79,7 @@ def test_testing_an_idp_reads_its_discovery_document(engine, settings, federatio
 
 
 def test_a_rotated_key_stays_published_beside_the_new_one(engine, settings, hub):
-    from saas.control.identity.keys import rotate_signing_key, signing_key
+    from saas.control.identity.provider.keys import rotate_signing_key, signing_key
     from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:

@@ -123,7 +123,7 @@ def test_testing_an_idp_reads_its_discovery_document_or_says_why_not(client, min
 
 
 def test_testing_an_idp_is_rate_limited_per_idp_and_per_caller(client, ministry, make_tenant):
-    from saas.control.identity import probe_limit
+    from saas.control.identity.federation import probe_limit
 
     city = make_tenant()
     keys = []

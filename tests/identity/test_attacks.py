@@ -249,7 +249,7 @@ def test_the_hub_refuses_a_portal_request_without_pkce(hub, federation):
 def test_the_hub_refuses_a_wrong_code_verifier_and_the_code_is_spent(
     hub, federation, settings, count_sessions
 ):
-    from saas.control.identity.portals import client_secret_for
+    from saas.control.identity.provider.clients import client_secret_for
 
     browser = Browser()
     sign_in(browser, hub, "alpha", "national", "resident-kim")
@@ -343,8 +343,8 @@ def _logout_claims(hub, sid: str, **changes) -> dict:
 
 
 def test_portal_back_channel_refuses_bad_signature_nonce_and_replayed_jti(hub, federation, engine, settings):
-    from saas.control.identity.keys import signing_key
     from saas.control.identity.models import PortalSession
+    from saas.control.identity.provider.keys import signing_key
     from saas.control.identity.sealing import SecretBox
     from saas.core.tenancy.binding import session_without_tenant
 

@@ -107,7 +107,7 @@ def test_a_newcomer_signs_in_as_each_demo_role_without_an_external_idp(developme
 def test_a_registered_development_idp_is_offered_only_in_development(engine, settings, alpha):
     from saas.control.identity.errors import ProviderNotOffered
     from saas.control.identity.models import IdentityProvider, ProviderStatus
-    from saas.control.identity.services import offered_providers, provider_for_portal
+    from saas.control.identity.signin.services import offered_providers, provider_for_portal
     from saas.core.tenancy.binding import session_without_tenant
 
     with session_without_tenant(engine) as session:

@@ -1,16 +1,22 @@
 """The hub's cache of upstream IdPs' keys: a rotated key is fetched when a token names it,
-and tokens that do not verify cannot make the hub refetch the JWKS on every request."""
+tokens that do not verify cannot make the hub refetch the JWKS on every request, and the
+cache holds a bounded number of IdPs' keys."""
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import Counter
 from types import SimpleNamespace
 
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+from werkzeug.serving import make_server
 
-from saas.control.identity import upstream
 from saas.control.identity.errors import SignInRefused
+from saas.control.identity.signin import upstream
+from saas.control.identity.tokens import decode_signed
 
 JWKS_URI = "https://idp.example.kr/jwks"
 
@@ -62,3 +68,42 @@ def test_tokens_that_do_not_verify_refetch_the_jwks_at_most_once_per_interval(id
         with pytest.raises(SignInRefused):
             upstream.verify_signed_by(_sign(stranger), JWKS_URI)
     assert idp["fetches"] == 1
+
+
+@pytest.fixture
+def jwks_server(settings):
+    """A real HTTP server publishing one JWKS per path (/idp-0, /idp-1, ...); counts fetches
+    per path. `settings` lets the hub's outbound requests reach loopback, as in the tests."""
+    key = RSAKey.generate_key(2048, parameters={"kid": "k"}, private=True)
+    document = json.dumps(KeySet([key]).as_dict(private=False)).encode()
+    fetches: Counter[str] = Counter()
+
+    def app(environ, start_response):
+        fetches[environ["PATH_INFO"]] += 1
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [document]
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", key=key, fetches=fetches)
+    server.shutdown()
+
+
+def test_the_cache_keeps_the_most_recently_used_idps_keys_up_to_its_bound(jwks_server):
+    cache = upstream._JwksCache(entries=3)
+    uris = [f"{jwks_server.url}/idp-{i}" for i in range(4)]
+    for uri in uris[:3]:
+        cache.get(uri)
+    cache.get(uris[0])  # used again: the least recently used is now idp-1
+    cache.get(uris[3])
+    assert len(cache) == 3
+    assert uris[1] not in cache and all(uri in cache for uri in (uris[0], uris[2], uris[3]))
+    cache.get(uris[0])
+    cache.get(uris[1])  # evicted: fetched again
+    assert jwks_server.fetches == Counter({"/idp-0": 1, "/idp-1": 2, "/idp-2": 1, "/idp-3": 1})
+    assert decode_signed(_sign(jwks_server.key), cache.get(uris[1]))["sub"] == "kim"
+
+
+def test_the_hubs_jwks_cache_is_bounded() -> None:
+    assert upstream.jwks_cache.entries == upstream.JWKS_CACHE_ENTRIES == 1024

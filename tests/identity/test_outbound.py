@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from saas.control.identity import outbound
 from saas.control.identity.errors import SignInRefused
-from saas.control.identity.upstream import fetch_discovery
+from saas.control.identity.signin import outbound
+from saas.control.identity.signin.upstream import fetch_discovery
 
 
 @pytest.fixture

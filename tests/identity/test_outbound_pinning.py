@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from saas.control.identity import outbound
 from saas.control.identity.errors import SignInRefused
+from saas.control.identity.signin import outbound
 
 PUBLIC = "127.0.0.2"  # stands for an IdP on the internet
 NAMES = ("idp.example.kr", "inside.example.kr", "rebind.example.kr")

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import delete, select, text
 
 from migrations.runner import upgrade_control
-from saas.control.identity.admin import do_register_provider
-from saas.control.identity.roles import sync_roles
+from saas.control.identity.federation.services import do_register_provider
 from saas.control.identity.sealing import SecretBox
+from saas.control.identity.signin.roles import sync_roles
 from saas.core.accounts.models import Account, Role, RoleGrant
 from saas.core.audit import services as audit
 from saas.core.tenancy.binding import session_without_tenant

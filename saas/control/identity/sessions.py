@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from saas.control.identity.flows import digest
 from saas.control.identity.models import HubSession, HubSessionPortal, IdentityProvider, PortalSession
-from saas.control.identity.upstream import UpstreamIdentity
 from saas.core import clock
 
 HUB_COOKIE = "chamyeo_hub"
@@ -22,19 +21,28 @@ SESSION_LIFETIME = timedelta(hours=12)
 
 
 def open_hub_session(
-    session: Session, provider: IdentityProvider, account_id: int, identity: UpstreamIdentity
+    session: Session,
+    provider: IdentityProvider,
+    account_id: int,
+    *,
+    subject: str,
+    sid: str | None,
+    id_token: str | None,
+    acr: str | None,
 ) -> tuple[HubSession, str]:
-    """A new hub session; returns it with the cookie secret (known only to the browser)."""
+    """A new hub session for the person `provider` vouched for (their `subject` there, and the
+    IdP's own session id and ID token, kept for logout); returns it with the cookie secret
+    (known only to the browser)."""
     secret = secrets.token_urlsafe(32)
     hub = HubSession(
         sid=secrets.token_urlsafe(24),
         secret_hash=digest(secret),
         account_id=account_id,
         provider_id=provider.id,
-        subject=identity.subject,
-        upstream_sid=identity.sid,
-        upstream_id_token=identity.id_token,
-        acr=identity.acr,
+        subject=subject,
+        upstream_sid=sid,
+        upstream_id_token=id_token,
+        acr=acr,
         auth_time=int(clock.timestamp()),
     )
     session.add(hub)

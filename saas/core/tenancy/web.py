@@ -3,6 +3,7 @@ the `/t/<slug>/` path prefix, which always works."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask_smorest import Blueprint, abort
@@ -56,27 +57,44 @@ def _keep_slug(endpoint: str, values: dict[str, Any]) -> None:
         values.setdefault("slug", tenant.slug)
 
 
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def slug_for_host(
+    host: str, platform_domain: str, *, custom_domain: Callable[[str], str | None] = slug_for_domain
+) -> str | None:
+    """The tenant a host names: `<slug>.<platform domain>`, else the tenant whose custom
+    domain it is (`custom_domain`, a lookup that needs an app context); None for no host,
+    a local one, or the platform's own. A port is ignored, the case too.
+
+    The label before the platform domain is returned unchecked: an invalid one still gets a
+    tenant path, so it ends in 404, never in the control plane."""
+    name = host.rsplit(":", 1)[0].lower().rstrip(".") if host else ""
+    domain = platform_domain.lower()
+    if not name or name in LOCAL_HOSTS or name == domain:
+        return None
+    if name.endswith("." + domain):
+        return name[: -len(domain) - 1]
+    return custom_domain(name)
+
+
 class HostRouting:
     """WSGI middleware: a request to a tenant's host is routed as `/t/<slug>/<path>`."""
 
     def __init__(self, app: Flask, platform_domain: str) -> None:
         self.flask_app = app
         self.wsgi_app = app.wsgi_app
-        self.suffix = "." + platform_domain.lower()
+        self.platform_domain = platform_domain
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        slug = self.slug_for_host(environ.get("HTTP_HOST", ""))
+        host = environ.get("HTTP_HOST", "")
+        slug = slug_for_host(host, self.platform_domain, custom_domain=self._custom_domain)
         if slug is not None:
             environ["PATH_INFO"] = f"/t/{slug}{environ.get('PATH_INFO', '') or '/'}"
         return self.wsgi_app(environ, start_response)
 
-    def slug_for_host(self, host: str) -> str | None:
-        name = host.rsplit(":", 1)[0].lower().rstrip(".") if host else ""
-        if not name or name in {"localhost", "127.0.0.1", "[::1]"} or name == self.suffix[1:]:
-            return None
-        if name.endswith(self.suffix):
-            # An invalid label still gets a tenant path, so it ends in 404, not the control plane.
-            return name[: -len(self.suffix)]
+    def _custom_domain(self, name: str) -> str | None:
+        # Outside any request yet: the lookup gets an app context of its own.
         with self.flask_app.app_context():
             return slug_for_domain(name)
 

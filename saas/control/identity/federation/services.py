@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saas.control.identity.models import IdentityProvider, ProviderStatus
-from saas.control.identity.roles import invalid_mapping
 from saas.control.identity.sealing import SecretBox
-from saas.control.identity.upstream import fetch_discovery
+from saas.control.identity.signin.roles import invalid_mapping
+from saas.control.identity.signin.upstream import fetch_discovery
+from saas.control.registry.models import Tenant
 from saas.core import clock
 from saas.core.audit import services as audit
 
@@ -111,3 +112,23 @@ def probe_provider(provider: IdentityProvider) -> dict[str, Any]:
         "iss_parameter": bool(document.get("authorization_response_iss_parameter_supported")),
         "backchannel_logout": bool(document.get("backchannel_logout_supported")),
     }
+
+
+def providers(session: Session, *, tenant_id: int | None = None) -> list[IdentityProvider]:
+    """The federation's IdPs in registration order: every one, or with `tenant_id` that
+    tenant's own only."""
+    query = select(IdentityProvider).order_by(IdentityProvider.id)
+    if tenant_id is not None:
+        query = query.where(IdentityProvider.tenant_id == tenant_id)
+    return list(session.scalars(query))
+
+
+def provider_by_key(session: Session, key: str) -> IdentityProvider | None:
+    return session.scalar(select(IdentityProvider).where(IdentityProvider.key == key))
+
+
+def tenant_slug_of(session: Session, provider: IdentityProvider) -> str | None:
+    """The slug of the tenant whose own IdP this is; None for a national IdP."""
+    if provider.tenant_id is None:
+        return None
+    return session.scalar(select(Tenant.slug).where(Tenant.id == provider.tenant_id))

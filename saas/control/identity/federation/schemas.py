@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from saas.control.identity.admin import KEY_PATTERN
+from saas.control.identity.federation.services import KEY_PATTERN
 from saas.control.identity.models import ProviderStatus
 from saas.core.accounts.models import Role
 from saas.core.api.schemas import InputSchema

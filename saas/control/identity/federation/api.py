@@ -3,7 +3,7 @@
 Ministry admins register the national IdP and approve municipalities' IdPs under
 /api/v1/identity-providers; a municipality's admin registers its own IdP (pending until the
 ministry approves it) and tests it under /t/<slug>/api/v1/identity-providers. Thin views over
-`saas.control.identity.admin`; client secrets go in, never out.
+`saas.control.identity.federation.services`; client secrets go in, never out.
 """
 
 from __future__ import annotations
@@ -15,21 +15,22 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from sqlalchemy import select
 
-from saas.control.identity.admin import (
+from saas.control.identity.errors import SignInRefused
+from saas.control.identity.federation.schemas import ProbeSchema, ProviderCreateSchema, ProviderSchema
+from saas.control.identity.federation.services import (
     ProviderConflict,
     ProviderRefused,
     do_approve_provider,
     do_register_provider,
     probe_provider,
+    provider_by_key,
+    providers,
+    tenant_slug_of,
 )
-from saas.control.identity.errors import SignInRefused
 from saas.control.identity.models import IdentityProvider
-from saas.control.identity.schemas import ProbeSchema, ProviderCreateSchema, ProviderSchema
 from saas.control.identity.sealing import SecretBox
-from saas.control.identity.upstream import callback_url
-from saas.control.registry.models import Tenant
+from saas.control.identity.signin.upstream import callback_url
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, person, require_platform_role, require_tenant_role
 from saas.core.settings import Settings
@@ -67,12 +68,9 @@ def _refusals_as_http() -> Iterator[None]:
 
 
 def _shown(provider: IdentityProvider) -> dict[str, Any]:
-    slug = None
-    if provider.tenant_id is not None:
-        slug = db_session().scalar(select(Tenant.slug).where(Tenant.id == provider.tenant_id))
     return {
         **{c: getattr(provider, c) for c in ProviderSchema().fields if hasattr(provider, c)},
-        "tenant": slug,
+        "tenant": tenant_slug_of(db_session(), provider),
         "callback_url": callback_url(_settings().hub_url, provider),
     }
 
@@ -91,7 +89,7 @@ def _register(body: dict[str, Any], *, tenant_id: int | None, by_ministry: bool)
 
 
 def _probe(provider: IdentityProvider) -> dict[str, Any]:
-    from saas.control.identity import probe_limit
+    from saas.control.identity.federation import probe_limit
     from saas.core.extensions import queues
 
     # One person is one caller, whichever of their credentials they use.
@@ -105,7 +103,7 @@ def _probe(provider: IdentityProvider) -> dict[str, Any]:
 
 def _provider(key: str, *, tenant_id: int | None = None, any_scope: bool = False) -> IdentityProvider:
     """The IdP `key` in the given scope; 404 for one of another tenant, as for a missing one."""
-    provider = db_session().scalar(select(IdentityProvider).where(IdentityProvider.key == key))
+    provider = provider_by_key(db_session(), key)
     if provider is None or (not any_scope and provider.tenant_id != tenant_id):
         abort(404, message=f"No identity provider {key!r} here.")
     return provider
@@ -118,8 +116,7 @@ class Providers(MethodView):
     @ministry_blp.response(200, ProviderSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
         """Every IdP of the federation, national and municipal, with its status."""
-        rows = db_session().scalars(select(IdentityProvider).order_by(IdentityProvider.id))
-        return [_shown(p) for p in rows]
+        return [_shown(p) for p in providers(db_session())]
 
     @require_platform_role(Role.MINISTRY_ADMIN)
     @ministry_blp.doc(security=BEARER)
@@ -165,12 +162,7 @@ class TenantProviders(MethodView):
     @tenant_blp.response(200, ProviderSchema(many=True))
     def get(self) -> list[dict[str, Any]]:
         """This municipality's own IdPs."""
-        rows = db_session().scalars(
-            select(IdentityProvider)
-            .where(IdentityProvider.tenant_id == current_tenant().id)
-            .order_by(IdentityProvider.id)
-        )
-        return [_shown(p) for p in rows]
+        return [_shown(p) for p in providers(db_session(), tenant_id=current_tenant().id)]
 
     @require_tenant_role(Role.TENANT_ADMIN)
     @tenant_blp.doc(security=BEARER)

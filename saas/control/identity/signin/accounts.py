@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from saas.control.identity.errors import SignInRefused
 from saas.control.identity.models import ExternalIdentity, IdentityProvider
-from saas.control.identity.upstream import UpstreamIdentity
+from saas.control.identity.signin.upstream import UpstreamIdentity
 from saas.core import clock
 from saas.core.accounts.models import Account
 from saas.core.audit import services as audit

@@ -21,9 +21,9 @@ from authlib.oidc.core.grants import OpenIDCode
 from flask import current_app
 from sqlalchemy import delete, select
 
-from saas.control.identity.keys import SIGNING_ALG, signing_key
 from saas.control.identity.models import HubAccessToken, HubAuthorizationCode, HubSession
-from saas.control.identity.portals import CLIENT_PREFIX, PortalClient, portal_client
+from saas.control.identity.provider.clients import CLIENT_PREFIX, PortalClient, portal_client
+from saas.control.identity.provider.keys import SIGNING_ALG, signing_key
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import remember_portal
 from saas.core import clock
@@ -246,11 +246,21 @@ def _save_token(token: dict[str, Any], request: Any) -> None:
     session.commit()
 
 
-def create_server(app: Any) -> AuthorizationServer:
+SERVER_EXTENSION = "chamyeo.authorization_server"
+
+
+def init_server(app: Any) -> AuthorizationServer:
+    """Create the app's authorization server and keep it on the app (each app its own)."""
     app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {"authorization_code": ACCESS_TOKEN_SECONDS})
     server = AuthorizationServer(app, query_client=_query_client, save_token=_save_token)
     server.register_grant(PortalCodeGrant, [RequiredPkce(), PortalOpenIDCode()])
+    app.extensions[SERVER_EXTENSION] = server
     return server
+
+
+def authorization_server() -> AuthorizationServer:
+    """The authorization server of the app serving this request."""
+    return current_app.extensions[SERVER_EXTENSION]
 
 
 def access_token_owner(token: str) -> tuple[HubAccessToken, HubSession] | None:
