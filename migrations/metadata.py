@@ -7,9 +7,9 @@ def control_metadata() -> MetaData:
     import migrations.heads  # noqa: F401
     import saas.control.billing.models
     import saas.control.identity.models
-    import saas.control.registry.models
     import saas.core.accounts.models
-    import saas.core.audit.models  # noqa: F401
+    import saas.core.audit.models
+    import saas.core.registry.models  # noqa: F401
     from saas.core.db import ControlBase
 
     return ControlBase.metadata

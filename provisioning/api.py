@@ -38,10 +38,10 @@ from provisioning.schemas import (
     VersionQuerySchema,
 )
 from provisioning.templates import get_template, list_templates
-from saas.control.registry.models import Tenant
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, require_platform_role
 from saas.core.extensions import db, queues
+from saas.core.registry.models import Tenant
 from saas.core.settings import current_settings
 from saas.core.tenancy.context import db_session, forget_cached_tenants
 

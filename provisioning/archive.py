@@ -30,9 +30,9 @@ from migrations.runner import (
     tenant_head_revision,
 )
 from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
-from saas.control.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
 from saas.core import clock
 from saas.core.audit import services as audit
+from saas.core.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
 from saas.core.tenancy.binding import qualified_name, tenant_session
 from saas.core.tenancy.slugs import InvalidSlug, schema_for, validate_slug
 

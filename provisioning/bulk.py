@@ -16,7 +16,7 @@ from tqdm import tqdm
 from provisioning.errors import ProvisioningRefused, TenantConflict
 from provisioning.lifecycle import Settled, do_register_tenant, wait_until_settled
 from provisioning.runner import FaultHook, run_provisioning
-from saas.control.registry.models import TenantStatus
+from saas.core.registry.models import TenantStatus
 
 REQUIRED_COLUMNS = ("slug", "region", "template")
 OPTIONAL_COLUMNS = ("name", "domain", "admin_email")

@@ -21,10 +21,10 @@ from migrations.runner import drop_tenant_schema_irreversibly
 from provisioning.errors import ProvisioningRefused, TenantConflict, TenantNotFound
 from provisioning.templates import Template, TemplateNotFound, diff_template, get_template
 from saas import regions
-from saas.control.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
 from saas.core import clock
 from saas.core.audit import services as audit
 from saas.core.queue import enqueue_after_commit
+from saas.core.registry.models import ProvisioningStep, Tenant, TenantDomain, TenantStatus
 from saas.core.tenancy.binding import tenant_session
 from saas.core.tenancy.slugs import InvalidSlug, is_valid_slug, validate_slug
 

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 from provisioning.errors import TenantNotFound
 from provisioning.lifecycle import portal_of_region, region_taken
 from provisioning.steps import STEPS, StepContext
-from saas.control.registry.models import ProvisioningStep, Tenant, TenantStatus
 from saas.core import clock
+from saas.core.registry.models import ProvisioningStep, Tenant, TenantStatus
 from saas.core.tenancy.binding import session_without_tenant, tenant_session
 
 # Called with the step name inside the step's transaction, after its work: tests use it to

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from saas.control.registry.models import TenantStatus
 from saas.core.api.schemas import InputSchema
+from saas.core.registry.models import TenantStatus
 from saas.core.tenancy.slugs import SLUG_PATTERN
 
 _STATUSES = [status.value for status in TenantStatus]

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from migrations.runner import create_tenant_schema_in_transaction, head_statements
 from provisioning.templates import get_template
 from saas import regions
-from saas.control.registry.models import Tenant, TenantStatus
 from saas.core import clock
 from saas.core.audit import services as audit
+from saas.core.registry.models import Tenant, TenantStatus
 from saas.core.tenancy.slugs import schema_for
 from tenants.people.models import Member
 from tenants.portal.models import Category, District, Page, PhasePlan, PortalSetting

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from migrations import TENANT_DIR
 from migrations.runner import migrate_schema_in_transaction, tenant_head_revision
-from saas.control.registry.models import Tenant
+from saas.core.registry.models import Tenant
 from saas.core.tenancy.slugs import schema_for
 
 LOCK_TIMEOUT = "3s"

@@ -229,7 +229,7 @@ def free_region(engine):
 
     from saas import regions
     from saas.control.billing.models import SubsidyBeneficiary
-    from saas.control.registry.models import Tenant
+    from saas.core.registry.models import Tenant
 
     handed_out: set[str] = set()
 

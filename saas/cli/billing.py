@@ -233,7 +233,7 @@ def set_rates(program: str, effective_from: Any, tiers: list[dict[str, Any]]) ->
 def assign_tier(program: str, tenant: str, valid_from: Any, tier: str | None, evidence: str | None) -> None:
     """Assign a municipality's tier from a date on, with its evidence."""
     from saas.control.billing.services.programs import do_assign_tier
-    from saas.control.registry.models import Tenant
+    from saas.core.registry.models import Tenant
 
     if tier and not evidence:
         raise click.UsageError("a tier set by hand needs --evidence")
@@ -259,7 +259,7 @@ def assign_tier(program: str, tenant: str, valid_from: Any, tier: str | None, ev
 def prepare_renewals() -> None:
     """Reserve each subscription's coming subsidy and put its line on the upcoming invoice."""
     from saas.control.billing import jobs
-    from saas.control.registry.models import Tenant
+    from saas.core.registry.models import Tenant
 
     with _engine() as engine:
         outcomes = jobs.prepare_renewals(engine)

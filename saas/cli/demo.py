@@ -29,8 +29,8 @@ def seed_demo(engine: Engine, queues: Queues, settings: Settings, *, echo: Calla
     tokens to `<home>/demo-credentials.json` (development only) and return its path."""
     from provisioning.lifecycle import do_register_tenant
     from saas.control.billing import gateway
-    from saas.control.registry.models import Tenant, TenantStatus
     from saas.core.accounts.tokens import create_token, token_for_secret
+    from saas.core.registry.models import Tenant, TenantStatus
     from saas.core.tenancy.binding import session_without_tenant
     from saas.dev.demo_billing import seed_billing, subscribe_unbilled
     from saas.dev.demo_portals import seed_demo_portals

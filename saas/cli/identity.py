@@ -33,7 +33,7 @@ def add(
     from saas.control.identity.sealing import SecretBox
     from saas.control.identity.signin import outbound
     from saas.control.identity.signin.upstream import callback_url
-    from saas.control.registry.models import Tenant
+    from saas.core.registry.models import Tenant
     from saas.core.tenancy.binding import session_without_tenant
 
     mapping = dict(m.split("=", 1) for m in mappings if "=" in m)

@@ -120,7 +120,7 @@ def list_(status: str | None) -> None:
     """Every tenant, one a line."""
     from sqlalchemy import select
 
-    from saas.control.registry.models import Tenant
+    from saas.core.registry.models import Tenant
 
     stack, _engine, session, _queues = _session_and_queue()
     with stack:

@@ -27,9 +27,9 @@ def tokens() -> None:
 )
 def create(role: str, name: str, tenant_slug: str | None, account_id: int | None) -> None:
     """Create a token and print it (the only time it is shown)."""
-    from saas.control.registry.models import Tenant
     from saas.core.accounts.models import Account
     from saas.core.accounts.tokens import create_token
+    from saas.core.registry.models import Tenant
     from saas.core.tenancy.binding import session_without_tenant
 
     with database_engine() as engine, session_without_tenant(engine) as session:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from saas.control.billing.gateway import StripeGateway
 from saas.control.billing.models import Plan, Subscription, SubsidyProgram
 from saas.control.billing.services import programs, subscriptions
-from saas.control.registry.models import Tenant, TenantStatus
 from saas.core import clock
+from saas.core.registry.models import Tenant, TenantStatus
 from saas.core.settings import Settings
 
 DEMO_PLAN: dict[str, Any] = {

@@ -53,7 +53,7 @@ def seed_demo_portals(
     engine: Engine, settings: Settings, slugs: list[str], *, echo: Callable[[str], None]
 ) -> None:
     """Seed each active portal of `slugs` that lacks them with the two demo cycles."""
-    from saas.control.registry.models import Tenant, TenantStatus
+    from saas.core.registry.models import Tenant, TenantStatus
     from saas.core.tenancy.binding import tenant_session
     from saas.core.tenancy.context import TenantRef
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from saas.control.identity.federation.services import do_register_provider
 from saas.control.identity.models import IdentityProvider
 from saas.control.identity.sealing import SecretBox
-from saas.control.registry.models import Tenant
+from saas.core.registry.models import Tenant
 from saas.core.settings import Settings
 from saas.dev.idp import (
     CLIENT_ID,

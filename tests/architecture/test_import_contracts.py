@@ -91,10 +91,10 @@ def _plant_and_break(root: Path, relative: str, planted: str, contract: str) -> 
 def test_an_upward_import_from_the_pb_domain_to_the_control_plane_breaks_the_layers(
     copy_of_the_tree: Path,
 ) -> None:
-    planted = "import saas.control.registry  # planted"
+    planted = "import saas.control.billing  # planted"
     section, line = _plant_and_break(copy_of_the_tree, "tenants/cycles/models.py", planted, LAYERS)
     assert "tenants is not allowed to import saas.control" in section
-    assert f"tenants.cycles.models -> saas.control.registry (l.{line})" in section
+    assert f"tenants.cycles.models -> saas.control.billing (l.{line})" in section
 
 
 def test_an_import_of_the_development_parts_from_the_core_breaks_its_contract(copy_of_the_tree: Path) -> None:

@@ -17,7 +17,7 @@ from migrations import TENANT_DIR
 from migrations.runner import tenant_head_revision
 from provisioning import upgrade as fleet
 from provisioning.lifecycle import do_delete_tenant_irreversibly
-from saas.control.registry.models import Tenant
+from saas.core.registry.models import Tenant
 from saas.core.tenancy.binding import session_without_tenant
 
 NEW_REVISION = "f1ee70000001"

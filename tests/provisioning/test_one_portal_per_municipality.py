@@ -11,8 +11,8 @@ from sqlalchemy import insert, select, text
 from provisioning.errors import TenantConflict
 from provisioning.lifecycle import do_register_tenant
 from provisioning.runner import run_provisioning
-from saas.control.registry.models import Tenant, TenantStatus
 from saas.core.audit.models import AuditEvent
+from saas.core.registry.models import Tenant, TenantStatus
 from saas.core.tenancy.binding import session_without_tenant
 
 WAITING_ON_A_LOCK = text(

@@ -9,7 +9,7 @@ import pytest
 
 from provisioning.errors import TenantConflict
 from provisioning.lifecycle import do_delete_tenant_irreversibly, do_register_tenant, do_retry_provisioning
-from saas.control.registry.models import TenantStatus
+from saas.core.registry.models import TenantStatus
 from saas.core.tenancy.binding import session_without_tenant
 
 

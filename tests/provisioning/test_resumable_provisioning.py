@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from provisioning.lifecycle import do_register_tenant, do_retry_provisioning
 from provisioning.runner import run_provisioning
 from provisioning.steps import STEP_NAMES
-from saas.control.registry.models import ProvisioningStep, Tenant
 from saas.core.audit.models import AuditEvent
+from saas.core.registry.models import ProvisioningStep, Tenant
 from saas.core.tenancy.binding import session_without_tenant, tenant_session
 from tenants.people.models import Member
 from tenants.portal.models import Category, District, PortalSetting

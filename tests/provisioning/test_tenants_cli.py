@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from provisioning.archive import tenant_fingerprint
 from provisioning.steps import STEP_NAMES
 from saas.cli import main
-from saas.control.registry.models import Tenant
+from saas.core.registry.models import Tenant
 from saas.core.tenancy.binding import tenant_session
 from tenants.portal.models import Page
 

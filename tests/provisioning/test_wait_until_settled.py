@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from provisioning.lifecycle import do_delete_tenant_irreversibly, do_register_tenant, wait_until_settled
-from saas.control.registry.models import Tenant, TenantStatus
+from saas.core.registry.models import Tenant, TenantStatus
 from saas.core.tenancy.binding import session_without_tenant
 
 

@@ -15,10 +15,10 @@ from saas.control.billing import gateway as billing_gateway
 from saas.control.billing import jobs, schemas, webhooks
 from saas.control.billing.models import Plan, SubsidyProgram
 from saas.control.billing.services import ledger, programs, reports, subscriptions
-from saas.control.registry.models import Tenant
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, require_platform_role, require_tenant_role
 from saas.core.extensions import queues
+from saas.core.registry.models import Tenant
 from saas.core.settings import current_settings
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.tenancy.web import tenant_blueprint

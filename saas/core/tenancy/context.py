@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from saas.control.registry.models import Tenant, TenantDomain, TenantStatus
 from saas.core.extensions import db
+from saas.core.registry.models import Tenant, TenantDomain, TenantStatus
 from saas.core.settings import current_settings
 from saas.core.tenancy import binding
 from saas.core.tenancy.slugs import is_valid_slug

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from saas import regions
 from saas.control.billing.models import SubsidyProgram, TierAssignment, TierRate
 from saas.control.billing.services import ledger
-from saas.control.registry.models import Tenant
 from saas.core.audit import services as audit
 from saas.core.refusals import Conflict, NotFound
+from saas.core.registry.models import Tenant
 
 
 class SubsidyRefused(Conflict):

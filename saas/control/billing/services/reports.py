@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from saas.control.billing.models import BillingAlert, BillingInvoice, LedgerEntry, SubsidyProgram
 from saas.control.billing.services import ledger
-from saas.control.registry.models import Tenant
 from saas.core import clock
+from saas.core.registry.models import Tenant
 
 
 def _amounts(balances: dict[str, int]) -> dict[str, int]:

@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 from saas.control.billing.gateway import StripeGateway
 from saas.control.billing.models import Plan, Subscription
 from saas.control.billing.services import programs
-from saas.control.registry.models import Tenant
 from saas.core import clock
 from saas.core.audit import services as audit
 from saas.core.refusals import Conflict
+from saas.core.registry.models import Tenant
 
 
 class PlanRefused(Conflict):

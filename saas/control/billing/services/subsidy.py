@@ -28,8 +28,8 @@ from saas.control.billing.models import (
 )
 from saas.control.billing.services import ledger, programs
 from saas.control.billing.services.ledger import Line
-from saas.control.registry.models import Tenant
 from saas.core import clock
+from saas.core.registry.models import Tenant
 
 SUBSIDY_MARK = "subsidy"  # metadata chamyeo=subsidy marks our lines and credit notes
 SUBSIDY_DESCRIPTION = "Ministry subsidy (정부 보조금)"

@@ -14,9 +14,9 @@ from saas.control.identity.models import IdentityProvider, ProviderStatus
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.signin.roles import invalid_mapping
 from saas.control.identity.signin.upstream import fetch_discovery
-from saas.control.registry.models import Tenant
 from saas.core import clock
 from saas.core.audit import services as audit
+from saas.core.registry.models import Tenant
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 

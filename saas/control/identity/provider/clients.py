@@ -12,7 +12,7 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas.control.registry.models import Tenant, TenantDomain, TenantStatus
+from saas.core.registry.models import Tenant, TenantDomain, TenantStatus
 from saas.core.settings import Settings
 from saas.core.tenancy.slugs import is_valid_slug
 

@@ -18,8 +18,8 @@ from saas.control.identity.provider.keys import published_keys
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import end_hub_sessions, hub_session_for_cookie
 from saas.control.identity.tokens import decode_signed
-from saas.control.registry.models import Tenant
 from saas.core.audit import services as audit
+from saas.core.registry.models import Tenant
 from saas.core.settings import Settings
 
 
