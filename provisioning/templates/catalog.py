@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from marshmallow import ValidationError
 
-from provisioning.templates.schema import TemplateSchema, field_path
+from provisioning.templates.format import TemplateSchema, field_path
 from saas.core.refusals import NotFound
 
 DEFAULT_ROOT = Path(__file__).resolve().parent

@@ -1,6 +1,6 @@
 """The ballot rules of a cycle: the type of ballot, its parameters, the counting rule and the
 tie-breaks, as the PB domain validates them when an officer changes a cycle's rules, and as
-every PB template states them (`provisioning.templates.schema` builds on these types).
+every PB template states them (`provisioning.templates.format` builds on these types).
 
 Everything a resident sees is a :class:`LocalizedText` (``{ko: ..., en: ...}``, both required
 and non-empty). Unknown keys are refused (`Strict`), and each ballot type and counting rule

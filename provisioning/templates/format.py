@@ -1,4 +1,4 @@
-"""The marshmallow schema every PB template file must satisfy.
+"""The format of a PB template file: the marshmallow schema every template must satisfy.
 
 Everything a resident sees is a :class:`LocalizedText` (``{ko: ..., en: ...}``, both required
 and non-empty), so a template cannot ship a Korean-only or English-only text. Cross-field
