@@ -1,8 +1,9 @@
 """Extensions, created unbound at import and attached by `create_app` with `init_app`.
 
-`db` builds each app an engine of its own in `init_app` (kept in `app.extensions`) and, in a
-process without an app (a worker), holds the engine built at its start. `queues` and `api`
-still bind to the app that called `init_app` last: one web app a process, as today."""
+`db` and `queues` build each app its own engine and Redis connection in `init_app` (kept in
+`app.extensions`) and, in a process without an app (a worker, a command), hold the ones built
+at its start. `api` (flask-smorest's) binds to the app that called `init_app` last: its
+blueprints and document are the same for every app, one web app a process."""
 
 from saas.core.api.errors import ChamyeoApi
 from saas.core.db import Database

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import redis
+from flask import current_app, has_app_context
 from rq import Queue
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
@@ -20,7 +21,14 @@ if TYPE_CHECKING:
 QUEUE_NAMES = ("provisioning", "default", "billing")
 
 
+EXTENSION_KEY = "chamyeo.queues"
+
+
 class Queues:
+    """The queues' Redis connection. Who owns it, as for the engine (`saas.core.db`): each app
+    its own (`init_app` keeps it in `app.extensions`), and a process without an app (a worker,
+    a command) the one `configure` made."""
+
     def __init__(self) -> None:
         self._redis: redis.Redis | None = None
 
@@ -30,14 +38,20 @@ class Queues:
         self._redis = redis.Redis.from_url(settings.redis_url)
 
     def init_app(self, app: Flask) -> None:
-        self.configure(app.config["CHAMYEO_SETTINGS"])
-        app.extensions["chamyeo.queues"] = self
+        own = Queues()
+        own.configure(app.config["CHAMYEO_SETTINGS"])
+        app.extensions[EXTENSION_KEY] = own
+        if self._redis is None:  # the process's too, until something configures it
+            self._redis = own._redis
 
     @property
     def connection(self) -> redis.Redis:
-        if self._redis is None:
+        owner = self
+        if has_app_context():
+            owner = current_app.extensions.get(EXTENSION_KEY, self)
+        if owner._redis is None:
             raise RuntimeError("the queues are not configured")
-        return self._redis
+        return owner._redis
 
     def get(self, name: str) -> Queue:
         if name not in QUEUE_NAMES:
