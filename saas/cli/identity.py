@@ -29,7 +29,7 @@ def add(
     key, issuer, client_id, client_secret, display_name, tenant_slug, role_claim, mappings, pending
 ) -> None:
     """Register an upstream IdP (as the ministry: approved at once unless --pending)."""
-    from saas.control.identity.federation.services import ProviderRefused, do_register_provider
+    from saas.control.identity.federation.services import do_register_provider
     from saas.control.identity.sealing import SecretBox
     from saas.control.identity.signin import outbound
     from saas.control.identity.signin.upstream import callback_url
@@ -48,23 +48,21 @@ def add(
             tenant_id = session.scalar(select(Tenant.id).where(Tenant.slug == tenant_slug))
             if tenant_id is None:
                 raise click.ClickException(f"no tenant {tenant_slug!r}")
-        try:
-            provider = do_register_provider(
-                session,
-                SecretBox(settings),
-                key=key,
-                display_name=display_name,
-                issuer=issuer,
-                client_id=client_id,
-                client_secret=client_secret,
-                tenant_id=tenant_id,
-                role_claim=role_claim,
-                role_mapping=mapping,
-                by_ministry=not pending,
-                actor="cli",
-            )
-        except ProviderRefused as error:
-            raise click.ClickException(str(error)) from None
+        # A refused registration ends the command with one line and its exit status.
+        provider = do_register_provider(
+            session,
+            SecretBox(settings),
+            key=key,
+            display_name=display_name,
+            issuer=issuer,
+            client_id=client_id,
+            client_secret=client_secret,
+            tenant_id=tenant_id,
+            role_claim=role_claim,
+            role_mapping=mapping,
+            by_ministry=not pending,
+            actor="cli",
+        )
         callback = callback_url(settings.hub_url, provider)
         click.echo(f"{provider.key}\t{provider.status.value}\tcallback {callback}")
 
@@ -89,10 +87,7 @@ def approve(key: str) -> None:
     from saas.core.tenancy.binding import session_without_tenant
 
     with database_engine() as engine, session_without_tenant(engine) as session:
-        try:
-            do_approve_provider(session, key, actor="cli")
-        except LookupError as error:
-            raise click.ClickException(str(error)) from None
+        do_approve_provider(session, key, actor="cli")  # a refusal: one line, exit status
     click.echo(f"{key}\tapproved")
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from saas.control.billing.models import LedgerEntry, LedgerLine, SubsidyProgram
 from saas.core import clock, hashchain
 from saas.core.hashchain import GENESIS_HASH
+from saas.core.refusals import NotFound
 
 ACCOUNTS = ("appropriation", "available", "reserved", "applied", "billed", "settled")
 
@@ -60,7 +61,7 @@ def lock_program(session: Session, program_id: int) -> SubsidyProgram:
     of its budget happen one transaction at a time, so nobody overdraws or forks the chain."""
     program = session.scalar(select(SubsidyProgram).where(SubsidyProgram.id == program_id).with_for_update())
     if program is None:
-        raise LookupError(f"no subsidy program {program_id}")
+        raise NotFound(f"no subsidy program {program_id}")
     return program
 
 

@@ -8,19 +8,14 @@ ministry approves it) and tests it under /t/<slug>/api/v1/identity-providers. Th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from saas.control.identity.errors import SignInRefused
 from saas.control.identity.federation.schemas import ProbeSchema, ProviderCreateSchema, ProviderSchema
 from saas.control.identity.federation.services import (
-    ProviderConflict,
-    ProviderRefused,
     do_approve_provider,
     do_register_provider,
     probe_provider,
@@ -33,7 +28,7 @@ from saas.control.identity.sealing import SecretBox
 from saas.control.identity.signin.upstream import callback_url
 from saas.core.accounts.models import Role
 from saas.core.auth import actor, person, require_platform_role, require_tenant_role
-from saas.core.settings import Settings
+from saas.core.settings import current_settings
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.tenancy.web import tenant_blueprint
 
@@ -53,38 +48,24 @@ tenant_blp = tenant_blueprint(
 )
 
 
-def _settings() -> Settings:
-    return current_app.config["CHAMYEO_SETTINGS"]
-
-
-@contextmanager
-def _refusals_as_http() -> Iterator[None]:
-    try:
-        yield
-    except ProviderConflict as error:
-        abort(409, message=str(error))
-    except ProviderRefused as error:
-        abort(422, message=str(error))
-
-
 def _shown(provider: IdentityProvider) -> dict[str, Any]:
     return {
         **{c: getattr(provider, c) for c in ProviderSchema().fields if hasattr(provider, c)},
         "tenant": tenant_slug_of(db_session(), provider),
-        "callback_url": callback_url(_settings().hub_url, provider),
+        "callback_url": callback_url(current_settings().hub_url, provider),
     }
 
 
 def _register(body: dict[str, Any], *, tenant_id: int | None, by_ministry: bool) -> dict[str, Any]:
-    with _refusals_as_http():
-        provider = do_register_provider(
-            db_session(),
-            SecretBox(_settings()),
-            tenant_id=tenant_id,
-            by_ministry=by_ministry,
-            actor=actor(),
-            **body,
-        )
+    # A ProviderRefused is a 422, a ProviderConflict a 409 (saas.core.refusals).
+    provider = do_register_provider(
+        db_session(),
+        SecretBox(current_settings()),
+        tenant_id=tenant_id,
+        by_ministry=by_ministry,
+        actor=actor(),
+        **body,
+    )
     return _shown(provider)
 
 

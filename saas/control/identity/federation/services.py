@@ -16,17 +16,22 @@ from saas.control.identity.signin.roles import invalid_mapping
 from saas.control.identity.signin.upstream import fetch_discovery
 from saas.core import clock
 from saas.core.audit import services as audit
+from saas.core.refusals import Conflict, Invalid, NotFound
 from saas.core.registry.models import Tenant
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 
 
-class ProviderRefused(ValueError):
-    """The registration is invalid (bad key, mapping, or a duplicate issuer)."""
+class ProviderRefused(Invalid):
+    """The registration is invalid (bad key, mapping, or a duplicate issuer): a 422."""
 
 
-class ProviderConflict(ProviderRefused):
-    """The key or the issuer is registered already."""
+class ProviderConflict(Conflict, ProviderRefused):
+    """The key or the issuer is registered already: a 409."""
+
+
+class ProviderNotFound(NotFound):
+    """No IdP with that key."""
 
 
 def do_register_provider(
@@ -91,7 +96,7 @@ def do_register_provider(
 def do_approve_provider(session: Session, key: str, *, actor: str) -> IdentityProvider:
     provider = session.scalar(select(IdentityProvider).where(IdentityProvider.key == key))
     if provider is None:
-        raise LookupError(f"no IdP {key!r}")
+        raise ProviderNotFound(f"no IdP {key!r}")
     provider.status = ProviderStatus.APPROVED
     provider.approved_at = clock.now()
     audit.record(session, actor=actor, action="identity.provider.approve", target=f"idp:{key}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, request
 from flask_smorest import abort
 from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
@@ -25,7 +25,7 @@ from saas.control.identity.provider.portal_services import (
     do_start_portal_sign_in,
 )
 from saas.control.identity.sessions import PORTAL_COOKIE
-from saas.core.settings import Settings
+from saas.core.settings import current_settings
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.tenancy.web import TENANT_PREFIX, enter_tenant_of_request  # the API's gate, shared
 
@@ -37,12 +37,8 @@ bp = Blueprint("identity_portal", __name__, url_prefix=f"{TENANT_PREFIX}/auth")
 bp.url_value_preprocessor(enter_tenant_of_request)
 
 
-def _settings() -> Settings:
-    return current_app.config["CHAMYEO_SETTINGS"]
-
-
 def _portal() -> PortalClient:
-    client = portal_client(db_session(), _settings(), client_id_for(current_tenant().slug))
+    client = portal_client(db_session(), current_settings(), client_id_for(current_tenant().slug))
     if client is None:
         abort(404, message="This portal does not sign people in.")
     return client
@@ -53,14 +49,14 @@ def _origin() -> tuple[str, str]:
     /t/<slug> prefix on a shared host (where other portals live beside it)."""
     slug = current_tenant().slug
     host = request.host.rsplit(":", 1)[0].lower()
-    hub_host = (urlsplit(_settings().hub_url).hostname or "").lower()
+    hub_host = (urlsplit(current_settings().hub_url).hostname or "").lower()
     if host in {"localhost", "127.0.0.1", hub_host}:
         return f"{request.host_url.rstrip('/')}/t/{slug}", f"/t/{slug}/"
     return request.host_url.rstrip("/"), "/"
 
 
 def _cookie(response: WerkzeugResponse, name: str, value: str, path: str) -> None:
-    secure = _settings().hub_url.startswith("https://")
+    secure = current_settings().hub_url.startswith("https://")
     response.set_cookie(name, value, path=path, httponly=True, samesite="Lax", secure=secure)
 
 
@@ -80,7 +76,7 @@ def login() -> WerkzeugResponse:
     secret = request.cookies.get(PORTAL_BROWSER_COOKIE) or flows.new_browser_secret()
     url = do_start_portal_sign_in(
         db_session(),
-        _settings(),
+        current_settings(),
         portal,
         browser_secret=secret,
         redirect_uri=redirect_uri,
@@ -98,7 +94,7 @@ def callback() -> WerkzeugResponse:
     try:
         signed_in = do_finish_portal_sign_in(
             db_session(),
-            _settings(),
+            current_settings(),
             portal,
             args=request.args.to_dict(),
             browser_secret=request.cookies.get(PORTAL_BROWSER_COOKIE),
@@ -137,7 +133,7 @@ def logout() -> WerkzeugResponse:
     id_token = do_end_portal_session(db_session(), portal, request.cookies.get(PORTAL_COOKIE))
     if id_token is not None:
         params["id_token_hint"] = id_token
-    response = redirect(f"{_settings().hub_url}/oidc/logout?{urlencode(params)}", code=303)
+    response = redirect(f"{current_settings().hub_url}/oidc/logout?{urlencode(params)}", code=303)
     response.delete_cookie(PORTAL_COOKIE, path=path)
     return response
 
@@ -152,7 +148,7 @@ def backchannel_logout() -> Response:
     """The hub ends a person's sessions here: a logout token naming the hub session."""
     portal = _portal()
     try:
-        do_accept_hub_logout(db_session(), _settings(), portal, request.form.get("logout_token", ""))
+        do_accept_hub_logout(db_session(), current_settings(), portal, request.form.get("logout_token", ""))
     except SignInRefused as error:
         response = jsonify(error="invalid_request", error_description=str(error))
         response.status_code = 400

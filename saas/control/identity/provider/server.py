@@ -27,15 +27,11 @@ from saas.control.identity.provider.keys import SIGNING_ALG, signing_key
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import remember_portal
 from saas.core import clock
-from saas.core.settings import Settings
+from saas.core.settings import current_settings
 from saas.core.tenancy.context import db_session
 
 CODE_LIFETIME = timedelta(seconds=60)
 ACCESS_TOKEN_SECONDS = 300
-
-
-def _settings() -> Settings:
-    return current_app.config["CHAMYEO_SETTINGS"]
 
 
 @dataclass(frozen=True)
@@ -204,7 +200,7 @@ class PortalOpenIDCode(OpenIDCode):
         )
 
     def _key(self) -> Any:
-        return signing_key(db_session(), SecretBox(_settings()))
+        return signing_key(db_session(), SecretBox(current_settings()))
 
     def resolve_client_private_key(self, client: PortalClient) -> Any:
         return self._key()
@@ -216,7 +212,7 @@ class PortalOpenIDCode(OpenIDCode):
         return {"alg": SIGNING_ALG, "kid": self._key().kid, "typ": "JWT"}
 
     def get_client_claims(self, client: PortalClient) -> dict[str, Any]:
-        return {"iss": _settings().hub_url, "aud": [client.client_id]}
+        return {"iss": current_settings().hub_url, "aud": [client.client_id]}
 
     def get_authorization_code_claims(self, authorization_code: IssuedCode[HubUser]) -> dict[str, Any]:
         claims = super().get_authorization_code_claims(authorization_code)
@@ -229,7 +225,7 @@ class PortalOpenIDCode(OpenIDCode):
 
 
 def _query_client(client_id: str) -> PortalClient | None:
-    return portal_client(db_session(), _settings(), client_id)
+    return portal_client(db_session(), current_settings(), client_id)
 
 
 def _save_token(token: dict[str, Any], request: Any) -> None:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, request
 from flask_smorest import abort
 from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
@@ -28,19 +28,15 @@ from saas.control.identity.provider.server import (
 from saas.control.identity.provider.services import do_end_session
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import HUB_COOKIE, hub_session_for_cookie
-from saas.core.settings import Settings
+from saas.core.settings import current_settings
 from saas.core.tenancy.context import db_session
 
 bp = Blueprint("identity_provider", __name__)
 
 
-def _settings() -> Settings:
-    return current_app.config["CHAMYEO_SETTINGS"]
-
-
 @bp.get("/.well-known/openid-configuration")
 def discovery() -> Response:
-    hub = _settings().hub_url
+    hub = current_settings().hub_url
     return jsonify(
         issuer=hub,
         authorization_endpoint=f"{hub}/oidc/authorize",
@@ -65,7 +61,7 @@ def discovery() -> Response:
 
 @bp.get("/oidc/jwks")
 def jwks() -> Response:
-    keys = published_keys(db_session(), SecretBox(_settings()))
+    keys = published_keys(db_session(), SecretBox(current_settings()))
     return jsonify(keys.as_dict(private=False))
 
 
@@ -83,7 +79,7 @@ def authorize() -> WerkzeugResponse:
         return redirect(f"/identity/sign-in?{urlencode({'return_to': request.full_path})}", code=303)
     response = server.create_authorization_response(grant_user=user, grant=grant)
     if response.location:  # RFC 9207: say who answers, so portals can detect a mix-up
-        response.location = add_params_to_uri(response.location, {"iss": _settings().hub_url})
+        response.location = add_params_to_uri(response.location, {"iss": current_settings().hub_url})
     return response
 
 
@@ -114,7 +110,7 @@ def end_session() -> WerkzeugResponse:
     try:
         target = do_end_session(
             db_session(),
-            _settings(),
+            current_settings(),
             hub_cookie=request.cookies.get(HUB_COOKIE),
             id_token_hint=request.args.get("id_token_hint", ""),
             post_logout_redirect_uri=request.args.get("post_logout_redirect_uri"),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, request
 from flask_smorest import abort
 from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
@@ -27,19 +27,15 @@ from saas.control.identity.signin.services import (
     do_start_upstream_sign_in,
     offered_providers,
 )
-from saas.core.settings import Settings
+from saas.core.settings import Settings, current_settings
 from saas.core.tenancy.context import db_session
 from saas.core.tenancy.web import slug_for_host
 
 bp = Blueprint("identity_signin", __name__)
 
 
-def _settings() -> Settings:
-    return current_app.config["CHAMYEO_SETTINGS"]
-
-
 def _secure() -> bool:
-    return _settings().hub_url.startswith("https://")
+    return current_settings().hub_url.startswith("https://")
 
 
 def _set_cookie(
@@ -80,7 +76,7 @@ def _safe_return_to(value: object) -> str:
 
 
 def _tenant_of_return_to(return_to: str) -> int | None:
-    client = portal_client(db_session(), _settings(), _client_id_of(return_to))
+    client = portal_client(db_session(), current_settings(), _client_id_of(return_to))
     if client is None:
         abort(400, message="The sign-in request names no known portal.")
     return client.tenant_id
@@ -91,7 +87,7 @@ def choose_provider() -> Response:
     """The page where a person picks an IdP: the national one and, at a portal that has its
     own, the municipality's."""
     return_to = _safe_return_to(request.args.get("return_to"))
-    providers = offered_providers(db_session(), _settings(), _tenant_of_return_to(return_to))
+    providers = offered_providers(db_session(), current_settings(), _tenant_of_return_to(return_to))
     items = []
     for provider in providers:
         label = html.escape(provider.display_name) + (
@@ -114,7 +110,7 @@ def start_upstream(key: str) -> WerkzeugResponse:
     try:
         url = do_start_upstream_sign_in(
             db_session(),
-            _settings(),
+            current_settings(),
             key=key,
             tenant_id=_tenant_of_return_to(return_to),
             browser_secret=_browser_secret(cookies),
@@ -132,7 +128,7 @@ def upstream_callback(key: str) -> WerkzeugResponse:
     try:
         signed_in = do_finish_upstream_sign_in(
             db_session(),
-            _settings(),
+            current_settings(),
             key=key,
             args=request.args.to_dict(),
             browser_secret=request.cookies.get(flows.BROWSER_COOKIE),
@@ -149,7 +145,7 @@ def upstream_backchannel_logout(key: str) -> Response:
     """An upstream IdP ends a person's session there: end the hub sessions it started."""
     try:
         do_end_sessions_from_idp(
-            db_session(), _settings(), key=key, logout_token=request.form.get("logout_token", "")
+            db_session(), current_settings(), key=key, logout_token=request.form.get("logout_token", "")
         )
     except ProviderNotOffered as error:
         abort(404, message=str(error))
@@ -179,7 +175,7 @@ def _portal_for_post_logout(target: str) -> Any:
     split = urlsplit(target)
     path = split.path
     session = db_session()
-    settings = _settings()
+    settings = current_settings()
     # A post-logout URI ends in /auth/signed-out under a portal origin; find that portal.
     for slug in _candidate_slugs(split.hostname or "", path, settings):
         portal = portal_client(session, settings, client_id_for(slug))
