@@ -113,7 +113,6 @@ def live_server(settings, engine, make_tenant, app):
     from saas.core.tenancy.binding import session_without_tenant
     from saas.dev.idp_registration import register_development_idps
     from tests.identity.servers import start_web, stop_web
-
     from tests.web.conftest import CYCLE, Cycle
 
     tenant = make_tenant(PORTAL_SLUG, template="citywide")
