@@ -141,8 +141,9 @@ def logout() -> WerkzeugResponse:
 @bp.get("/signed-out")
 def signed_out() -> Response | WerkzeugResponse:
     """Where the hub sends a browser after signing out: a person's browser goes back to the
-    portal's home page; a client that asks for JSON is told it is done."""
-    if request.accept_mimetypes.accept_html:
+    portal's home page; any other client (one that accepts anything, `*/*`) is told it is done
+    in JSON."""
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
         _, path = _origin()
         return redirect(path, code=303)
     return jsonify(signed_out=True, portal=current_tenant().slug)
