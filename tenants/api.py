@@ -24,5 +24,6 @@ def blueprints() -> list[Blueprint]:
 def page_blueprints() -> list[PageBlueprint]:
     """Every page blueprint of the PB domain (saas.core.web.pages.page_blueprint); add yours."""
     from tenants.portal.pages import bp as portal
+    from tenants.proposals.pages import bp as proposals
 
-    return [portal]
+    return [portal, proposals]

@@ -92,6 +92,8 @@ def do_support(session: Session, cycle_id: int, proposal_id: int, *, supporter: 
 
 def do_comment(session: Session, cycle_id: int, proposal_id: int, *, author: str, body: str) -> Comment:
     proposal = proposal_or_404(session, cycle_id, proposal_id)
+    if proposal.hidden_reason is not None:
+        raise Conflict("This proposal is hidden by the moderators.")
     comment = Comment(proposal_id=proposal.id, author=author, body=body)
     session.add(comment)
     session.commit()

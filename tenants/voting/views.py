@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from saas.core.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
 from tenants.proposals.models import Project
 from tenants.voting import planning, services, sheets
+from tenants.voting.keys import caller_voter_key
 from tenants.voting.models import PaperBatch
 from tenants.voting.rules import check_online_identity, entitled_envelopes, with_instructions
 from tenants.voting.schemas import (
@@ -53,15 +53,7 @@ def _secret() -> str:
 
 
 def _my_key() -> str:
-    principal = current_principal()
-    national = principal.national_identity if principal is not None else None
-    if national is not None:
-        # Verified by the national IdP: the key derives from that identity (issuer, subject),
-        # so the person is one voter whatever portal session or linked account they use.
-        return services.voter_key(_secret(), "national:" + json.dumps(list(national)))
-    # Otherwise the person (`account:<id>`, whichever of their credentials they use), or for a
-    # token that names no one, the token itself.
-    return services.voter_key(_secret(), person() or actor())
+    return caller_voter_key()
 
 
 def _online_sheet(cycle_id: int) -> sheets.BallotSheet:
