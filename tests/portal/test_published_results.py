@@ -237,7 +237,9 @@ def test_a_cycle_or_envelope_the_tenant_does_not_have_is_not_found(greedy_cycle,
     for cycle_id, key in ((greedy_cycle.id, "no-such-envelope"), (10**9, greedy_cycle.envelope_key)):
         with pytest.raises(NotFound):
             _service(
-                engine, greedy_cycle.tenant.slug, lambda s, t: published.envelope_result(s, t, cycle_id, key)
+                engine,
+                greedy_cycle.tenant.slug,
+                lambda s, t, c=cycle_id, k=key: published.envelope_result(s, t, c, k),
             )
 
 
