@@ -316,7 +316,8 @@ def _envelope(cycle: Cycle, key: str) -> Envelope:
 
 
 def published_cycles(session: Session, tenant: TenantRef) -> list[PublishedCycle]:
-    """The cycles with published results, newest first, each envelope summarised."""
+    """The cycles with published results, newest first, each envelope that had projects
+    summarised."""
     cycle_ids = session.scalars(
         select(Result.cycle_id)
         .where(Result.published_at.is_not(None))
@@ -336,7 +337,7 @@ def published_cycles(session: Session, tenant: TenantRef) -> list[PublishedCycle
                 _whole(results[e.id].record["total_cost"]),
             )
             for e in cycle.envelopes
-            if e.id in results
+            if e.id in results and results[e.id].record["reasons"]  # envelopes with projects
         )
         shown.append(
             PublishedCycle(

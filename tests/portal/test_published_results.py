@@ -284,3 +284,46 @@ def test_execution_overview_lists_funded_projects_with_milestones_and_dated_upda
     assert [str(m.due_on) for m in c.milestones] == ["2027-09-01", "2027-12-01"]
     assert [str(u.posted_on) for u in c.updates] == ["2027-10-15", "2027-09-15"]
     assert cycles[0].budget == 22_000_000 and cycles[0].spent == 4_400_000
+
+
+def test_the_demo_portals_results_and_execution_are_worth_reading(engine, settings, make_tenant):
+    """What `make up` shows: last year's result with several projects per envelope, some funded
+    and some not, reasons from MES (citywide template) and greedy (neighbourhood), ballots on
+    every channel, and funded projects with dated milestones and updates."""
+    from dataclasses import replace
+
+    from saas.dev.demo_portals import seed_demo_portals
+    from tenants.execution.services import execution_overview
+
+    citywide, neighbourhood = make_tenant(template="citywide"), make_tenant(template="neighbourhood")
+    seed_demo_portals(
+        engine, replace(settings, voter_key_secret="demo"), [citywide.slug, neighbourhood.slug], echo=print
+    )
+    kinds = set()
+    for tenant, rule in ((citywide, "mes"), (neighbourhood, "greedy")):
+        cycles = _service(engine, tenant.slug, published.published_cycles)
+        assert len(cycles) == 1
+        turnout = cycles[0].turnout
+        assert all(c.voters > 0 for c in turnout.by_channel if c.channel in ("online", "onsite", "paper"))
+        assert turnout.eligible is not None and turnout.rate is not None
+        voted = [e for e in cycles[0].envelopes if e.voters]
+        assert voted and all(e.projects >= 5 and 0 < e.funded < e.projects for e in voted)
+        for summary in voted:
+            shown = _service(
+                engine,
+                tenant.slug,
+                lambda s, t, k=summary.envelope.key: published.envelope_result(s, t, cycles[0].cycle.id, k),
+            )
+            assert shown.rule.rule == rule
+            kinds |= {p.reason.kind for p in shown.projects}
+        execution = _service(engine, tenant.slug, lambda s, t: execution_overview(s))
+        items = [i for c in execution for i in c.items]
+        assert items and len({i.status for i in items}) >= 3
+        assert all(i.milestones and i.updates for i in items)
+        assert any(len(i.updates) >= 3 for i in items) and any(m.done_on for i in items for m in i.milestones)
+    assert {
+        published.MES_FUNDED,
+        published.MES_SHORT,
+        published.GREEDY_FUNDED,
+        published.GREEDY_SKIPPED,
+    } <= kinds
