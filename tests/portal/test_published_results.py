@@ -308,11 +308,12 @@ def test_the_demo_portals_results_and_execution_are_worth_reading(engine, settin
         assert turnout.eligible is not None and turnout.rate is not None
         voted = [e for e in cycles[0].envelopes if e.voters]
         assert voted and all(e.projects >= 5 and 0 < e.funded < e.projects for e in voted)
+        cycle_id = cycles[0].cycle.id
         for summary in voted:
             shown = _service(
                 engine,
                 tenant.slug,
-                lambda s, t, k=summary.envelope.key: published.envelope_result(s, t, cycles[0].cycle.id, k),
+                lambda s, t, c=cycle_id, k=summary.envelope.key: published.envelope_result(s, t, c, k),
             )
             assert shown.rule.rule == rule
             kinds |= {p.reason.kind for p in shown.projects}
