@@ -40,6 +40,16 @@ FILL_FUNDED = "fill_funded"  # rank, budget_left: spent from what MES left
 NO_SUPPORTERS = "no_supporters"
 UNEXPLAINED = "unexplained"  # a record of a rule this page does not know: the engine's text
 
+# pabutools' satisfaction classes for the engine's satisfactions.
+PABUTOOLS_SAT = {
+    "cost": "Cost_Sat",
+    "cardinality": "Cardinality_Sat",
+    "points": "Additive_Cardinal_Sat",
+    "borda": "Additive_Borda_Sat",
+}
+# Refusals a page shows (fixed sentences, so that the pages' catalogue translates them).
+NO_SUCH_RESULT = "This portal has no such cycle or budget."
+BALLOTS_WITH_RESULTS = "The ballots are published with the results."
 # The measure greedy ranks by, from the satisfaction the rule counted with.
 MEASURES = {"cost": "votes", "points": "points_per_won", "borda": "borda_per_won"}
 
@@ -101,7 +111,10 @@ class RuleUsed:
 class Recount:
     filename: str
     command: str  # the platform's own counting command, with the record's parameters
-    pabutools_rule: str  # the pabutools function that counts the same rule
+    pabutools_code: str  # a Python script counting the same rule with pabutools
+    # Whether pabutools counts exactly this rule (up to ties, which it breaks by project id):
+    # not for the blended rule (committee scores) nor for add1-full (no pabutools option).
+    exact: bool
 
 
 @dataclass(frozen=True)
@@ -258,22 +271,49 @@ def _rule(record: dict[str, Any], vote_type: str) -> RuleUsed:
 def _recount(tenant: TenantRef, cycle: Cycle, envelope: Envelope, record: dict[str, Any]) -> Recount:
     spec = record["spec"]
     rule = record["rule"]
-    parts = ["chamyeo", "count", pabulib_filename(tenant, cycle, envelope)]
+    filename = pabulib_filename(tenant, cycle, envelope)
+    sat = spec.get("sat", "cost")
+    parts = ["chamyeo", "count", filename]
     if rule == "blended":
         # The blend needs the committee's scores, which a pabulib file does not carry.
         parts += ["--rule", "greedy"]
-        pabutools = "greedy_utilitarian_welfare"
     elif rule == "mes":
-        parts += ["--rule", "mes", "--sat", spec["sat"], "--completion", spec["completion"]]
-        parts += ["--fill", spec["fill"]]
-        pabutools = "method_of_equal_shares"
+        parts += ["--rule", "mes", "--sat", sat, "--completion", spec["completion"], "--fill", spec["fill"]]
     else:
-        parts += ["--rule", rule, "--sat", spec["sat"]]
+        parts += ["--rule", rule, "--sat", sat]
         if spec.get("threshold") is not None:
             parts += ["--threshold", str(spec["threshold"])]
-        pabutools = "greedy_utilitarian_welfare"
     parts += ["--tie-break", f"'{record['tie_break']}'"]
-    return Recount(pabulib_filename(tenant, cycle, envelope), " ".join(parts), pabutools)
+    sat_class = PABUTOOLS_SAT.get(sat, "Cost_Sat")
+    lines = [
+        f"from pabutools.election import parse_pabulib, {sat_class}",
+        "from pabutools.rules import greedy_utilitarian_welfare, method_of_equal_shares",
+        "",
+        f'instance, profile = parse_pabulib("{filename}")',
+    ]
+    if rule == "mes":
+        increment = "1" if spec.get("completion") in ("add1", "add1-full") else "None"
+        lines.append(
+            f"funded = method_of_equal_shares(instance, profile, sat_class={sat_class}, "
+            f"voter_budget_increment={increment})"
+        )
+        if spec.get("fill") == "greedy":
+            lines.append(
+                f"funded = greedy_utilitarian_welfare(instance, profile, sat_class={sat_class}, "
+                "is_sat_additive=True, initial_budget_allocation=funded)"
+            )
+    else:
+        lines.append(
+            f"funded = greedy_utilitarian_welfare(instance, profile, sat_class={sat_class}, "
+            "is_sat_additive=True)"
+        )
+    lines.append("print(sorted(project.name for project in funded))")
+    return Recount(
+        filename,
+        " ".join(parts),
+        "\n".join(lines),
+        exact=rule != "blended" and spec.get("completion") != "add1-full",
+    )
 
 
 def pabulib_filename(tenant: TenantRef, cycle: Cycle, envelope: Envelope) -> str:
@@ -308,10 +348,17 @@ def _published(session: Session, cycle_id: int) -> dict[int, Result]:
     return {r.envelope_id: r for r in results}
 
 
+def _cycle(session: Session, cycle_id: int) -> Cycle:
+    try:
+        return cycle_or_404(session, cycle_id)
+    except NotFound:
+        raise NotFound(NO_SUCH_RESULT) from None
+
+
 def _envelope(cycle: Cycle, key: str) -> Envelope:
     envelope = next((e for e in cycle.envelopes if e.key == key), None)
     if envelope is None:
-        raise NotFound(f"Cycle {cycle.id} has no envelope {key!r}.")
+        raise NotFound(NO_SUCH_RESULT)
     return envelope
 
 
@@ -356,7 +403,7 @@ def envelope_result(
 ) -> EnvelopeResult | PendingResult:
     """One envelope's published result; a `PendingResult` (names only) before publication.
     NotFound for a cycle or envelope the tenant does not have."""
-    cycle = cycle_or_404(session, cycle_id)
+    cycle = _cycle(session, cycle_id)
     envelope = _envelope(cycle, envelope_key)
     result = _published(session, cycle.id).get(envelope.id)
     if result is None or result.published_at is None:
@@ -414,8 +461,8 @@ def published_pabulib(
 ) -> tuple[str, str]:
     """(file name, text) of an envelope's ballots as pabulib, the export's very text; NotFound
     before the result is published (the ballots are published with the results)."""
-    cycle = cycle_or_404(session, cycle_id)
+    cycle = _cycle(session, cycle_id)
     envelope = _envelope(cycle, envelope_key)
     if envelope.id not in _published(session, cycle.id):
-        raise NotFound("The ballots are published with the results.")
+        raise NotFound(BALLOTS_WITH_RESULTS)
     return pabulib_filename(tenant, cycle, envelope), export_pabulib(session, tenant, cycle_id, envelope_key)
