@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saas.core import clock
 from saas.core.audit import services as audit
 from saas.core.refusals import Invalid, NotFound
 from saas.core.tenancy.context import TenantRef
@@ -122,6 +123,7 @@ class PublicItem:
     spent: int
     milestones: tuple[Milestone, ...]
     updates: tuple[ExecutionUpdate, ...]  # newest first
+    overdue: frozenset[int]  # ids of the milestones past their date and not done
 
     @property
     def spent_pct(self) -> int:
@@ -175,6 +177,7 @@ def execution_overview(session: Session) -> list[CycleExecution]:
         ):
             updates[update.item_id].append(update)
     cycles: dict[int, tuple[Cycle, list[PublicItem]]] = {}
+    today = clock.today()
     for item, project, envelope, cycle in rows:
         cycles.setdefault(cycle.id, (cycle, []))[1].append(
             PublicItem(
@@ -190,6 +193,9 @@ def execution_overview(session: Session) -> list[CycleExecution]:
                 spent=item.spent,
                 milestones=tuple(milestones[item.id]),
                 updates=tuple(updates[item.id]),
+                overdue=frozenset(
+                    m.id for m in milestones[item.id] if m.done_on is None and m.due_on < today
+                ),
             )
         )
     return [

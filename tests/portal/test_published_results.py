@@ -289,12 +289,18 @@ def test_execution_overview_lists_funded_projects_with_milestones_and_dated_upda
     client, auth, url = greedy_cycle.client, greedy_cycle.tenant.auth, greedy_cycle.url
     items = {i["project"]["code"]: i for i in client.get(f"{url}/execution").get_json()}
     item = items["C"]["id"]
-    for due in ("2027-12-01", "2027-09-01"):
-        client.post(
+    from datetime import timedelta
+
+    from saas.core import clock
+
+    late, later = clock.today() - timedelta(days=1), clock.today() + timedelta(days=365)
+    for due in (later, late):
+        added = client.post(
             f"{url}/execution/{item}/milestones",
             headers=auth("staff"),
-            json={"title_ko": f"단계 {due}", "title_en": f"Step {due}", "due_on": due},
+            json={"title_ko": f"단계 {due}", "title_en": f"Step {due}", "due_on": due.isoformat()},
         )
+        assert added.status_code == 201
     for day, pct, spent in (("2027-09-15", 30, 2_000_000), ("2027-10-15", 55, 4_400_000)):
         response = client.post(
             f"{url}/execution/{item}/updates",
@@ -320,7 +326,8 @@ def test_execution_overview_lists_funded_projects_with_milestones_and_dated_upda
         8_000_000,
         55,
     )
-    assert [str(m.due_on) for m in c.milestones] == ["2027-09-01", "2027-12-01"]
+    assert [m.due_on for m in c.milestones] == [late, later]
+    assert c.overdue == frozenset({c.milestones[0].id})  # past its date, not done
     assert [str(u.posted_on) for u in c.updates] == ["2027-10-15", "2027-09-15"]
     assert cycles[0].budget == 22_000_000 and cycles[0].spent == 4_400_000
 
