@@ -17,7 +17,8 @@ from tenants.execution.services import execution_overview
 from tenants.results import published
 
 CYCLE = {"fiscal_year": 2027, "starts_on": "2027-03-01", "total_budget": 1_000_000_000}
-COSTS = {"A": 12_000_000, "B": 9_000_000, "C": 8_000_000, "D": 2_000_000}
+# Shares of the dong's budget: with these votes C and A fit, B no longer does, D still does.
+SHARES = {"A": 0.53, "B": 0.40, "C": 0.35, "D": 0.09}
 BALLOTS = (("A", "B"), ("A", "C"), ("A", "D"), ("B", "C"), ("C",))  # votes A 3, C 3, B 2, D 1
 
 
@@ -76,6 +77,7 @@ class Published:
     envelope: str
     pending_cycle_id: int
     other_slug: str
+    costs: dict[str, int]
 
 
 def _api_cycle(client, tenant, name: str) -> dict:
@@ -98,12 +100,13 @@ def _walk(client, tenant, cycle: dict, to: str) -> dict:
     return cycle
 
 
-def _counted_cycle(client, tenant, name: str) -> tuple[dict, str]:
+def _counted_cycle(client, tenant, name: str) -> tuple[dict, str, dict[str, int]]:
     cycle = _api_cycle(client, tenant, name)
     envelope = next(e for e in cycle["envelopes"] if e["scope"] == "dong")
     category = client.get(f"{tenant.api}/categories").get_json()[0]["key"]
     ids = {}
-    for code, cost in COSTS.items():
+    costs = {code: int(envelope["budget"] * share) for code, share in SHARES.items()}
+    for code, cost in costs.items():
         response = client.post(
             f"{tenant.api}/cycles/{cycle['id']}/projects",
             json={
@@ -136,7 +139,7 @@ def _counted_cycle(client, tenant, name: str) -> tuple[dict, str]:
     cycle = _walk(client, tenant, cycle, "results")
     counted = client.post(f"{tenant.api}/cycles/{cycle['id']}/results", headers=tenant.auth("staff"))
     assert counted.status_code == 201, counted.get_json()
-    return cycle, envelope["key"]
+    return cycle, envelope["key"], costs
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +148,7 @@ def results(app, make_tenant) -> Published:
     counted but not published; and another portal."""
     client = app.test_client()
     tenant = make_tenant(template="neighbourhood")
-    cycle, envelope = _counted_cycle(client, tenant, "공개된 주기")
+    cycle, envelope, costs = _counted_cycle(client, tenant, "공개된 주기")
     response = client.post(f"{tenant.api}/cycles/{cycle['id']}/results/publish", headers=tenant.auth())
     assert response.status_code == 200, response.get_json()
     item = client.get(f"{tenant.api}/cycles/{cycle['id']}/execution").get_json()[0]
@@ -161,9 +164,9 @@ def results(app, make_tenant) -> Published:
         },
     )
     assert update.status_code == 201, update.get_json()
-    pending, _ = _counted_cycle(client, tenant, "개표만 한 주기")
+    pending, _, _ = _counted_cycle(client, tenant, "개표만 한 주기")
     other = make_tenant(template="neighbourhood")
-    return Published(tenant.slug, cycle["id"], envelope, pending["id"], other.slug)
+    return Published(tenant.slug, cycle["id"], envelope, pending["id"], other.slug, costs)
 
 
 def _get(app, path: str, lang: str = "ko"):
@@ -193,8 +196,25 @@ def test_the_result_page_shows_the_counting_records_values(app, engine, results)
     ]
     assert rows == expected
     # The record's own order and selection, and every project's reason, in words.
-    assert [r[0] for r in rows if r[3] == "Funded"] == ["Project C", "Project A", "Project D"]
-    assert "only ₩2,727,272 was left when its turn came" in page.words  # B's turn
+    record = next(
+        r["record"]
+        for r in app.test_client()
+        .get(f"/t/{results.slug}/api/v1/cycles/{results.cycle_id}/results")
+        .get_json()
+        if r["envelope_key"] == results.envelope
+    )
+    assert [r[0] for r in rows if r[3] == "Funded"] == [f"Project {code}" for code in record["order"]]
+    assert [r[0] for r in rows if r[3] == "Not funded"] == ["Project B"]
+    for code, reason in record["reasons"].items():
+        left = f"₩{reason['budget_left']:,}"
+        if reason["status"] == "rejected":
+            sentence = (
+                f"Not funded: number {reason['rank']} by votes, but it costs ₩{results.costs[code]:,} and only "
+                f"{left} was left when its turn came."
+            )
+        else:
+            sentence = f"Funded: number {reason['rank']} by votes, and its cost fit in the {left} still left."
+        assert f"Project {code} : {sentence}" in page.words
     assert "Greedy by votes" in page.words
     assert shown.result_hash in page.words and shown.input_hash in page.words
     # Turnout by channel: all five on site.
@@ -203,10 +223,12 @@ def test_the_result_page_shows_the_counting_records_values(app, engine, results)
 
 
 def test_the_result_page_is_korean_first_with_korean_money(app, results):
-    page = Page(_get(app, f"/t/{results.slug}/results/{results.cycle_id}/{results.envelope}").get_data(as_text=True))
+    page = Page(
+        _get(app, f"/t/{results.slug}/results/{results.cycle_id}/{results.envelope}").get_data(as_text=True)
+    )
     assert page.lang == "ko"
     rows = page.tables["result-table"][1:]
-    assert rows[0] == ["사업 C", "8,000,000원", "3", "선정"]
+    assert rows[0] == ["사업 C", f"{results.costs['C']:,}원", "3", "선정"]
     assert "미선정" in page.words and "다시 세어" in page.words
 
 
@@ -224,8 +246,8 @@ def test_before_publication_a_result_page_shows_no_number(app, results):
     page = Page(response.get_data(as_text=True))
     assert "not published yet" in page.words
     assert not page.tables
-    for number in ("12,000,000", "9,000,000", "8,000,000", "2,000,000", "Project A", "Funded"):
-        assert number not in page.words
+    for shown in (*(f"{cost:,}" for cost in results.costs.values()), "Project A", "Funded", "Votes"):
+        assert shown not in page.words
     assert _get(app, f"{path}/pabulib").status_code == 404
 
 

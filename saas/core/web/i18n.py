@@ -37,6 +37,8 @@ CATALOGUE_PACKAGES = (
     "saas.core.web",
     "tenants.portal",
     "saas.control.identity",
+    "tenants.results",
+    "tenants.execution",
 )
 
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
