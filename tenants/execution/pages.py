@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
+
+from flask import Flask
+from flask.blueprints import BlueprintSetupState
 
 from saas.core.tenancy.context import db_session
 from saas.core.web.assets import register_static_folder
@@ -10,7 +14,11 @@ from saas.core.web.pages import page_blueprint, render_page
 from tenants.execution.services import execution_overview
 
 bp = page_blueprint("execution_pages", __name__, url_prefix="/execution")
-bp.record_once(lambda state: register_static_folder(state.app, "execution", Path(__file__).parent / "static"))
+
+
+@bp.record_once
+def _static_files(state: BlueprintSetupState) -> None:
+    register_static_folder(cast(Flask, state.app), "execution", Path(__file__).parent / "static")
 
 
 @bp.get("/")

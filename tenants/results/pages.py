@@ -4,8 +4,10 @@ project, the rule in words, turnout by channel, how to recount) and its pabulib 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
-from flask import Response
+from flask import Flask, Response
+from flask.blueprints import BlueprintSetupState
 
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.web.assets import register_static_folder
@@ -13,7 +15,11 @@ from saas.core.web.pages import page_blueprint, render_page
 from tenants.results.published import envelope_result, published_cycles, published_pabulib
 
 bp = page_blueprint("results_pages", __name__, url_prefix="/results")
-bp.record_once(lambda state: register_static_folder(state.app, "results", Path(__file__).parent / "static"))
+
+
+@bp.record_once
+def _static_files(state: BlueprintSetupState) -> None:
+    register_static_folder(cast(Flask, state.app), "results", Path(__file__).parent / "static")
 
 
 def N_(message: str) -> str:  # noqa: N802 - the marker pybabel extracts

@@ -209,8 +209,8 @@ def test_the_result_page_shows_the_counting_records_values(app, engine, results)
         left = f"₩{reason['budget_left']:,}"
         if reason["status"] == "rejected":
             sentence = (
-                f"Not funded: number {reason['rank']} by votes, but it costs ₩{results.costs[code]:,} and only "
-                f"{left} was left when its turn came."
+                f"Not funded: number {reason['rank']} by votes, but it costs ₩{results.costs[code]:,} "
+                f"and only {left} was left when its turn came."
             )
         else:
             sentence = f"Funded: number {reason['rank']} by votes, and its cost fit in the {left} still left."
