@@ -313,7 +313,7 @@ def _past_execution(session: Session, tenant: Any, cycle: Any) -> None:
             if progress == 0 and i < 2:
                 continue  # not started: one report, that it is planned
             last = i == len(reports) - 1
-            body_ko, body_en = _report(status if last else "in_progress", pct)
+            body_ko, body_en = _report(status if last else "in_progress")
             do_post_update(
                 session,
                 tenant,
@@ -331,17 +331,18 @@ def _past_execution(session: Session, tenant: Any, cycle: Any) -> None:
             )
 
 
-def _report(status: str, pct: int) -> tuple[str, str]:
+def _report(status: str) -> tuple[str, str]:
+    """A progress report's text (the page shows its progress and spend beside it)."""
     if status == "completed":
         return "공사를 마치고 주민에게 개방했습니다.", "Works are finished and the site is open to all."
     if status == "delayed":
         return (
-            f"자재 공급이 늦어져 일정이 한 달가량 밀렸습니다 (진행률 {pct}%).",
-            f"Materials arrived late: about a month behind schedule ({pct}% done).",
+            "자재 공급이 늦어져 일정이 한 달가량 밀렸습니다.",
+            "Materials arrived late: about a month behind schedule.",
         )
     if status == "planned":
         return "업체 선정 절차를 진행하고 있습니다.", "The contractor is being selected."
-    return f"계획대로 진행 중입니다 (진행률 {pct}%).", f"On schedule ({pct}% done)."
+    return "계획대로 진행 중입니다.", "On schedule."
 
 
 def _cycle_in_voting(session: Session, tenant: Any, year: int) -> None:
