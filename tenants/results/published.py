@@ -8,7 +8,8 @@ which carries no count at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
@@ -72,6 +73,8 @@ class ProjectResult:
     funded: bool
     funded_position: int | None  # 1 for the first funded in the counting order
     reason: Reason
+    # Greedy by votes: how many other projects had as many votes (the tie-breaks ordered them).
+    ties: int = 0
 
 
 @dataclass(frozen=True)
@@ -440,12 +443,19 @@ def envelope_result(
                 reason=explain(record, p.code, costs),
             )
         )
+    rule = _rule(record, cycle.ballot.get("type", ""))
+    if rule.measure == "votes" and not rule.weighted:
+        same = Counter(r.votes for r in rows)
+        rows = [
+            replace(r, ties=same[r.votes] - 1) if r.reason.kind in (GREEDY_FUNDED, GREEDY_SKIPPED) else r
+            for r in rows
+        ]
     rows.sort(key=lambda r: (not r.funded, r.funded_position or 0, -r.votes, r.code))
     return EnvelopeResult(
         cycle=_cycle_ref(cycle),
         envelope=_envelope_ref(envelope),
         published_at=result.published_at,
-        rule=_rule(record, cycle.ballot.get("type", "")),
+        rule=rule,
         projects=tuple(rows),
         voters=record["voters"],
         total_cost=_whole(record["total_cost"]),

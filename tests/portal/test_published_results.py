@@ -110,6 +110,8 @@ def test_greedy_reasons_say_what_was_left_when_each_project_came_up(greedy_cycle
         published.GREEDY_SKIPPED, {"rank": 3, "cost": 9_000_000, "budget_left": 2_727_272}
     )
     assert rows["D"].reason.kind == published.GREEDY_FUNDED and rows["D"].reason.facts["rank"] == 4
+    # A and C tie on 3 votes (the cheaper C went first); B and D have votes of their own.
+    assert {c: r.ties for c, r in rows.items()} == {"A": 1, "B": 0, "C": 1, "D": 0}
     assert shown.rule.rule == "greedy" and shown.rule.measure == "votes" and not shown.rule.weighted
     assert shown.recount.command.startswith(f"chamyeo count {shown.recount.filename} --rule greedy")
     assert "greedy_utilitarian_welfare(instance, profile, sat_class=Cost_Sat" in shown.recount.pabutools_code
