@@ -84,6 +84,12 @@ def test_results_and_execution_pages_pass_axe_on_a_phone_and_a_desktop(
             assert tab.locator("html").get_attribute("lang") == lang
             assert axe(tab) == [], f"{name} {lang} {size}"
             assert _width(tab) <= width, f"{name} {lang} {size} scrolls sideways"
+            if size == "phone":
+                small = tab.evaluate(
+                    """() => [...document.querySelectorAll('main a, main button')]
+                        .filter(e => e.getBoundingClientRect().height < 44).map(e => e.innerText)"""
+                )
+                assert small == [], f"{name} {lang}: tap targets under 44 px"
             if lang == "ko" and (name, size) in (
                 ("results", "phone"),
                 ("results", "desktop"),
