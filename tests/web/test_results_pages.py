@@ -289,3 +289,21 @@ def test_the_execution_page_shows_progress_spend_and_dated_updates(app, engine, 
     assert "Progress: 40%" in page.words and "Spent: ₩3,000,000 of" in page.words
     korean = Page(_get(app, f"/t/{results.slug}/execution/").get_data(as_text=True))
     assert "공사를 시작했습니다" in korean.words and "진행률: 40%" in korean.words
+
+
+def test_a_published_budget_without_projects_says_there_was_nothing_to_count(app, results, engine):
+    from tenants.cycles.models import Envelope
+
+    with tenant_session(engine, results.slug) as session:
+        empty = session.scalar(
+            select(Envelope.key).where(
+                Envelope.cycle_id == results.cycle_id, Envelope.key != results.envelope
+            )
+        )
+    page = Page(
+        _get(app, f"/t/{results.slug}/results/{results.cycle_id}/{empty}", "en").get_data(as_text=True)
+    )
+    assert "No project was on the ballot of this budget" in page.words and not page.tables
+    listed = _get(app, f"/t/{results.slug}/results/", "en").get_data(as_text=True)
+    assert f'href="/t/{results.slug}/results/{results.cycle_id}/{results.envelope}"' in listed
+    assert f'href="/t/{results.slug}/results/{results.cycle_id}/{empty}"' not in listed  # not offered
