@@ -376,3 +376,63 @@ def test_the_demo_portals_results_and_execution_are_worth_reading(engine, settin
         published.GREEDY_FUNDED,
         published.GREEDY_SKIPPED,
     } <= kinds
+
+
+def _record(rules: dict, ballots: list[tuple[str, ...]], costs: dict[str, int], budget: int, committee=None):
+    """A record as the counting path writes it (tenants.results.counting), from plain ballots."""
+    from fractions import Fraction
+
+    from tenants.counting.election import APPROVAL, Ballot, Project, build_election
+    from tenants.results.counting import count
+
+    projects = [Project(code, Fraction(cost)) for code, cost in costs.items()]
+    election = build_election({}, projects, Fraction(budget), APPROVAL, [Ballot(b) for b in ballots])
+    return count({"onsite": election}, rules, {"onsite": 1}, seed="test", committee=committee)
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        (
+            {"type": "approval", "counting": {"rule": "greedy-threshold", "threshold": 0.5}, "tie_break": []},
+            # 2 votes needed (half of four voters): B has them but no longer fits; Z has none.
+            {"A": published.GREEDY_FUNDED, "B": published.GREEDY_SKIPPED, "Z": published.BELOW_THRESHOLD},
+        ),
+        (
+            {
+                "type": "approval",
+                "counting": {"rule": "blended", "vote_weight": 0.5, "committee_weight": 0.5},
+            },
+            {"A": published.BLENDED_FUNDED, "B": published.BLENDED_SKIPPED, "Z": published.BLENDED_FUNDED},
+        ),
+        (
+            {"type": "approval", "counting": {"rule": "mes", "completion": "none", "fill": False}},
+            {"A": published.MES_FUNDED, "B": published.MES_SHORT, "Z": published.NO_SUPPORTERS},
+        ),
+        (
+            {"type": "approval", "counting": {"rule": "mes", "completion": "none", "fill": True}},
+            # The greedy fill spends the 30 MES left: B (50) does not fit, Z (10) does.
+            {"A": published.MES_FUNDED, "B": published.MES_SHORT, "Z": published.FILL_FUNDED},
+        ),
+    ],
+)
+def test_every_rule_the_templates_use_gets_a_reason_for_every_project(rules, expected):
+    """A (70) wanted by three voters of four, B (50) by one, Z (10) by nobody; budget 100."""
+    costs = {"A": 70, "B": 50, "Z": 10}
+    committee = {"A": 0.2, "B": 0.1, "Z": 1.0}
+    record = _record(rules, [("A",), ("A",), ("A", "B"), ("B",)], costs, 100, committee)
+    kinds = {code: published.explain(record, code, costs).kind for code in costs}
+    assert kinds == expected, record["reasons"]
+    if rules["counting"]["rule"] == "blended":
+        # Scores: A 0.5 x 1 + 0.5 x 0.2 = 0.6, Z 0.5 x 0 + 0.5 x 1 = 0.5, B 0.5 x 2/3 + 0.5 x 0.1:
+        # A first with 100 left, then Z, then B with 20 left.
+        assert published.explain(record, "A", costs).facts == {"rank": 1, "budget_left": 100}
+        assert published.explain(record, "Z", costs).facts == {"rank": 2, "budget_left": 30}
+        assert published.explain(record, "B", costs).facts == {"rank": 3, "cost": 50, "budget_left": 20}
+    if rules["counting"]["rule"] == "mes":
+        short = published.explain(record, "B", costs).facts
+        # Four voters, 25 each: after A (its three supporters paid 70/3 each), B's two
+        # supporters hold 25 - 70/3 + 25 = 26 2/3, shown rounded down.
+        assert (short["supporters_money"], short["cost"]) == (26, 50)
+        assert short["fill_left"] == (20 if rules["counting"]["fill"] else None)
+        assert published.explain(record, "A", costs).facts["per_supporter"] == 24  # 70/3, rounded up
