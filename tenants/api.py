@@ -23,6 +23,7 @@ def blueprints() -> list[Blueprint]:
 
 def page_blueprints() -> list[PageBlueprint]:
     """Every page blueprint of the PB domain (saas.core.web.pages.page_blueprint); add yours."""
+    from tenants.people.pages import bp as people
     from tenants.portal.pages import bp as portal
 
-    return [portal]
+    return [portal, people]
