@@ -36,6 +36,7 @@ TIMEZONE = "Asia/Seoul"
 CATALOGUE_PACKAGES = (
     "saas.core.web",
     "tenants.portal",
+    "tenants.people",
     "saas.control.identity",
     "tenants.results",
     "tenants.execution",
