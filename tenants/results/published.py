@@ -75,6 +75,9 @@ class ProjectResult:
     reason: Reason
     # Greedy by votes: how many other projects had as many votes (the tie-breaks ordered them).
     ties: int = 0
+    # MES, not funded: the most voted project funded by the equal shares with fewer votes than
+    # this one (its own supporters could still pay for it), if any: "why that one, not this".
+    fewer_votes_funded: ProjectResult | None = None
 
 
 @dataclass(frozen=True)
@@ -448,6 +451,14 @@ def envelope_result(
         same = Counter(r.votes for r in rows)
         rows = [
             replace(r, ties=same[r.votes] - 1) if r.reason.kind in (GREEDY_FUNDED, GREEDY_SKIPPED) else r
+            for r in rows
+        ]
+    if rule.rule == "mes":
+        bought = [r for r in rows if r.reason.kind == MES_FUNDED]
+        rows = [
+            replace(r, fewer_votes_funded=max(fewer, key=lambda f: (f.votes, f.code)))
+            if r.reason.kind == MES_SHORT and (fewer := [b for b in bought if b.votes < r.votes])
+            else r
             for r in rows
         ]
     rows.sort(key=lambda r: (not r.funded, r.funded_position or 0, -r.votes, r.code))

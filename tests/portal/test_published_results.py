@@ -258,6 +258,7 @@ def test_mes_reasons_say_whether_the_supporters_shares_could_pay(
     per = rows["A"].reason.facts["per_supporter"]
     assert per * 3 >= costs["A"] and per <= -(-costs["A"] // 3) + 1
     assert not rows["D"].funded and rows["D"].reason.kind == published.MES_SHORT
+    assert rows["D"].fewer_votes_funded is None  # D's one vote: no funded project had fewer
     facts = rows["D"].reason.facts
     assert facts["cost"] == costs["D"] and facts["supporters_money"] < costs["D"]
     assert facts["fill_left"] == shown.left and shown.left < costs["D"]
@@ -364,6 +365,11 @@ def test_the_demo_portals_results_and_execution_are_worth_reading(engine, settin
                 lambda s, t, c=cycle_id, k=summary.envelope.key: published.envelope_result(s, t, c, k),
             )
             assert shown.rule.rule == rule
+            if rule == "mes":
+                # The lighting (B, 20 votes) is out while the reading corner (F, 16 votes) is in:
+                # the page names it as the one funded with fewer votes.
+                lighting = next(p for p in shown.projects if p.code.endswith("B"))
+                assert not lighting.funded and lighting.fewer_votes_funded.code.endswith("F")
             kinds |= {p.reason.kind for p in shown.projects}
         execution = _service(engine, tenant.slug, lambda s, t: execution_overview(s))
         items = [i for c in execution for i in c.items]
