@@ -142,7 +142,8 @@ def logout() -> WerkzeugResponse:
 def signed_out() -> Response | WerkzeugResponse:
     """Where the hub sends a browser after signing out: a person's browser goes back to the
     portal's home page; a client that asks for JSON is told it is done."""
-    if request.accept_mimetypes.accept_html:
+    # A browser names text/html; a client that accepts anything (*/*) is answered in JSON.
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
         _, path = _origin()
         return redirect(path, code=303)
     return jsonify(signed_out=True, portal=current_tenant().slug)
