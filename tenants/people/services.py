@@ -155,3 +155,10 @@ def do_accept_invitation(
     )
     session.commit()
     return member
+
+
+def email_of_account(session: Session, account_id: int) -> str | None:
+    """The e-mail the account's sign-ins carry (None when none did)."""
+    from saas.core.accounts.models import Account
+
+    return session.scalar(select(Account.email).where(Account.id == account_id))

@@ -28,7 +28,6 @@ STAFF = (Role.TENANT_ADMIN, Role.STAFF)
 SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
-
 @blp.route("/cycles/<id:cycle_id>/results")
 class Results(MethodView):
     @blp.response(200, ResultSchema(many=True))

@@ -227,11 +227,10 @@ def screenshot():
 
 
 def sign_in_through_the_development_idp(page, live_server, realm: str, login: str) -> None:
-    """From the portal's home, as a person would: Sign in → continue → the hub's choice of
-    provider → the development IdP's demo person → back on the portal."""
+    """From the portal's home, as a person would: Sign in → the provider, on the portal's
+    sign-in page → the development IdP's demo person → back on the portal."""
     page.goto(live_server.portal_url("/"))
     page.get_by_role("link", name=re.compile("로그인|Sign in")).first.click()
-    page.get_by_role("link", name=re.compile("로그인 계속하기|Continue to sign in")).click()
     page.locator(f'a[data-provider="dev-{realm}"]').click()
     page.locator(f'a[data-login="{login}"]').click()
     page.wait_for_url(re.compile(re.escape(live_server.portal_url("/")) + r"$"))

@@ -7,9 +7,12 @@ import re
 from tests.pages.conftest import sign_in_through_the_development_idp
 
 
-def test_a_resident_signs_in_and_out_on_a_phone(page, live_server, axe):
+def test_a_resident_signs_in_and_out_on_a_phone(page, live_server, axe, screenshot):
     page.goto(live_server.portal_url("/signin?next=/"))
     assert axe(page) == []
+    screenshot(page, "signin-ko-phone")
+    # The provider is chosen here, on the portal's page: the hub does not ask again (the
+    # helper below goes from this page straight to the development IdP's people).
     sign_in_through_the_development_idp(page, live_server, "national", "resident")
     sign_out = page.get_by_role("button", name="로그아웃")
     assert sign_out.count() == 1

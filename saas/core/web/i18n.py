@@ -37,7 +37,10 @@ CATALOGUE_PACKAGES = (
     "saas.core.web",
     "tenants.portal",
     "tenants.proposals",
+    "tenants.people",
     "saas.control.identity",
+    "tenants.results",
+    "tenants.execution",
 )
 
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}

@@ -132,15 +132,37 @@ def render_page(template: str, **context: Any) -> str:
 def refused(refusal: Refusal, template: str, **context: Any) -> tuple[str, int]:
     """Answer a refused POST: the same form again, the refusal's message at the top and its
     field errors beside the fields, what the person typed kept (`form`)."""
-    from saas.core.web.i18n import _
+    from saas.core.web.i18n import _, current_language
 
     errors = {
         field: [_(str(reason)) for reason in (reasons if isinstance(reasons, list) else [reasons])]
         for field, reasons in (refusal.errors or {}).items()
     }
     context.setdefault("form", request.form)
-    body = render_page(template, refusal=_(refusal.public_message), errors=errors, **context)
+    message = _(refusal.public_message)
+    if current_language() != "en" and message == refusal.public_message:
+        # A service's own sentence without a translation: a translated sentence of its kind
+        # first, the service's words (which name the details) after it.
+        message = f"{refusal_lead(refusal.status)} ({message})"
+    body = render_page(template, refusal=message, errors=errors, **context)
     return body, refusal.status
+
+
+def refusal_lead(status: int) -> str:
+    """A translated sentence saying what kind of refusal a status is."""
+    from saas.core.web.i18n import _
+
+    leads = {
+        400: _("The request could not be understood."),
+        403: _("You may not do this."),
+        404: _("What you asked for does not exist here."),
+        409: _("This cannot be done in the current state."),
+        410: _("This is no longer valid."),
+        422: _("Some of what you entered breaks a rule."),
+        429: _("You have tried too often; wait a little and try again."),
+        503: _("A service this needs is not available right now; try again later."),
+    }
+    return leads.get(status, _("This could not be done."))
 
 
 # --- Post/Redirect/Get and flashes (in a signed cookie: the app has no cookie session) ---

@@ -33,9 +33,12 @@ def do_start_portal_sign_in(
     browser_secret: str,
     redirect_uri: str,
     return_to: str,
+    provider_hint: str | None = None,
 ) -> str:
     """Record a sign-in flow at this portal and return the hub's authorization URL (state,
-    nonce and a PKCE challenge) to send the person to."""
+    nonce and a PKCE challenge) to send the person to. `provider_hint` (`idp_hint`) names the
+    identity provider the person already chose on the portal's sign-in page, so the hub goes
+    straight there instead of asking again."""
     flow = flows.start_flow(
         session,
         purpose="portal",
@@ -52,6 +55,7 @@ def do_start_portal_sign_in(
         state=flow.state,
         nonce=flow.nonce,
         code_verifier=flow.code_verifier,
+        **({"idp_hint": provider_hint} if provider_hint else {}),
     )
     session.commit()
     return url

@@ -9,6 +9,7 @@ or path /t/<slug>/ on a shared host).
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, request
@@ -66,6 +67,13 @@ def _safe_next(value: object) -> str:
     return "/"
 
 
+def _provider_key(value: object) -> str | None:
+    # A key of the federation (checked against what is offered at the hub): letters, digits, -_.
+    if isinstance(value, str) and re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+        return value
+    return None
+
+
 @bp.get("/login")
 def login() -> WerkzeugResponse:
     portal = _portal()
@@ -81,6 +89,7 @@ def login() -> WerkzeugResponse:
         browser_secret=secret,
         redirect_uri=redirect_uri,
         return_to=_safe_next(request.args.get("next")),
+        provider_hint=_provider_key(request.args.get("provider")),
     )
     response = redirect(url, code=303)
     _cookie(response, PORTAL_BROWSER_COOKIE, secret, path)
@@ -141,8 +150,8 @@ def logout() -> WerkzeugResponse:
 @bp.get("/signed-out")
 def signed_out() -> Response | WerkzeugResponse:
     """Where the hub sends a browser after signing out: a person's browser goes back to the
-    portal's home page; any other client (one that accepts anything, `*/*`) is told it is done
-    in JSON."""
+    portal's home page; a client that asks for JSON is told it is done."""
+    # A browser names text/html; a client that accepts anything (*/*) is answered in JSON.
     if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
         _, path = _origin()
         return redirect(path, code=303)

@@ -83,11 +83,15 @@ def _tenant_of_return_to(return_to: str) -> int | None:
 
 
 @bp.get("/identity/sign-in")
-def choose_provider() -> Response:
+def choose_provider() -> Response | WerkzeugResponse:
     """The page where a person picks an IdP: the national one and, at a portal that has its
     own, the municipality's."""
     return_to = _safe_return_to(request.args.get("return_to"))
     providers = offered_providers(db_session(), current_settings(), _tenant_of_return_to(return_to))
+    hint = parse_qs(urlsplit(return_to).query).get("idp_hint", [None])[0]
+    chosen = next((p for p in providers if p.key == hint), None)
+    if chosen is not None:  # chosen on the portal's own sign-in page already
+        return redirect(f"/identity/start/{chosen.key}?{urlencode({'return_to': return_to})}", code=303)
     items = []
     for provider in providers:
         label = html.escape(provider.display_name) + (
