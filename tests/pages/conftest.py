@@ -26,8 +26,8 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
-import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -78,7 +78,8 @@ def playwright_driver():
             f"NO CHROMIUM AT {CHROMIUM}: THE BROWSER TESTS ARE SKIPPED. "
             "Install it with `apt-get install -y chromium fonts-noto-cjk` (.ci/run does)."
         )
-        warnings.warn(message, stacklevel=1)
+        # Loud: on the terminal past pytest's capture, and as every browser test's skip reason.
+        sys.__stderr__.write(f"\n\n*** {message} ***\n\n")
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 

@@ -74,3 +74,11 @@ def test_a_suspended_portal_says_it_is_paused(browser, live_server, make_tenant,
             assert axe(tab) == [], lang
     finally:
         context.close()
+
+
+def test_the_masthead_wears_the_municipalitys_colour(page, live_server):
+    # The citywide template's primary colour (#0B5A8C), through /t/<slug>/brand.css.
+    page.goto(live_server.portal_url("/"))
+    assert page.evaluate("() => getComputedStyle(document.querySelector('.masthead')).backgroundColor") == (
+        "rgb(11, 90, 140)"
+    )

@@ -94,5 +94,7 @@ def test_the_500_and_409_pages_exist_in_both_languages(app, lang, heading):
     with app.test_request_context("/t/alpha/", headers={"Cookie": f"chamyeo_lang={lang}"}):
         body, status = render_error(500)
         assert status == 500 and heading in body and f'<html lang="{lang}">' in body
+        body, status = render_error(403)
+        assert status == 403 and ("권한이 없습니다" if lang == "ko" else "You may not open this page") in body
         body, status = render_error(409, message="The cycle is closed.")
         assert status == 409 and "The cycle is closed." in body

@@ -62,3 +62,15 @@ def test_another_tenants_path_on_a_tenants_host_is_a_404(client, alpha, beta, br
     response = client.get(f"/t/{beta.slug}/", headers={**host, **browser_headers})
     assert response.status_code == 404
     assert page_of(response).lang == "ko"
+
+
+def test_the_home_page_stays_small(client, new_cycle):
+    import gzip
+    from pathlib import Path
+
+    cycle = new_cycle("citywide")  # many envelopes: one per dong
+    cycle.advance_to("voting")
+    html = client.get(f"/t/{cycle.tenant.slug}/").get_data()
+    assert len(html) <= 100_000
+    scripts = Path(__file__).resolve().parents[2] / "saas" / "core" / "web" / "static" / "js"
+    assert sum(len(gzip.compress(p.read_bytes())) for p in scripts.glob("*.js")) <= 60_000

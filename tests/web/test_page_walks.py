@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from saas.core.api.converters import IdConverter
 from saas.core.auth import access_of
-from saas.core.web.pages import PAGE_BLUEPRINTS
+from saas.core.web.pages import PAGE_BLUEPRINTS, SIGN_IN_REQUIRED
 
 METHODS = ("GET", "POST")
 ROLES = ("tenant_admin", "staff", "officer", "committee_member", "resident")
@@ -86,4 +86,24 @@ def test_every_page_post_without_the_csrf_token_is_the_400_page(app, client, alp
         response = client.post(url_of(app, rule, alpha.slug), data={"x": "1"}, headers=alpha.auth(role))
         if response.status_code != 400 or response.mimetype != "text/html":
             failures.append(f"POST {rule.rule} -> {response.status_code} {response.mimetype}")
+    assert failures == []
+
+
+def test_every_page_that_needs_a_sign_in_sends_the_anonymous_to_sign_in_and_back(app, client, alpha, page_of):
+    # A token of this browser, from the 400 page's form, so a POST gets past the CSRF check.
+    signout = f"/t/{alpha.slug}/signout"
+    token = page_of(client.post(signout)).csrf_token()
+    walked, failures = 0, []
+    for rule, method in page_routes(app):
+        if not getattr(app.view_functions[rule.endpoint], SIGN_IN_REQUIRED, False):
+            continue
+        walked += 1
+        url = url_of(app, rule, alpha.slug)
+        data = {"csrf_token": token} if method == "POST" else None
+        response = client.open(url, method=method, data=data)
+        location = response.headers.get("Location", "")
+        expected = f"/t/{alpha.slug}/signin?next=%2F"
+        if response.status_code != 303 or not location.startswith(expected):
+            failures.append(f"{method} {url} -> {response.status_code} {location}")
+    assert walked >= 1, "the walk must see the invitation's accept"
     assert failures == []

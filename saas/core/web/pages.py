@@ -26,6 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PAGE_BLUEPRINTS = "chamyeo.page_blueprints"  # names of the page blueprints registered so far
 FLASH_COOKIE = "chamyeo_flash"
+SIGN_IN_REQUIRED = "_chamyeo_sign_in_required"
 
 
 class PageBlueprint(Blueprint):
@@ -113,6 +114,7 @@ def sign_in_required(view: F) -> F:
             return redirect(sign_in_url(), code=303)
         return view(*args, **kwargs)
 
+    setattr(wrapper, SIGN_IN_REQUIRED, True)  # for the walks (tests/web/test_page_walks.py)
     return cast(F, wrapper)
 
 
