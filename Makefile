@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 PYTEST_ARGS ?=
 
-.PHONY: help install up test test-db lint check lock messages bench clean
+.PHONY: help install up test screenshots test-db lint check lock messages bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ up: install ## start the whole platform with demo data on http://127.0.0.1:5000
 
 test: install ## run the whole test suite (embedded PostgreSQL and Redis unless DATABASE_URL/REDIS_URL are set)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+screenshots: install ## run the browser tests and write their pictures to docs/screenshots
+	CHAMYEO_SCREENSHOTS=1 $(BIN)/pytest tests/pages $(PYTEST_ARGS)
 
 # All three run, so one pass shows every finding; the target fails if any of them did.
 lint: install ## ruff, the import contracts (lint-imports) and mypy, fastest first

@@ -11,7 +11,9 @@ server of the app per test session.
 - `axe(page)`: axe-core (tests/pages/package-lock.json) run in the page: its serious and
   critical WCAG 2.1 A/AA violations.
 - `signed_in_page(person)`: a phone page signed in through the development IdP.
-- `screenshot(page, name)`: docs/screenshots/<name>.png.
+- `screenshot(page, name)`: a full-page PNG, written to docs/screenshots/<name>.png when
+  CHAMYEO_SCREENSHOTS=1 (`make screenshots`), else to a temporary folder (so a test run
+  leaves the committed pictures alone).
 
 Without a Chromium the tests skip with a loud message; with one that Playwright cannot drive,
 `test_smoke` fails.
@@ -217,10 +219,12 @@ def axe(axe_source):
 
 
 @pytest.fixture
-def screenshot():
+def screenshot(tmp_path):
+    folder = SCREENSHOTS if os.environ.get("CHAMYEO_SCREENSHOTS") == "1" else tmp_path
+
     def take(page, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 
