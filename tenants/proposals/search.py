@@ -9,7 +9,8 @@ database has pg_trgm, one GIN trigram index on that same expression serves terms
 characters or more (migration 6f0c2d9e4b71: one index scan, where an index per column needs
 two and a BitmapOr the planner often prices above a scan); shorter terms (1 and 2 Hangul
 syllables are common Korean words: 공원, 길) have no trigram, so PostgreSQL scans the cycle's
-proposals, which stays correct and is measured in benchmarks/proposals_pages.py. Without
+proposals, which stays correct and is measured in benchmarks/proposals_pages.py; such a term
+without case is compared with strpos (the same substring test, faster than LIKE's matcher). Without
 pg_trgm (the embedded development server) every search scans.
 
 Counting is what costs with a common term: an exact count reads every match (thousands of
@@ -42,6 +43,7 @@ MAX_TERMS = 5
 MAX_PAGE = 10_000
 COUNT_CAP = 1_000  # matches counted at most; beyond it the list says "1,000+ found"
 ORDERS = ("newest", "supports")
+TRIGRAM = 3  # characters: a shorter term has no trigram the index could look up
 # Created only where pg_trgm exists, so no model declares them (migrations.drift skips them).
 TRIGRAM_INDEXES = ("ix_proposals_text_trgm",)
 # Exactly the indexed expression (the planner matches it by its form): the literal space
@@ -175,12 +177,15 @@ def _matching(cycle_id: int, query: ProposalQuery, columns: Any) -> Select[Any]:
 
 
 def _contains(term: str) -> Any:
-    pattern = like_pattern(term)
-    if term.lower() == term.upper():
-        # Nothing to fold (Hangul, digits, signs): LIKE compares bytes, where ILIKE lowercases
-        # every candidate's whole text first, 3-4x slower (benchmarks/proposals_pages.py).
-        return SEARCHED_TEXT.like(pattern, escape="\\")
-    return SEARCHED_TEXT.ilike(pattern, escape="\\")
+    if term.lower() != term.upper():
+        return SEARCHED_TEXT.ilike(like_pattern(term), escape="\\")
+    # Nothing to fold (Hangul, digits, signs): compare bytes, where ILIKE lowercases every
+    # candidate's whole text first (3-4x slower, benchmarks/proposals_pages.py).
+    if len(term) < TRIGRAM:
+        # No trigram to look up, so the rows are read one by one anyway: strpos finds a
+        # substring about twice as fast as LIKE's matcher over a ~1,300-byte text.
+        return func.strpos(SEARCHED_TEXT, term) > 0
+    return SEARCHED_TEXT.like(like_pattern(term), escape="\\")
 
 
 _CARD_COLUMNS = (
