@@ -46,6 +46,8 @@ SEARCHES = {
     "2 syllables (텃밭)": "텃밭",
     "1 syllable (길)": "길",
     "no match (우주정거장)": "우주정거장",
+    "common, most supported (놀이터)": "놀이터&order=supports",
+    "2 syllables, most supported (텃밭)": "텃밭&order=supports",
 }
 
 
@@ -197,8 +199,10 @@ def main() -> None:
         cases["list of 1,000: one dong"] = service("list1k", one_dong)
         cases["list of 1,000: most supported"] = service("list1k", ProposalQuery(order="supports"))
         for label, q in SEARCHES.items():
-            cases[f"search 10,000: {label}"] = service("search10k", ProposalQuery(text=q))
-            cases[f"scan 10,000: {label}"] = service("scan10k", ProposalQuery(text=q))
+            term, _, order = q.partition("&order=")
+            asked = ProposalQuery(text=term, order=order or "newest")
+            cases[f"search 10,000: {label}"] = service("search10k", asked)
+            cases[f"scan 10,000: {label}"] = service("scan10k", asked)
 
     for run in cases.values():  # warm caches, plans, templates
         for _ in range(5):

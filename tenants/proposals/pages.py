@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import marshmallow as ma
-from flask import abort, request, url_for
+from flask import Flask, abort, request, url_for
+from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
 from saas.core.refusals import Conflict, Invalid, NotFound
 from saas.core.tenancy.context import current_tenant, db_session
+from saas.core.web.assets import register_static_folder
 from saas.core.web.i18n import _, localized
 from saas.core.web.pages import (
     flash_ok,
@@ -37,6 +40,13 @@ from tenants.voting import planning
 from tenants.voting.keys import caller_voter_key
 
 bp = page_blueprint("proposal_pages", __name__)
+# The pages' stylesheet: asset_url("proposals:css/proposals.css").
+STATIC = Path(__file__).parent / "static"
+
+
+@bp.record_once
+def _register_static(state: BlueprintSetupState) -> None:
+    register_static_folder(cast(Flask, state.app), "proposals", STATIC)
 _PROPOSAL = ProposalInputSchema()
 _COMMENT = CommentInputSchema()
 FORM_FIELDS = ("title", "description", "category_key", "district_code", "location_text", "estimated_cost")

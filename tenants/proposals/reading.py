@@ -1,5 +1,6 @@
-"""What the resident portal reads about proposals: the cycle it shows, whether a phase is
-open (and when it opens or closed), and one proposal's page with its supports and comments.
+"""What the resident portal reads about proposals: whether a phase of the cycle shown
+(`tenants.cycles.services.current_cycle`) is open (and when it opens or closed), and one
+proposal's page with its supports and comments.
 
 Moderation is applied here, not in templates: a hidden proposal or comment comes out with its
 reason and without its text, so no page can show what staff hid.
@@ -10,26 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saas.core.refusals import NotFound
-from tenants.cycles.models import CLOSED, DRAFT, Cycle, CyclePhase
+from tenants.cycles.models import CLOSED, Cycle, CyclePhase
 from tenants.portal.models import Category, District
 from tenants.proposals.models import Comment, Proposal, ProposalSupport
 
 OPEN, NOT_YET, OVER, NO_SUCH_PHASE = "open", "not_yet", "over", "none"
-
-
-def shown_cycle(session: Session) -> Cycle | None:
-    """The cycle the portal shows: the newest one under way, else the newest closed one;
-    None before any cycle left its draft."""
-    return session.scalar(
-        select(Cycle)
-        .where(Cycle.status != DRAFT)
-        .order_by(case((Cycle.status == CLOSED, 1), else_=0), Cycle.id.desc())
-        .limit(1)
-    )
 
 
 @dataclass(frozen=True)

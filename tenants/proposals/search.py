@@ -9,8 +9,14 @@ database has pg_trgm, one GIN trigram index on that same expression serves terms
 characters or more (migration 6f0c2d9e4b71: one index scan, where an index per column needs
 two and a BitmapOr the planner often prices above a scan); shorter terms (1 and 2 Hangul
 syllables are common Korean words: 공원, 길) have no trigram, so PostgreSQL scans the cycle's
-proposals, which stays correct and is measured in benchmarks/proposals_pages.py. Without
+proposals, which stays correct and is measured in benchmarks/proposals_pages.py; such a term
+without case is compared with strpos (the same substring test, faster than LIKE's matcher). Without
 pg_trgm (the embedded development server) every search scans.
+
+Counting is what costs with a common term: an exact count reads every match (thousands of
+descriptions), where the page itself walks the primary key backwards and stops at 20. So the
+count stops at COUNT_CAP ("1,000+ found"), or at the end of the page asked for where that is
+further; and a page that is not full needs no count at all (it is the last one).
 
 A hidden proposal is listed with its moderation notice but never with its text, and a text
 search never matches it (its hidden words must not be found through the search box).
@@ -35,7 +41,9 @@ PER_PAGE = 20
 MAX_QUERY = 100  # characters; a longer search is refused, not cut
 MAX_TERMS = 5
 MAX_PAGE = 10_000
+COUNT_CAP = 1_000  # matches counted at most; beyond it the list says "1,000+ found"
 ORDERS = ("newest", "supports")
+TRIGRAM = 3  # characters: a shorter term has no trigram the index could look up
 # Created only where pg_trgm exists, so no model declares them (migrations.drift skips them).
 TRIGRAM_INDEXES = ("ix_proposals_text_trgm",)
 # Exactly the indexed expression (the planner matches it by its form): the literal space
@@ -78,14 +86,20 @@ class ProposalCard:
 @dataclass(frozen=True)
 class ProposalResults:
     cards: list[ProposalCard]
-    total: int  # every proposal that matched, on all pages
+    total: int  # the proposals that matched, on all pages; at least that many when `capped`
     page: int
     per_page: int
     query: ProposalQuery = field(default_factory=ProposalQuery)
+    capped: bool = False  # counting stopped at `total`: more matched
 
     @property
     def pages(self) -> int:
+        """The number of pages; when `capped`, the pages counted so far (there are more)."""
         return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.capped or self.page < self.pages
 
     @property
     def first_number(self) -> int:
@@ -163,12 +177,15 @@ def _matching(cycle_id: int, query: ProposalQuery, columns: Any) -> Select[Any]:
 
 
 def _contains(term: str) -> Any:
-    pattern = like_pattern(term)
-    if term.lower() == term.upper():
-        # Nothing to fold (Hangul, digits, signs): LIKE compares bytes, where ILIKE lowercases
-        # every candidate's whole text first, 3-4x slower (benchmarks/proposals_pages.py).
-        return SEARCHED_TEXT.like(pattern, escape="\\")
-    return SEARCHED_TEXT.ilike(pattern, escape="\\")
+    if term.lower() != term.upper():
+        return SEARCHED_TEXT.ilike(like_pattern(term), escape="\\")
+    # Nothing to fold (Hangul, digits, signs): compare bytes, where ILIKE lowercases every
+    # candidate's whole text first (3-4x slower, benchmarks/proposals_pages.py).
+    if len(term) < TRIGRAM:
+        # No trigram to look up, so the rows are read one by one anyway: strpos finds a
+        # substring about twice as fast as LIKE's matcher over a ~1,300-byte text.
+        return func.strpos(SEARCHED_TEXT, term) > 0
+    return SEARCHED_TEXT.like(like_pattern(term), escape="\\")
 
 
 _CARD_COLUMNS = (
@@ -185,19 +202,34 @@ _CARD_COLUMNS = (
 
 
 def find_proposals(
-    session: Session, cycle_id: int, query: ProposalQuery, *, per_page: int = PER_PAGE
+    session: Session,
+    cycle_id: int,
+    query: ProposalQuery,
+    *,
+    per_page: int = PER_PAGE,
+    count_cap: int = COUNT_CAP,
 ) -> ProposalResults:
     """One page of the cycle's proposals matching `query`, and how many match in all.
 
     Newest first (by id, which only grows), or most supported first with the newest first
-    among equals: an order without ties, so a proposal appears on exactly one page."""
-    total = session.scalar(_matching(cycle_id, query, (func.count(),))) or 0
+    among equals: an order without ties, so a proposal appears on exactly one page.
+
+    The count is exact up to `count_cap` matches (or to the end of this page, if further);
+    beyond, `total` is that limit and `capped` is set."""
+    skipped = (query.page - 1) * per_page
     statement = _matching(cycle_id, query, _CARD_COLUMNS)
     if query.order == "supports":
         statement = statement.order_by(Proposal.supports.desc(), Proposal.id.desc())
     else:
         statement = statement.order_by(Proposal.id.desc())
-    rows = session.execute(statement.limit(per_page).offset((query.page - 1) * per_page)).all()
+    rows = session.execute(statement.limit(per_page).offset(skipped)).all()
+    capped = False
+    if rows and len(rows) < per_page:
+        total = skipped + len(rows)  # the last page: everything before it was full
+    elif not rows and query.page == 1:
+        total = 0
+    else:
+        total, capped = count_matches(session, cycle_id, query, limit=max(count_cap, skipped + per_page))
     cards = [
         ProposalCard(
             id=row.id,
@@ -212,7 +244,15 @@ def find_proposals(
         )
         for row in rows
     ]
-    return ProposalResults(cards, total, query.page, per_page, query)
+    return ProposalResults(cards, total, query.page, per_page, query, capped)
+
+
+def count_matches(session: Session, cycle_id: int, query: ProposalQuery, *, limit: int) -> tuple[int, bool]:
+    """How many proposals match, counting at most `limit`: (count, True) when more match.
+    The matches are read in no particular order, so the scan stops at the limit+1st."""
+    found = _matching(cycle_id, query, (literal_column("1"),)).limit(limit + 1).subquery()
+    counted = session.scalar(select(func.count()).select_from(found)) or 0
+    return (limit, True) if counted > limit else (counted, False)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""What the resident pages read: the cycle shown, phase windows, a proposal's page with its
-supports, the viewer's own support and comments, and moderation withholding text."""
+"""What the resident pages read: the cycle shown (tenants.cycles' current_cycle), phase
+windows, a proposal's page with its supports, the viewer's own support and comments, and
+moderation withholding text."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from saas.core.refusals import NotFound
 from saas.core.tenancy.binding import tenant_session
+from tenants.cycles.services import current_cycle
 from tenants.portal.models import Category
 from tenants.proposals import services
 from tenants.proposals.models import Proposal
@@ -17,7 +19,6 @@ from tenants.proposals.reading import (
     OVER,
     phase_window,
     proposal_page,
-    shown_cycle,
 )
 from tenants.voting.planning import my_ratings
 
@@ -41,10 +42,10 @@ def _proposal(engine, cycle, title="놀이터 그늘막") -> int:
 def test_the_portal_shows_the_cycle_under_way_and_no_draft(new_cycle, engine):
     cycle = new_cycle()
     with tenant_session(engine, cycle.tenant.slug) as session:
-        assert shown_cycle(session) is None  # only a draft
+        assert current_cycle(session) is None  # only a draft
     cycle.advance("planning_input")
     with tenant_session(engine, cycle.tenant.slug) as session:
-        shown = shown_cycle(session)
+        shown = current_cycle(session)
         assert shown is not None and shown.id == cycle.id
 
 
@@ -54,7 +55,7 @@ def test_a_phase_window_says_open_not_yet_or_over(new_cycle, engine):
 
     def window(key):
         with tenant_session(engine, cycle.tenant.slug) as session:
-            return phase_window(shown_cycle(session), key)
+            return phase_window(current_cycle(session), key)
 
     assert window("planning_input").state == OPEN
     intake = window("proposal_intake")

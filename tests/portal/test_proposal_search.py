@@ -55,9 +55,11 @@ def intake(new_cycle, engine):
     return cycle
 
 
-def _find(engine, cycle, **asked):
+def _find(engine, cycle, *, per_page: int = 20, count_cap: int = 1_000, **asked):
     with tenant_session(engine, cycle.tenant.slug) as session:
-        return find_proposals(session, cycle.id, ProposalQuery(**asked), per_page=asked.pop("per_page", 20))
+        return find_proposals(
+            session, cycle.id, ProposalQuery(**asked), per_page=per_page, count_cap=count_cap
+        )
 
 
 def _titles(results) -> set[str]:
@@ -132,6 +134,28 @@ def test_pages_hold_every_proposal_once_in_a_stable_order(intake, engine):
     supported = _find(engine, intake, order="supports").cards
     assert [c.supports for c in supported[:5]] == [3, 3, 3, 3, 3]
     assert _find(engine, intake, page=4).cards == []
+
+
+def test_the_count_stops_at_its_cap_and_says_more_matched(intake, engine):
+    intake.store(*({"title": f"공원 {n}"} for n in range(23)), {"title": "도서관"})
+    capped = _find(engine, intake, text="공원", per_page=5, count_cap=10)
+    assert (capped.total, capped.capped, capped.has_next) == (10, True, True)
+    assert len(capped.cards) == 5
+    # beyond the cap, the count reaches the end of the page asked for, so paging goes on
+    deep = _find(engine, intake, text="공원", per_page=5, count_cap=10, page=3)
+    assert (deep.total, deep.capped, deep.has_next) == (15, True, True)
+    last = _find(engine, intake, text="공원", per_page=5, count_cap=10, page=5)
+    assert len(last.cards) == 3 and (last.total, last.capped, last.has_next) == (23, False, False)
+    exact = _find(engine, intake, text="공원", per_page=5, count_cap=23)
+    assert (exact.total, exact.capped, exact.pages) == (23, False, 5)
+    beyond = _find(engine, intake, text="공원", per_page=5, count_cap=10, page=9)
+    assert beyond.cards == [] and not beyond.capped and beyond.total == 23  # counted to 45
+    one = _find(engine, intake, text="도서관", per_page=5, count_cap=10)
+    assert (one.total, one.capped, one.has_next) == (1, False, False)
+    none = _find(engine, intake, text="우주선", per_page=5, count_cap=10)
+    assert (none.total, none.capped, none.pages) == (0, False, 1)
+    full = _find(engine, intake, per_page=12, count_cap=30, page=2)  # exactly full: counted
+    assert (full.total, full.capped, len(full.cards), full.has_next) == (24, False, 12, False)
 
 
 def test_a_hidden_proposal_is_listed_without_its_text_and_never_found_by_it(intake, engine):

@@ -247,3 +247,37 @@ def test_a_resident_rates_the_priorities_and_changes_them(client, portal, engine
     portal.advance("proposal_intake")
     closed = client.get(f"{portal.base}/planning")
     assert closed.status_code == 409 and "끝났습니다" in _text(closed)
+
+
+def test_a_common_word_says_more_than_a_thousand_found_and_pages_on(client, portal, engine):
+    from sqlalchemy import insert
+
+    from tenants.proposals.models import Proposal
+
+    portal.advance("planning_input")
+    portal.advance("proposal_intake")
+    category = _category(engine, portal.slug)
+    rows = [
+        {"cycle_id": portal.cycle_id, "title": f"공원 정비 {n}", "description": "공원",
+         "category_key": category, "channel": "online", "proposer": f"account:{n}", "supports": 0,
+         "status": "submitted"}
+        for n in range(1_001)
+    ]
+    with tenant_session(engine, portal.slug) as session:
+        session.execute(insert(Proposal), rows)
+        session.commit()
+    listed = client.get(f"{portal.base}/proposals/?q=공원")
+    assert listed.status_code == 200
+    html = listed.get_data(as_text=True)
+    assert re.search(r'role="status" aria-live="polite">제안 1,000건 이상<', html), _text(listed)[:1500]
+    assert "1쪽" in _text(listed) and 'rel="next"' in html and "쪽 중" not in _text(listed)
+    deep = client.get(f"{portal.base}/proposals/?q=공원&page=51")  # past the cap: still paging
+    assert deep.status_code == 200 and "공원 정비 0" in _text(deep)
+    assert 'rel="next"' not in deep.get_data(as_text=True)
+    assert "제안 1,001건" in _text(deep)
+    client.set_cookie("chamyeo_lang", "en", path="/")
+    english = client.get(f"{portal.base}/proposals/?q=공원")
+    client.delete_cookie("chamyeo_lang", path="/")
+    assert "More than 1,000 proposals found" in _text(english)
+    exact = client.get(f"{portal.base}/proposals/?q=정비 1000")
+    assert "제안 1건" in _text(exact)
