@@ -4,6 +4,7 @@ another tenant's cycle is a 404, and the pabulib download is the export's very b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -232,11 +233,46 @@ def test_the_result_page_is_korean_first_with_korean_money(app, results):
     assert "미선정" in page.words and "다시 세어" in page.words
 
 
-def test_the_results_list_shows_published_cycles_only(app, results):
-    page = Page(_get(app, f"/t/{results.slug}/results/", "en").get_data(as_text=True))
-    assert "공개된 주기" in page.words  # the cycle has only a Korean name here: shown as it is
-    assert "개표만 한 주기" not in page.words
-    assert "3 of 4 projects funded" in page.words
+def _counting_section(html: str) -> tuple[str, str]:
+    """The words of the list's "being counted" section, and of the rest of the page."""
+    found = re.search(r'<section class="card results-counting".*?</section>', html, re.S)
+    counting = Page(found.group(0)).words if found else ""
+    rest = Page(html[: found.start()] + html[found.end() :] if found else html).words
+    return counting, rest
+
+
+def test_the_results_list_shows_published_cycles_and_names_those_being_counted(app, results):
+    html = _get(app, f"/t/{results.slug}/results/", "en").get_data(as_text=True)
+    counting, published = _counting_section(html)
+    assert "공개된 주기" in published  # the cycle has only a Korean name here: shown as it is
+    assert "3 of 4 projects funded" in published
+    assert "개표만 한 주기" not in published
+    assert counting.startswith("Being counted") and "개표만 한 주기" in counting
+    assert "공개된 주기" not in counting
+    assert not re.search(r"\d", counting)  # counted, not published: not one number of it
+
+
+def test_a_cycle_is_listed_as_being_counted_from_the_close_of_voting_to_publication(app, new_cycle):
+    cycle = new_cycle("neighbourhood")
+    path = f"/t/{cycle.tenant.slug}/results/"
+
+    def counting() -> str:
+        return _counting_section(_get(app, path, "en").get_data(as_text=True))[0]
+
+    cycle.advance_to("voting")
+    assert counting() == ""
+    cycle.advance_to("results")
+    assert "2027 PB" in counting()
+    assert "2027 주민참여예산" in _counting_section(_get(app, path, "ko").get_data(as_text=True))[0]
+    staff = cycle.tenant.auth("staff")
+    counted = cycle.client.post(f"{cycle.tenant.api}/cycles/{cycle.data['id']}/results", headers=staff)
+    assert counted.status_code == 201, counted.get_json()
+    assert "2027 PB" in counting()  # counted is not yet published
+    published = cycle.client.post(
+        f"{cycle.tenant.api}/cycles/{cycle.data['id']}/results/publish", headers=cycle.tenant.auth()
+    )
+    assert published.status_code == 200, published.get_json()
+    assert counting() == ""
 
 
 def test_before_publication_a_result_page_shows_no_number(app, results):
