@@ -217,6 +217,18 @@ def test_the_result_page_shows_the_counting_records_values(app, engine, results)
             sentence = f"Funded: number {reason['rank']} by votes, and its cost fit in the {left} still left."
         assert f"Project {code} : {sentence}" in page.words
     assert "Greedy by votes" in page.words
+    # The tie-breaks in words, in the record's order (the raw chain only in the recount command).
+    words = {
+        "max-votes": "the project with more votes first",
+        "min-votes": "the project with fewer votes first",
+        "min-cost": "the cheaper project first",
+        "max-cost": "the more expensive project first",
+        "id": "the project code, in order",
+    }
+    chain = record["tie_break"].split(",")
+    said = [words.get(c, "a draw by lot that comes out the same in every recount") for c in chain]
+    tie_breaks = page.words.split("Ties are broken by, in order:", 1)[1]
+    assert [tie_breaks.index(w) for w in said] == sorted(tie_breaks.index(w) for w in said)
     assert shown.result_hash in page.words and shown.input_hash in page.words
     # Turnout by channel: all five on site.
     channels = {row[0]: row[1] for table in page.tables.values() for row in table if len(row) == 3}
