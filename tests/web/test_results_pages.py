@@ -355,3 +355,80 @@ def test_a_published_budget_without_projects_says_there_was_nothing_to_count(app
     listed = _get(app, f"/t/{results.slug}/results/", "en").get_data(as_text=True)
     assert f'href="/t/{results.slug}/results/{results.cycle_id}/{results.envelope}"' in listed
     assert f'href="/t/{results.slug}/results/{results.cycle_id}/{empty}"' not in listed  # not offered
+
+
+@pytest.fixture(scope="module")
+def many_funded(app, make_tenant) -> tuple[str, int]:
+    """A portal whose published cycle funded 51 projects (one more than a page of the
+    execution list): 51 cheap projects, 17 approval ballots of three, each project voted once."""
+    from tenants.execution.services import ITEMS_PER_PAGE
+
+    count = ITEMS_PER_PAGE + 1
+    client = app.test_client()
+    tenant = make_tenant(template="neighbourhood")
+    cycle = _api_cycle(client, tenant, "많은 사업")
+    envelope = next(e for e in cycle["envelopes"] if e["scope"] == "dong")
+    category = client.get(f"{tenant.api}/categories").get_json()[0]["key"]
+    ids = []
+    for n in range(count):
+        response = client.post(
+            f"{tenant.api}/cycles/{cycle['id']}/projects",
+            json={
+                "envelope": envelope["key"],
+                "code": f"M{n:02d}",
+                "title_ko": f"사업 {n}",
+                "category_key": category,
+                "cost": envelope["budget"] // 100,
+            },
+            headers=tenant.auth("staff"),
+        )
+        assert response.status_code == 201, response.get_json()
+        ids.append(response.get_json()["id"])
+    cycle = _walk(client, tenant, cycle, "voting")
+    for voter in range(count // 3):
+        response = client.post(
+            f"{tenant.api}/cycles/{cycle['id']}/check-ins",
+            headers=tenant.auth("officer"),
+            json={
+                "basis": "resident",
+                "birth_year": 1980,
+                "district_code": envelope["area_code"],
+                "identity_document": f"ID-many-{voter}",
+                "channel": "onsite",
+                "choices": [{"project_id": i} for i in ids[voter * 3 : voter * 3 + 3]],
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+    cycle = _walk(client, tenant, cycle, "results")
+    assert (
+        client.post(f"{tenant.api}/cycles/{cycle['id']}/results", headers=tenant.auth("staff")).status_code
+        == 201
+    )
+    published_ = client.post(f"{tenant.api}/cycles/{cycle['id']}/results/publish", headers=tenant.auth())
+    assert published_.status_code == 200, published_.get_json()
+    return tenant.slug, count
+
+
+def test_the_execution_list_is_paged_and_each_page_keeps_the_cycles_summary(app, many_funded):
+    from tenants.execution.services import ITEMS_PER_PAGE
+
+    slug, count = many_funded
+    first = Page(_get(app, f"/t/{slug}/execution/", "en").get_data(as_text=True))
+    assert len(first.progress) == 2 * ITEMS_PER_PAGE  # a progress bar and a spend meter each
+    assert "Page 1 of 2" in first.words and "Next page" in first.words and "Previous page" not in first.words
+    assert f"0 of {count} projects completed" in first.words  # the whole cycle, not this page
+    second_html = _get(app, f"/t/{slug}/execution/?page=2", "en").get_data(as_text=True)
+    second = Page(second_html)
+    assert len(second.progress) == 2 * (count - ITEMS_PER_PAGE)
+    assert f"0 of {count} projects completed" in second.words and "Previous page" in second.words
+    assert f'href="/t/{slug}/execution/"' in second_html and "Next page" not in second.words
+    shown = {key for key in (*first.progress, *second.progress) if key.startswith("progress-")}
+    assert len(shown) == count  # every project once, on one of the pages
+
+
+@pytest.mark.parametrize("page", ["3", "0", "-1", "x", "1.5", "9" * 20])
+def test_a_page_of_the_execution_list_that_does_not_exist_is_the_404_page(app, many_funded, page):
+    slug, _ = many_funded
+    response = _get(app, f"/t/{slug}/execution/?page={page}")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert "사업 집행 목록에 그런 페이지는 없습니다" in Page(response.get_data(as_text=True)).words
