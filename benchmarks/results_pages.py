@@ -19,7 +19,8 @@ rendering), cases interleaved round by round so that load drifts alike for all:
   /healthz                  the service's own check (a database and a Redis round trip)
   home of results200        the portal's home page (the current cycle, its phases)
   result page, 200 projects `GET /t/results200/results/<cycle>/<envelope>`
-  execution page, 200 items `GET /t/execution200/execution/`
+  execution page, 200 items `GET /t/execution200/execution/` (page 1 of 4: 50 items a page,
+                            the service reads all 200 for the cycle's summary)
 It prints each page's HTML size too (the page-weight goal: ≤ 100 KB).
 """
 
