@@ -202,3 +202,44 @@ def execution_overview(session: Session) -> list[CycleExecution]:
         CycleExecution(cycle.id, cycle.name_ko, cycle.name_en, cycle.fiscal_year, tuple(items))
         for cycle, items in cycles.values()
     ]
+
+
+# A page of the residents' list holds at most this many projects: at ~1.4 KB of HTML each
+# (two milestones, two updates) a page stays well under the 100 KB of issue 14's goal.
+ITEMS_PER_PAGE = 50
+NO_SUCH_PAGE = "There is no such page of the execution list."
+
+
+@dataclass(frozen=True)
+class CycleOnPage:
+    cycle: CycleExecution  # the whole cycle: its summary counts every one of its projects
+    items: tuple[PublicItem, ...]  # those of its projects on this page
+
+
+@dataclass(frozen=True)
+class ExecutionPage:
+    cycles: tuple[CycleOnPage, ...]
+    page: int
+    pages: int
+
+
+def execution_page(session: Session, page: str | None, *, per_page: int = ITEMS_PER_PAGE) -> ExecutionPage:
+    """Page `page` (a whole number as text, None for the first) of `execution_overview`: the
+    funded projects in its order, at most `per_page` of them, each under its cycle. NotFound
+    for a page that is not a whole number from 1 to the last page."""
+    cycles = execution_overview(session)
+    pages = max(1, -(-sum(len(c.items) for c in cycles) // per_page))
+    if page is None:
+        number = 1
+    elif page.isdigit() and len(page) <= 6 and 1 <= int(page) <= pages:
+        number = int(page)
+    else:
+        raise NotFound(NO_SUCH_PAGE)
+    start, stop = (number - 1) * per_page, number * per_page
+    shown, offset = [], 0
+    for cycle in cycles:
+        low, high = max(start - offset, 0), min(stop - offset, len(cycle.items))
+        if low < high:
+            shown.append(CycleOnPage(cycle, cycle.items[low:high]))
+        offset += len(cycle.items)
+    return ExecutionPage(tuple(shown), number, pages)

@@ -12,7 +12,7 @@ from flask.blueprints import BlueprintSetupState
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.web.assets import register_static_folder
 from saas.core.web.pages import page_blueprint, render_page
-from tenants.results.published import envelope_result, published_cycles, published_pabulib
+from tenants.results.published import counting_cycles, envelope_result, published_cycles, published_pabulib
 
 bp = page_blueprint("results_pages", __name__, url_prefix="/results")
 
@@ -36,8 +36,12 @@ REFUSALS = (
 
 @bp.get("/")
 def index() -> str:
+    session = db_session()
     return render_page(
-        "results/index.html", section="results", cycles=published_cycles(db_session(), current_tenant())
+        "results/index.html",
+        section="results",
+        cycles=published_cycles(session, current_tenant()),
+        counting=counting_cycles(session),
     )
 
 

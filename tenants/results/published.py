@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from saas.core.refusals import NotFound
 from saas.core.tenancy.context import TenantRef
-from tenants.cycles.models import Cycle, Envelope
+from tenants.cycles.models import VOTING, Cycle, CyclePhase, Envelope
 from tenants.cycles.services import cycle_or_404
 from tenants.proposals.models import Project
 from tenants.results.models import Result
@@ -402,6 +402,20 @@ def published_cycles(session: Session, tenant: TenantRef) -> list[PublishedCycle
         )
     shown.sort(key=lambda c: (c.cycle.fiscal_year, c.cycle.id), reverse=True)
     return shown
+
+
+def counting_cycles(session: Session) -> list[CycleRef]:
+    """The cycles whose voting has closed and that have no published result yet (being
+    counted, or counted and not yet published), newest first: their names only, never a
+    number of theirs."""
+    published = select(Result.cycle_id).where(Result.published_at.is_not(None))
+    cycles = session.scalars(
+        select(Cycle)
+        .join(CyclePhase, CyclePhase.cycle_id == Cycle.id)
+        .where(CyclePhase.key == VOTING, CyclePhase.closed_at.is_not(None), Cycle.id.not_in(published))
+        .order_by(Cycle.fiscal_year.desc(), Cycle.id.desc())
+    )
+    return [_cycle_ref(cycle) for cycle in cycles]
 
 
 def envelope_result(

@@ -112,3 +112,20 @@ def test_page_texts_are_escaped_markdown():
     assert "<h2>안내</h2>" in html  # the text's top heading is the page's second level
     assert "<ol><li><strong>첫째</strong> &lt;script&gt;x&lt;/script&gt;</li><li>둘째</li></ol>" in html
     assert "<p>문단</p>" in html
+
+
+@pytest.mark.parametrize(("lang", "room"), [("ko", 22), ("en", 40)])
+def test_a_bar_label_is_cut_to_its_line_and_whole_in_the_table(app, lang, room):
+    """A bar's label fits its line of the SVG (Hangul is about twice as wide as Latin letters);
+    the data table keeps it whole."""
+    import re
+
+    from flask import render_template_string
+
+    long_label, short_label = "가나다라마바사아자차카타파하" * 3, "놀이터"
+    template = '{% from "web/macros/charts.html" import bar_chart %}{{ bar_chart(rows, "c", "v") }}'
+    with app.test_request_context("/", headers={"Cookie": f"chamyeo_lang={lang}"}):
+        html = render_template_string(template, rows=[(long_label, 3), (short_label, 1)])
+    labels = re.findall(r'<text class="bar-label"[^>]*>([^<]*)</text>', html)
+    assert labels == [long_label[: room - 1] + "…", short_label]
+    assert f'<th scope="row">{long_label}</th>' in html

@@ -4,6 +4,7 @@ another tenant's cycle is a 404, and the pabulib download is the export's very b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -216,6 +217,18 @@ def test_the_result_page_shows_the_counting_records_values(app, engine, results)
             sentence = f"Funded: number {reason['rank']} by votes, and its cost fit in the {left} still left."
         assert f"Project {code} : {sentence}" in page.words
     assert "Greedy by votes" in page.words
+    # The tie-breaks in words, in the record's order (the raw chain only in the recount command).
+    words = {
+        "max-votes": "the project with more votes first",
+        "min-votes": "the project with fewer votes first",
+        "min-cost": "the cheaper project first",
+        "max-cost": "the more expensive project first",
+        "id": "the project code, in order",
+    }
+    chain = record["tie_break"].split(",")
+    said = [words.get(c, "a draw by lot that comes out the same in every recount") for c in chain]
+    tie_breaks = page.words.split("Ties are broken by, in order:", 1)[1]
+    assert [tie_breaks.index(w) for w in said] == sorted(tie_breaks.index(w) for w in said)
     assert shown.result_hash in page.words and shown.input_hash in page.words
     # Turnout by channel: all five on site.
     channels = {row[0]: row[1] for table in page.tables.values() for row in table if len(row) == 3}
@@ -232,11 +245,46 @@ def test_the_result_page_is_korean_first_with_korean_money(app, results):
     assert "미선정" in page.words and "다시 세어" in page.words
 
 
-def test_the_results_list_shows_published_cycles_only(app, results):
-    page = Page(_get(app, f"/t/{results.slug}/results/", "en").get_data(as_text=True))
-    assert "공개된 주기" in page.words  # the cycle has only a Korean name here: shown as it is
-    assert "개표만 한 주기" not in page.words
-    assert "3 of 4 projects funded" in page.words
+def _counting_section(html: str) -> tuple[str, str]:
+    """The words of the list's "being counted" section, and of the rest of the page."""
+    found = re.search(r'<section class="card results-counting".*?</section>', html, re.S)
+    counting = Page(found.group(0)).words if found else ""
+    rest = Page(html[: found.start()] + html[found.end() :] if found else html).words
+    return counting, rest
+
+
+def test_the_results_list_shows_published_cycles_and_names_those_being_counted(app, results):
+    html = _get(app, f"/t/{results.slug}/results/", "en").get_data(as_text=True)
+    counting, published = _counting_section(html)
+    assert "공개된 주기" in published  # the cycle has only a Korean name here: shown as it is
+    assert "3 of 4 projects funded" in published
+    assert "개표만 한 주기" not in published
+    assert counting.startswith("Being counted") and "개표만 한 주기" in counting
+    assert "공개된 주기" not in counting
+    assert not re.search(r"\d", counting)  # counted, not published: not one number of it
+
+
+def test_a_cycle_is_listed_as_being_counted_from_the_close_of_voting_to_publication(app, new_cycle):
+    cycle = new_cycle("neighbourhood")
+    path = f"/t/{cycle.tenant.slug}/results/"
+
+    def counting() -> str:
+        return _counting_section(_get(app, path, "en").get_data(as_text=True))[0]
+
+    cycle.advance_to("voting")
+    assert counting() == ""
+    cycle.advance_to("results")
+    assert "2027 PB" in counting()
+    assert "2027 주민참여예산" in _counting_section(_get(app, path, "ko").get_data(as_text=True))[0]
+    staff = cycle.tenant.auth("staff")
+    counted = cycle.client.post(f"{cycle.tenant.api}/cycles/{cycle.data['id']}/results", headers=staff)
+    assert counted.status_code == 201, counted.get_json()
+    assert "2027 PB" in counting()  # counted is not yet published
+    published = cycle.client.post(
+        f"{cycle.tenant.api}/cycles/{cycle.data['id']}/results/publish", headers=cycle.tenant.auth()
+    )
+    assert published.status_code == 200, published.get_json()
+    assert counting() == ""
 
 
 def test_before_publication_a_result_page_shows_no_number(app, results):
@@ -307,3 +355,80 @@ def test_a_published_budget_without_projects_says_there_was_nothing_to_count(app
     listed = _get(app, f"/t/{results.slug}/results/", "en").get_data(as_text=True)
     assert f'href="/t/{results.slug}/results/{results.cycle_id}/{results.envelope}"' in listed
     assert f'href="/t/{results.slug}/results/{results.cycle_id}/{empty}"' not in listed  # not offered
+
+
+@pytest.fixture(scope="module")
+def many_funded(app, make_tenant) -> tuple[str, int]:
+    """A portal whose published cycle funded 51 projects (one more than a page of the
+    execution list): 51 cheap projects, 17 approval ballots of three, each project voted once."""
+    from tenants.execution.services import ITEMS_PER_PAGE
+
+    count = ITEMS_PER_PAGE + 1
+    client = app.test_client()
+    tenant = make_tenant(template="neighbourhood")
+    cycle = _api_cycle(client, tenant, "많은 사업")
+    envelope = next(e for e in cycle["envelopes"] if e["scope"] == "dong")
+    category = client.get(f"{tenant.api}/categories").get_json()[0]["key"]
+    ids = []
+    for n in range(count):
+        response = client.post(
+            f"{tenant.api}/cycles/{cycle['id']}/projects",
+            json={
+                "envelope": envelope["key"],
+                "code": f"M{n:02d}",
+                "title_ko": f"사업 {n}",
+                "category_key": category,
+                "cost": envelope["budget"] // 100,
+            },
+            headers=tenant.auth("staff"),
+        )
+        assert response.status_code == 201, response.get_json()
+        ids.append(response.get_json()["id"])
+    cycle = _walk(client, tenant, cycle, "voting")
+    for voter in range(count // 3):
+        response = client.post(
+            f"{tenant.api}/cycles/{cycle['id']}/check-ins",
+            headers=tenant.auth("officer"),
+            json={
+                "basis": "resident",
+                "birth_year": 1980,
+                "district_code": envelope["area_code"],
+                "identity_document": f"ID-many-{voter}",
+                "channel": "onsite",
+                "choices": [{"project_id": i} for i in ids[voter * 3 : voter * 3 + 3]],
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+    cycle = _walk(client, tenant, cycle, "results")
+    assert (
+        client.post(f"{tenant.api}/cycles/{cycle['id']}/results", headers=tenant.auth("staff")).status_code
+        == 201
+    )
+    published_ = client.post(f"{tenant.api}/cycles/{cycle['id']}/results/publish", headers=tenant.auth())
+    assert published_.status_code == 200, published_.get_json()
+    return tenant.slug, count
+
+
+def test_the_execution_list_is_paged_and_each_page_keeps_the_cycles_summary(app, many_funded):
+    from tenants.execution.services import ITEMS_PER_PAGE
+
+    slug, count = many_funded
+    first = Page(_get(app, f"/t/{slug}/execution/", "en").get_data(as_text=True))
+    assert len(first.progress) == 2 * ITEMS_PER_PAGE  # a progress bar and a spend meter each
+    assert "Page 1 of 2" in first.words and "Next page" in first.words and "Previous page" not in first.words
+    assert f"0 of {count} projects completed" in first.words  # the whole cycle, not this page
+    second_html = _get(app, f"/t/{slug}/execution/?page=2", "en").get_data(as_text=True)
+    second = Page(second_html)
+    assert len(second.progress) == 2 * (count - ITEMS_PER_PAGE)
+    assert f"0 of {count} projects completed" in second.words and "Previous page" in second.words
+    assert f'href="/t/{slug}/execution/"' in second_html and "Next page" not in second.words
+    shown = {key for key in (*first.progress, *second.progress) if key.startswith("progress-")}
+    assert len(shown) == count  # every project once, on one of the pages
+
+
+@pytest.mark.parametrize("page", ["3", "0", "-1", "x", "1.5", "9" * 20])
+def test_a_page_of_the_execution_list_that_does_not_exist_is_the_404_page(app, many_funded, page):
+    slug, _ = many_funded
+    response = _get(app, f"/t/{slug}/execution/?page={page}")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert "사업 집행 목록에 그런 페이지는 없습니다" in Page(response.get_data(as_text=True)).words
