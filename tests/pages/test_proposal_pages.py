@@ -162,6 +162,10 @@ def test_the_proposal_pages_are_accessible_on_a_phone_and_a_desktop(
         tab.locator("form[action$='/proposals/new'] button[type=submit]").click()
         tab.wait_for_load_state()
         assert tab.locator(".error-summary").count() == 1
+        border = "e => getComputedStyle(e).borderTopColor"
+        marked = {tab.locator(f"#field-{name}").evaluate(border) for name in ("title", "description")}
+        unmarked = tab.locator("#field-location_text").evaluate(border)
+        assert len(marked) == 1 and unmarked not in marked  # every field at fault, alike
         assert axe(tab) == [], f"new with errors {lang} {size}"
 
         _sign_in_again(tab, planning)
