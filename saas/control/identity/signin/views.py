@@ -2,18 +2,19 @@
 where a person picks an IdP, the start of a sign-in there, its callback, the IdPs'
 back-channel logout, and the return from an IdP's logout on the way back to a portal.
 
-Plain Flask routes (not the JSON API): browsers follow their redirects. Refusals answer
+Plain Flask routes (not the JSON API): browsers follow their redirects. The chooser is a page
+of the platform (translated, on the base layout, without a portal's branding); a refused step
+answers a browser that names text/html with a page in its language, and any other client with
 JSON 4xx through flask_smorest.abort, like the API.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, Response, jsonify, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from flask_smorest import abort
 from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
@@ -27,9 +28,11 @@ from saas.control.identity.signin.services import (
     do_start_upstream_sign_in,
     offered_providers,
 )
+from saas.core.refusals import as_sentence
 from saas.core.settings import Settings, current_settings
 from saas.core.tenancy.context import db_session
 from saas.core.tenancy.web import slug_for_host
+from saas.core.web.i18n import _, translated
 
 bp = Blueprint("identity_signin", __name__)
 
@@ -92,19 +95,36 @@ def choose_provider() -> Response | WerkzeugResponse:
     chosen = next((p for p in providers if p.key == hint), None)
     if chosen is not None:  # chosen on the portal's own sign-in page already
         return redirect(f"/identity/start/{chosen.key}?{urlencode({'return_to': return_to})}", code=303)
-    items = []
-    for provider in providers:
-        label = html.escape(provider.display_name) + (
-            " (development only)" if provider.is_development else ""
-        )
-        href = html.escape(f"/identity/start/{provider.key}?{urlencode({'return_to': return_to})}")
-        items.append(f'<li><a data-provider="{html.escape(provider.key)}" href="{href}">{label}</a></li>')
-    body = "".join(items) or "<li>No identity provider is configured.</li>"
+
+    def start_url(key: str) -> str:
+        return f"/identity/start/{key}?{urlencode({'return_to': return_to})}"
+
     return Response(
-        f"<!DOCTYPE html><html lang=ko><head><title>Sign in · 로그인</title></head>"
-        f"<body><h1>Sign in · 로그인</h1><ul>{body}</ul></body></html>",
+        render_template("identity/hub_signin.html", tenant=None, providers=providers, start_url=start_url),
         mimetype="text/html",
     )
+
+
+def _wants_page() -> bool:
+    # A browser names text/html; a client that accepts anything (*/*) is answered in JSON.
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def _refused_page(error: SignInRefused, status: int, lead: str, again_url: str | None = None) -> Response:
+    """The refusal of a sign-in step as a page in the browser's language."""
+    response = Response(
+        render_template(
+            "identity/hub_refused.html",
+            tenant=None,
+            lead=lead,
+            reason=as_sentence(translated(error.message)),
+            again_url=again_url,
+        ),
+        status=status,
+        mimetype="text/html",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/identity/start/<key>")
@@ -121,8 +141,14 @@ def start_upstream(key: str) -> WerkzeugResponse:
             return_to=return_to,
         )
     except ProviderNotOffered as error:
+        if _wants_page():
+            again = f"/identity/sign-in?{urlencode({'return_to': return_to})}"
+            return _refused_page(error, 404, _("This way of signing in is not offered here."), again)
         abort(404, message=str(error))
     except SignInRefused as error:
+        if _wants_page():
+            again = f"/identity/sign-in?{urlencode({'return_to': return_to})}"
+            return _refused_page(error, 502, _("The identity provider cannot be reached."), again)
         abort(502, message=f"The identity provider is not reachable: {error}")
     return _redirect(url, cookies)
 
@@ -138,6 +164,8 @@ def upstream_callback(key: str) -> WerkzeugResponse:
             browser_secret=request.cookies.get(flows.BROWSER_COOKIE),
         )
     except SignInRefused as error:
+        if _wants_page():
+            return _refused_page(error, 400, _("The answer of the identity provider could not be accepted."))
         abort(400, message=f"Sign-in refused: {error}")
     response = redirect(signed_in.return_to, code=303)
     _set_cookie(response, HUB_COOKIE, signed_in.hub_cookie)
