@@ -28,6 +28,7 @@ PAGE_REACHABLE = (
     "tenants/proposals/search.py",
     "tenants/results/published.py",
     "saas/control/identity/flows.py",
+    "saas/control/identity/provider/portal_services.py",
     "saas/control/identity/tokens.py",
     "saas/control/identity/signin/accounts.py",
     "saas/control/identity/signin/outbound.py",

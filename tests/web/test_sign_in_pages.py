@@ -102,3 +102,16 @@ def test_a_refused_sign_in_step_is_a_page_for_a_browser_and_json_for_a_client(
     assert answer.get_json()["message"] == (
         "Sign-in refused: the state is unknown (tampered with, or from another sign-in)"
     )
+
+
+def test_a_refused_return_from_the_hub_is_a_page_of_the_portal(client, alpha, page_of, browser_headers):
+    callback = f"/t/{alpha.slug}/auth/callback?state=forged&code=x"
+    refused = client.get(callback, headers=browser_headers)
+    assert refused.status_code == 400 and refused.mimetype == "text/html"
+    page = page_of(refused)
+    html = refused.get_data(as_text=True)
+    assert page.lang == "ko" and "로그인 응답을 받아들일 수 없었습니다." in page.text
+    assert "알 수 없는 상태 값입니다" in page.text and "the state is unknown" not in page.text
+    assert f"/t/{alpha.slug}/brand.css" in html and f"/t/{alpha.slug}/signin" in page.links
+    answer = client.get(callback, headers={"Accept": "*/*"})
+    assert answer.status_code == 400 and answer.get_json()["message"].startswith("Sign-in refused: ")

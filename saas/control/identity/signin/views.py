@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() ma
 from saas.control.identity import flows
 from saas.control.identity.errors import ProviderNotOffered, SignInRefused
 from saas.control.identity.provider.clients import client_id_for, portal_client
+from saas.control.identity.refused import refused_page, wants_page
 from saas.control.identity.sessions import HUB_COOKIE
 from saas.control.identity.signin.services import (
     do_end_sessions_from_idp,
@@ -28,11 +29,10 @@ from saas.control.identity.signin.services import (
     do_start_upstream_sign_in,
     offered_providers,
 )
-from saas.core.refusals import as_sentence
 from saas.core.settings import Settings, current_settings
 from saas.core.tenancy.context import db_session
 from saas.core.tenancy.web import slug_for_host
-from saas.core.web.i18n import _, translated
+from saas.core.web.i18n import _
 
 bp = Blueprint("identity_signin", __name__)
 
@@ -105,28 +105,6 @@ def choose_provider() -> Response | WerkzeugResponse:
     )
 
 
-def _wants_page() -> bool:
-    # A browser names text/html; a client that accepts anything (*/*) is answered in JSON.
-    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
-
-
-def _refused_page(error: SignInRefused, status: int, lead: str, again_url: str | None = None) -> Response:
-    """The refusal of a sign-in step as a page in the browser's language."""
-    response = Response(
-        render_template(
-            "identity/hub_refused.html",
-            tenant=None,
-            lead=lead,
-            reason=as_sentence(translated(error.message)),
-            again_url=again_url,
-        ),
-        status=status,
-        mimetype="text/html",
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/identity/start/<key>")
 def start_upstream(key: str) -> WerkzeugResponse:
     return_to = _safe_return_to(request.args.get("return_to"))
@@ -141,14 +119,14 @@ def start_upstream(key: str) -> WerkzeugResponse:
             return_to=return_to,
         )
     except ProviderNotOffered as error:
-        if _wants_page():
+        if wants_page():
             again = f"/identity/sign-in?{urlencode({'return_to': return_to})}"
-            return _refused_page(error, 404, _("This way of signing in is not offered here."), again)
+            return refused_page(error, 404, _("This way of signing in is not offered here."), again_url=again)
         abort(404, message=str(error))
     except SignInRefused as error:
-        if _wants_page():
+        if wants_page():
             again = f"/identity/sign-in?{urlencode({'return_to': return_to})}"
-            return _refused_page(error, 502, _("The identity provider cannot be reached."), again)
+            return refused_page(error, 502, _("The identity provider cannot be reached."), again_url=again)
         abort(502, message=f"The identity provider is not reachable: {error}")
     return _redirect(url, cookies)
 
@@ -164,8 +142,8 @@ def upstream_callback(key: str) -> WerkzeugResponse:
             browser_secret=request.cookies.get(flows.BROWSER_COOKIE),
         )
     except SignInRefused as error:
-        if _wants_page():
-            return _refused_page(error, 400, _("The answer of the identity provider could not be accepted."))
+        if wants_page():
+            return refused_page(error, 400, _("The answer of the identity provider could not be accepted."))
         abort(400, message=f"Sign-in refused: {error}")
     response = redirect(signed_in.return_to, code=303)
     _set_cookie(response, HUB_COOKIE, signed_in.hub_cookie)
