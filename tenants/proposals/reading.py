@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saas.core.refusals import NotFound
+from saas.core.refusals import N_, NotFound
 from tenants.cycles.models import CLOSED, Cycle, CyclePhase
 from tenants.portal.models import Category, District
 from tenants.proposals.models import Comment, Proposal, ProposalSupport
@@ -96,7 +96,7 @@ def proposal_by_id_or_404(session: Session, proposal_id: int) -> Proposal:
     id is simply missing here)."""
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
-        raise NotFound(f"There is no proposal {proposal_id}.")
+        raise NotFound(N_("There is no proposal %(proposal)s.", proposal=proposal_id))
     return proposal
 
 

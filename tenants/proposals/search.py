@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from saas.core.refusals import Invalid
+from saas.core.refusals import N_, Invalid
 from tenants.portal.models import Category, District
 from tenants.proposals.models import Proposal
 
@@ -157,7 +157,7 @@ def check_query(
         if not 1 <= number <= MAX_PAGE:
             errors["page"] = ["Not a page of this list."]
     if errors:
-        raise Invalid("The search cannot be run as asked.", errors=errors)
+        raise Invalid(N_("The search cannot be run as asked."), errors=errors)
     return ProposalQuery(text, district_code, category_key, order, number)
 
 
@@ -170,9 +170,7 @@ def _matching(cycle_id: int, query: ProposalQuery, columns: Any) -> Select[Any]:
     terms = query.terms
     if terms:
         statement = statement.where(Proposal.hidden_reason.is_(None))
-        statement = statement.where(
-            and_(*(_contains(term) for term in terms))
-        )
+        statement = statement.where(and_(*(_contains(term) for term in terms)))
     return statement
 
 

@@ -22,18 +22,6 @@ def _static_files(state: BlueprintSetupState) -> None:
     register_static_folder(cast(Flask, state.app), "results", Path(__file__).parent / "static")
 
 
-def N_(message: str) -> str:  # noqa: N802 - the marker pybabel extracts
-    """Marks a sentence for the catalogue that a refusal of these pages' services carries
-    (the error page translates it)."""
-    return message
-
-
-REFUSALS = (
-    N_("This portal has no such cycle or budget."),
-    N_("The ballots are published with the results."),
-)
-
-
 @bp.get("/")
 def index() -> str:
     session = db_session()

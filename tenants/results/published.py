@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from saas.core.refusals import NotFound
+from saas.core.refusals import N_, NotFound
 from saas.core.tenancy.context import TenantRef
 from tenants.cycles.models import VOTING, Cycle, CyclePhase, Envelope
 from tenants.cycles.services import cycle_or_404
@@ -49,8 +49,8 @@ PABUTOOLS_SAT = {
     "borda": "Additive_Borda_Sat",
 }
 # Refusals a page shows (fixed sentences, so that the pages' catalogue translates them).
-NO_SUCH_RESULT = "This portal has no such cycle or budget."
-BALLOTS_WITH_RESULTS = "The ballots are published with the results."
+NO_SUCH_RESULT = N_("This portal has no such cycle or budget.")
+BALLOTS_WITH_RESULTS = N_("The ballots are published with the results.")
 # The measure greedy ranks by, from the satisfaction the rule counted with.
 MEASURES = {"cost": "votes", "points": "points_per_won", "borda": "borda_per_won"}
 

@@ -21,3 +21,19 @@ def test_a_resident_signs_in_and_out_on_a_phone(page, live_server, axe, screensh
     page.wait_for_url(re.compile(re.escape(live_server.portal_url("/")) + r"$"))
     assert page.get_by_role("link", name="로그인").count() == 1
     assert page.get_by_role("button", name="로그아웃").count() == 0
+
+
+def test_the_hubs_own_chooser_reads_in_both_languages_on_a_phone(page, live_server, axe, screenshot):
+    # A sign-in that names no provider (an old link, another client) lands on the hub's chooser.
+    page.goto(live_server.portal_url("/auth/login?next=/"))
+    assert "/identity/sign-in" in page.url
+    assert page.locator("html").get_attribute("lang") == "ko"
+    assert page.get_by_role("heading", name="로그인").count() == 1
+    assert page.locator("a[data-provider]").count() >= 1
+    assert axe(page) == []
+    screenshot(page, "hub-signin-ko-phone")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("heading", name="Sign in").count() == 1
+    assert axe(page) == []

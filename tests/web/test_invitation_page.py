@@ -65,8 +65,8 @@ def test_only_the_invited_person_accepts_and_only_once(client, invited, page_of,
     refused = client.post(url, data={"csrf_token": _token(client, url, page_of, someone)}, headers=someone)
     assert refused.status_code == 403
     refusal = page_of(refused).text
-    assert "이 작업을 할 권한이 없습니다" in refusal  # a Korean sentence of its kind first
-    assert "chief@invited.example.kr" in refusal  # then the service's reason, on the same page
+    assert "로그인한 계정의 이메일은" in refusal  # the service's reason, in Korean
+    assert "chief@invited.example.kr" in refusal  # naming the invited person
     chief = person_token(tenant, "chief@invited.example.kr")
     accepted = client.post(url, data={"csrf_token": _token(client, url, page_of, chief)}, headers=chief)
     assert accepted.status_code == 303

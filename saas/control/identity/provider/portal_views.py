@@ -13,6 +13,7 @@ import re
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, request
+from flask_babel import gettext
 from flask_smorest import abort
 from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
@@ -25,6 +26,7 @@ from saas.control.identity.provider.portal_services import (
     do_finish_portal_sign_in,
     do_start_portal_sign_in,
 )
+from saas.control.identity.refused import refused_page, wants_page
 from saas.control.identity.sessions import PORTAL_COOKIE
 from saas.core.settings import current_settings
 from saas.core.tenancy.context import current_tenant, db_session
@@ -109,6 +111,10 @@ def callback() -> WerkzeugResponse:
             browser_secret=request.cookies.get(PORTAL_BROWSER_COOKIE),
         )
     except SignInRefused as error:
+        if wants_page():
+            tenant = current_tenant()
+            lead = gettext("The answer of the sign-in could not be accepted.")
+            return refused_page(error, 400, lead, again_url=f"/t/{tenant.slug}/signin", tenant=tenant)
         abort(400, message=f"Sign-in refused: {error}")
     return_to = signed_in.return_to
     response = redirect(return_to if path == "/" else f"{path.rstrip('/')}{return_to}", code=303)
