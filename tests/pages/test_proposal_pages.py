@@ -57,11 +57,11 @@ def _sign_in(tab, server) -> None:
 
 
 def _sign_in_again(tab, server) -> None:
-    """Signed in at the hub already (on another portal): the portal's sign-in comes straight
-    back, without the choice of provider."""
+    """Signed in at the hub already (on another portal): choosing the provider on this
+    portal's sign-in page comes straight back, without the development IdP's person list."""
     tab.goto(server.portal_url("/"))
     tab.get_by_role("link", name=re.compile("로그인|Sign in")).first.click()
-    tab.get_by_role("link", name=re.compile("로그인 계속하기|Continue to sign in")).click()
+    tab.locator('a[data-provider="dev-national"]').click()
     tab.wait_for_url(re.compile(re.escape(server.portal_url("/")) + r"$"))
     assert tab.get_by_role("button", name=re.compile("로그아웃|Sign out")).count() == 1
 
