@@ -113,6 +113,11 @@ def _envelope(client, slug: str) -> str:
     return _first_link(client, f"/t/{slug}/results/", rf"/t/{slug}/results/\d+/[\w-]+")
 
 
+def _project(client, slug: str) -> str:
+    envelope = _envelope(client, slug)
+    return _first_link(client, envelope, rf"{envelope}/projects/[^\"]+")
+
+
 # endpoint -> (which portal, the path of that page there, asked by a signed-in resident)
 PAGES: dict[str, tuple[str, Callable[..., str]]] = {
     "portal_pages.home": ("demo", lambda client, p: f"/t/{p.slug}/"),
@@ -122,6 +127,7 @@ PAGES: dict[str, tuple[str, Callable[..., str]]] = {
     "proposal_pages.planning_page": ("planning", lambda client, p: f"/t/{p.slug}/planning"),
     "results_pages.index": ("demo", lambda client, p: f"/t/{p.slug}/results/"),
     "results_pages.envelope": ("demo", lambda client, p: _envelope(client, p.slug)),
+    "results_pages.project": ("demo", lambda client, p: _project(client, p.slug)),
     "execution_pages.index": ("demo", lambda client, p: f"/t/{p.slug}/execution/"),
     "identity_pages.signin": ("demo", lambda client, p: f"/t/{p.slug}/signin"),
     "people_pages.invitation": ("demo", lambda client, p: f"/t/{p.slug}/invitations/{p.invitation}"),
