@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saas.core import clock
@@ -152,16 +152,20 @@ class CycleExecution:
         return sum(i.status == "completed" for i in self.items)
 
 
-def execution_overview(session: Session) -> list[CycleExecution]:
-    """Every cycle's funded projects with milestones and dated updates, newest cycle first;
-    three queries whatever the number of items."""
-    rows = session.execute(
+def _items_in_order() -> Any:
+    """The funded projects with their project, budget and cycle, newest cycle first."""
+    return (
         select(ExecutionItem, Project, Envelope, Cycle)
         .join(Project, Project.id == ExecutionItem.project_id)
         .join(Envelope, Envelope.id == Project.envelope_id)
         .join(Cycle, Cycle.id == Project.cycle_id)
-        .order_by(Cycle.fiscal_year.desc(), Cycle.id.desc(), Envelope.id, Project.code)
-    ).all()
+        .order_by(Cycle.fiscal_year.desc(), Cycle.id.desc(), Envelope.id, Project.code, ExecutionItem.id)
+    )
+
+
+def _public_items(session: Session, rows: Any) -> list[tuple[Cycle, PublicItem]]:
+    """Each row of `_items_in_order` as residents see it, with its milestones and updates (two
+    queries whatever the number of rows)."""
     item_ids = [item.id for item, *_ in rows]
     milestones: dict[int, list[Milestone]] = defaultdict(list)
     updates: dict[int, list[ExecutionUpdate]] = defaultdict(list)
@@ -176,10 +180,10 @@ def execution_overview(session: Session) -> list[CycleExecution]:
             .order_by(ExecutionUpdate.posted_on.desc(), ExecutionUpdate.id.desc())
         ):
             updates[update.item_id].append(update)
-    cycles: dict[int, tuple[Cycle, list[PublicItem]]] = {}
     today = clock.today()
-    for item, project, envelope, cycle in rows:
-        cycles.setdefault(cycle.id, (cycle, []))[1].append(
+    return [
+        (
+            cycle,
             PublicItem(
                 id=item.id,
                 code=project.code,
@@ -196,8 +200,18 @@ def execution_overview(session: Session) -> list[CycleExecution]:
                 overdue=frozenset(
                     m.id for m in milestones[item.id] if m.done_on is None and m.due_on < today
                 ),
-            )
+            ),
         )
+        for item, project, envelope, cycle in rows
+    ]
+
+
+def execution_overview(session: Session) -> list[CycleExecution]:
+    """Every cycle's funded projects with milestones and dated updates, newest cycle first;
+    three queries whatever the number of items."""
+    cycles: dict[int, tuple[Cycle, list[PublicItem]]] = {}
+    for cycle, item in _public_items(session, session.execute(_items_in_order()).all()):
+        cycles.setdefault(cycle.id, (cycle, []))[1].append(item)
     return [
         CycleExecution(cycle.id, cycle.name_ko, cycle.name_en, cycle.fiscal_year, tuple(items))
         for cycle, items in cycles.values()
@@ -211,8 +225,22 @@ NO_SUCH_PAGE = "There is no such page of the execution list."
 
 
 @dataclass(frozen=True)
+class CycleSummary:
+    """A cycle's execution in figures, over all its funded projects."""
+
+    cycle_id: int
+    name_ko: str
+    name_en: str
+    fiscal_year: int
+    count: int
+    budget: int
+    spent: int
+    completed: int
+
+
+@dataclass(frozen=True)
 class CycleOnPage:
-    cycle: CycleExecution  # the whole cycle: its summary counts every one of its projects
+    cycle: CycleSummary  # the whole cycle: its summary counts every one of its projects
     items: tuple[PublicItem, ...]  # those of its projects on this page
 
 
@@ -224,22 +252,41 @@ class ExecutionPage:
 
 
 def execution_page(session: Session, page: str | None, *, per_page: int = ITEMS_PER_PAGE) -> ExecutionPage:
-    """Page `page` (a whole number as text, None for the first) of `execution_overview`: the
-    funded projects in its order, at most `per_page` of them, each under its cycle. NotFound
-    for a page that is not a whole number from 1 to the last page."""
-    cycles = execution_overview(session)
-    pages = max(1, -(-sum(len(c.items) for c in cycles) // per_page))
+    """Page `page` (a whole number as text, None for the first) of the funded projects in
+    `execution_overview`'s order, at most `per_page`, each under its cycle's summary (summed in
+    the database: a page reads only its own projects). NotFound for a page that is not a
+    whole number from 1 to the last page."""
+    summaries = {
+        row.cycle_id: CycleSummary(*row)
+        for row in session.execute(
+            select(
+                Cycle.id.label("cycle_id"),
+                Cycle.name_ko,
+                Cycle.name_en,
+                Cycle.fiscal_year,
+                func.count(ExecutionItem.id),
+                func.coalesce(func.sum(ExecutionItem.budget), 0),
+                func.coalesce(func.sum(ExecutionItem.spent), 0),
+                func.count(ExecutionItem.id).filter(ExecutionItem.status == "completed"),
+            )
+            .join(Project, Project.cycle_id == Cycle.id)
+            .join(ExecutionItem, ExecutionItem.project_id == Project.id)
+            .group_by(Cycle.id)
+        )
+    }
+    pages = max(1, -(-sum(s.count for s in summaries.values()) // per_page))
     if page is None:
         number = 1
     elif page.isdigit() and len(page) <= 6 and 1 <= int(page) <= pages:
         number = int(page)
     else:
         raise NotFound(NO_SUCH_PAGE)
-    start, stop = (number - 1) * per_page, number * per_page
-    shown, offset = [], 0
-    for cycle in cycles:
-        low, high = max(start - offset, 0), min(stop - offset, len(cycle.items))
-        if low < high:
-            shown.append(CycleOnPage(cycle, cycle.items[low:high]))
-        offset += len(cycle.items)
-    return ExecutionPage(tuple(shown), number, pages)
+    rows = session.execute(_items_in_order().offset((number - 1) * per_page).limit(per_page)).all()
+    shown: dict[int, list[PublicItem]] = {}
+    for cycle, item in _public_items(session, rows):
+        shown.setdefault(cycle.id, []).append(item)
+    return ExecutionPage(
+        tuple(CycleOnPage(summaries[cycle_id], tuple(items)) for cycle_id, items in shown.items()),
+        number,
+        pages,
+    )

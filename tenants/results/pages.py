@@ -12,7 +12,13 @@ from flask.blueprints import BlueprintSetupState
 from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.web.assets import register_static_folder
 from saas.core.web.pages import page_blueprint, render_page
-from tenants.results.published import counting_cycles, envelope_result, published_cycles, published_pabulib
+from tenants.results.published import (
+    counting_cycles,
+    envelope_result,
+    project_result,
+    published_cycles,
+    published_pabulib,
+)
 
 bp = page_blueprint("results_pages", __name__, url_prefix="/results")
 
@@ -37,6 +43,12 @@ def index() -> str:
 def envelope(cycle_id: int, envelope_key: str) -> str:
     result = envelope_result(db_session(), current_tenant(), cycle_id, envelope_key)
     return render_page("results/envelope.html", section="results", result=result)
+
+
+@bp.get("/<id:cycle_id>/<envelope_key>/projects/<code>")
+def project(cycle_id: int, envelope_key: str, code: str) -> str:
+    result, shown = project_result(db_session(), current_tenant(), cycle_id, envelope_key, code)
+    return render_page("results/project.html", section="results", result=result, project=shown)
 
 
 @bp.get("/<id:cycle_id>/<envelope_key>/pabulib")

@@ -51,6 +51,7 @@ PABUTOOLS_SAT = {
 # Refusals a page shows (fixed sentences, so that the pages' catalogue translates them).
 NO_SUCH_RESULT = N_("This portal has no such cycle or budget.")
 BALLOTS_WITH_RESULTS = N_("The ballots are published with the results.")
+NO_SUCH_PROJECT = N_("This budget has no such project in a published result.")
 # The measure greedy ranks by, from the satisfaction the rule counted with.
 MEASURES = {"cost": "votes", "points": "points_per_won", "borda": "borda_per_won"}
 
@@ -489,6 +490,20 @@ def envelope_result(
         input_hash=result.input_hash,
         result_hash=result.result_hash,
     )
+
+
+def project_result(
+    session: Session, tenant: TenantRef, cycle_id: int, envelope_key: str, code: str
+) -> tuple[EnvelopeResult, ProjectResult]:
+    """One project of an envelope's published result (its cost, votes, funded or not and why),
+    with the result it belongs to; NotFound for a project not in a published result."""
+    result = envelope_result(session, tenant, cycle_id, envelope_key)
+    if isinstance(result, PendingResult):
+        raise NotFound(NO_SUCH_PROJECT)
+    project = next((p for p in result.projects if p.code == code), None)
+    if project is None:
+        raise NotFound(NO_SUCH_PROJECT)
+    return result, project
 
 
 def published_pabulib(

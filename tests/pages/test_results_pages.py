@@ -74,10 +74,13 @@ def test_results_and_execution_pages_pass_axe_on_a_phone_and_a_desktop(
     base = f"{live_server.url}/t/{demo_portal}"
     page.goto(f"{base}/results/?lang={lang}")
     detail = page.get_by_role("link", name=re.compile("시 전체 사업|Citywide projects")).get_attribute("href")
+    page.goto(f"{live_server.url}{detail}?lang={lang}")
+    project = page.locator("table.result-table th a").first.get_attribute("href")
     for tab, size, width in ((page, "phone", PHONE["width"]), (desktop_page, "desktop", DESKTOP["width"])):
         for name, path in (
             ("results-list", "/results/"),
             ("results", detail[len(f"/t/{demo_portal}") :]),
+            ("result-project", project[len(f"/t/{demo_portal}") :]),
             ("execution", "/execution/"),
         ):
             tab.goto(f"{base}{path}?lang={lang}")

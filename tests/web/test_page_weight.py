@@ -72,6 +72,84 @@ def portals(app, make_tenant, engine, settings, ministry) -> dict[str, Portal]:
     return made
 
 
+LARGE = 200  # projects on one ballot, as the ballot page's goal has them
+
+
+@pytest.fixture(scope="module")
+def large(app, make_tenant) -> Portal:
+    """A portal whose published cycle had 200 projects on one ballot, 150 of them funded and
+    followed in execution with a milestone and an update each: the results and execution
+    pages at a size a large municipality reaches."""
+    client = app.test_client()
+    tenant = make_tenant(template="neighbourhood")
+    staff = tenant.auth("staff")
+    made = client.post(f"{tenant.api}/cycles", json=CYCLE, headers=staff)
+    assert made.status_code == 201, made.get_json()
+    cycle = made.get_json()
+    envelope = next(e for e in cycle["envelopes"] if e["scope"] == "dong")
+    category = client.get(f"{tenant.api}/categories").get_json()[0]["key"]
+    ids = []
+    for n in range(LARGE):
+        response = client.post(
+            f"{tenant.api}/cycles/{cycle['id']}/projects",
+            json={
+                "envelope": envelope["key"],
+                "code": f"L{n:03d}",
+                "title_ko": f"{n + 1}번 사업: 마을 쉼터와 그늘막, 보행로 정비",
+                "title_en": f"Project {n + 1}: a shelter, shade and a better footpath",
+                "category_key": category,
+                "cost": envelope["budget"] // 150,  # 150 fit
+            },
+            headers=staff,
+        )
+        assert response.status_code == 201, response.get_json()
+        ids.append(response.get_json()["id"])
+
+    def walk(to: str) -> None:
+        order = ["draft", *[p["key"] for p in cycle["phases"]], "closed"]
+        while cycle["status"] != to:
+            following = order[order.index(cycle["status"]) + 1]
+            moved = client.post(
+                f"{tenant.api}/cycles/{cycle['id']}/phase", json={"to": following}, headers=staff
+            )
+            assert moved.status_code == 200, moved.get_json()
+            cycle["status"] = following
+
+    walk("voting")
+    for voter in range(LARGE // 2):  # approval ballots of three: projects voted 1 to 3 times
+        response = client.post(
+            f"{tenant.api}/cycles/{cycle['id']}/check-ins",
+            headers=tenant.auth("officer"),
+            json={
+                "basis": "resident",
+                "birth_year": 1980,
+                "district_code": envelope["area_code"],
+                "identity_document": f"ID-large-{voter}",
+                "channel": "onsite",
+                "choices": [{"project_id": ids[(voter * 3 + k) % LARGE]} for k in range(3)],
+            },
+        )
+        assert response.status_code == 201, response.get_json()
+    walk("results")
+    assert client.post(f"{tenant.api}/cycles/{cycle['id']}/results", headers=staff).status_code == 201
+    published = client.post(f"{tenant.api}/cycles/{cycle['id']}/results/publish", headers=tenant.auth())
+    assert published.status_code == 200, published.get_json()
+    items = client.get(f"{tenant.api}/cycles/{cycle['id']}/execution").get_json()
+    for item in items:
+        url = f"{tenant.api}/cycles/{cycle['id']}/execution/{item['id']}"
+        body = {"title_ko": "설계와 주민 설명회", "title_en": "Design and briefing", "due_on": "2027-09-30"}
+        assert client.post(f"{url}/milestones", json=body, headers=staff).status_code == 201
+        body = {
+            "posted_on": "2027-09-15",
+            "body_ko": "계획대로 진행 중입니다.",
+            "body_en": "On schedule.",
+            "progress_pct": 40,
+            "spent": item["budget"] // 3,
+        }
+        assert client.post(f"{url}/updates", json=body, headers=staff).status_code == 201
+    return Portal(tenant.slug)
+
+
 def _signed_in(app, engine, slug: str):
     """A test client with a live portal session of a new resident's account (what the hub's
     sign-in ends with)."""
@@ -113,6 +191,11 @@ def _envelope(client, slug: str) -> str:
     return _first_link(client, f"/t/{slug}/results/", rf"/t/{slug}/results/\d+/[\w-]+")
 
 
+def _project(client, slug: str) -> str:
+    envelope = _envelope(client, slug)
+    return _first_link(client, envelope, rf"{envelope}/projects/[^\"]+")
+
+
 # endpoint -> (which portal, the path of that page there, asked by a signed-in resident)
 PAGES: dict[str, tuple[str, Callable[..., str]]] = {
     "portal_pages.home": ("demo", lambda client, p: f"/t/{p.slug}/"),
@@ -122,9 +205,19 @@ PAGES: dict[str, tuple[str, Callable[..., str]]] = {
     "proposal_pages.planning_page": ("planning", lambda client, p: f"/t/{p.slug}/planning"),
     "results_pages.index": ("demo", lambda client, p: f"/t/{p.slug}/results/"),
     "results_pages.envelope": ("demo", lambda client, p: _envelope(client, p.slug)),
+    "results_pages.project": ("demo", lambda client, p: _project(client, p.slug)),
     "execution_pages.index": ("demo", lambda client, p: f"/t/{p.slug}/execution/"),
     "identity_pages.signin": ("demo", lambda client, p: f"/t/{p.slug}/signin"),
     "people_pages.invitation": ("demo", lambda client, p: f"/t/{p.slug}/invitations/{p.invitation}"),
+}
+
+
+# The pages whose size grows with the data, again in the large portal.
+LARGE_PAGES: dict[str, Callable[..., str]] = {
+    "results_pages.index": lambda client, p: f"/t/{p.slug}/results/",
+    "results_pages.envelope": lambda client, p: _envelope(client, p.slug),
+    "results_pages.project": lambda client, p: _project(client, p.slug),
+    "execution_pages.index": lambda client, p: f"/t/{p.slug}/execution/",
 }
 
 
@@ -141,7 +234,11 @@ def _weighed(app, engine, portals: dict[str, Portal]) -> dict[str, tuple[str, st
     """endpoint (or error template) -> (path, HTML)."""
     clients = {name: _signed_in(app, engine, portal.slug) for name, portal in portals.items()}
     pages = {}
-    for endpoint, (name, path_of) in PAGES.items():
+    asked = [(endpoint, name, path_of) for endpoint, (name, path_of) in PAGES.items()]
+    asked += [
+        (f"{endpoint} ({LARGE} projects)", "large", path_of) for endpoint, path_of in LARGE_PAGES.items()
+    ]
+    for endpoint, name, path_of in asked:
         path = path_of(clients[name], portals[name])
         response = clients[name].get(path)
         assert response.status_code == 200 and response.mimetype == "text/html", (path, response.status_code)
@@ -159,8 +256,8 @@ def _weighed(app, engine, portals: dict[str, Portal]) -> dict[str, tuple[str, st
 
 
 @pytest.fixture(scope="module")
-def weighed(app, engine, portals) -> dict[str, tuple[str, str]]:
-    return _weighed(app, engine, portals)
+def weighed(app, engine, portals, large) -> dict[str, tuple[str, str]]:
+    return _weighed(app, engine, {**portals, "large": large})
 
 
 def _scripts(html: str) -> list[str]:
@@ -206,3 +303,8 @@ def test_the_weighing_sees_the_data(weighed):
     assert envelope.count("<tr") >= 6  # every project of the envelope, with its votes
     _, execution = weighed["execution_pages.index"]
     assert "<progress" in execution or "<meter" in execution
+    _, envelope = weighed[f"results_pages.envelope ({LARGE} projects)"]
+    assert envelope.count('<tr class="is-') == LARGE  # every project of the large ballot
+    assert envelope.count('<tr class="is-funded"') == 150
+    _, execution = weighed[f"execution_pages.index ({LARGE} projects)"]
+    assert execution.count("<progress") == 50 and 'rel="next"' in execution  # a page of 50 of 150

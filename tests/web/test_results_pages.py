@@ -299,6 +299,37 @@ def test_before_publication_a_result_page_shows_no_number(app, results):
     assert _get(app, f"{path}/pabulib").status_code == 404
 
 
+def test_a_projects_page_says_why_it_was_or_was_not_funded(app, results):
+    base = f"/t/{results.slug}/results/{results.cycle_id}/{results.envelope}"
+    envelope_html = _get(app, base, "en").get_data(as_text=True)
+    assert f'href="{base}/projects/B"' in envelope_html  # its name in the table opens it
+    page = Page(_get(app, f"{base}/projects/B", "en").get_data(as_text=True))
+    assert "Project B" in page.words and "Not funded" in page.words
+    assert f"₩{results.costs['B']:,}" in page.words and "Votes 2" in page.words
+    assert "but it costs" in page.words and "when its turn came" in page.words  # the reason
+    funded = Page(_get(app, f"{base}/projects/C").get_data(as_text=True))
+    assert funded.lang == "ko" and "결과 선정 사업비" in funded.words  # the facts: result, cost, votes
+    assert "아래의" not in funded.words  # its tie-breaks are on the budget's page, not below
+
+
+def test_a_project_page_before_publication_or_of_no_project_is_the_404_page(app, results):
+    for path in (
+        f"/t/{results.slug}/results/{results.pending_cycle_id}/{results.envelope}/projects/A",
+        f"/t/{results.slug}/results/{results.cycle_id}/{results.envelope}/projects/Z",
+        f"/t/{results.other_slug}/results/{results.cycle_id}/{results.envelope}/projects/A",
+    ):
+        response = _get(app, path)
+        assert response.status_code == 404 and response.mimetype == "text/html", path
+        assert "A" not in Page(response.get_data(as_text=True)).words.split()  # no project named
+
+
+def test_beyond_30_projects_the_reasons_are_on_the_projects_pages(app, many_funded):
+    slug, count, cycle_id, envelope = many_funded
+    page = Page(_get(app, f"/t/{slug}/results/{cycle_id}/{envelope}", "en").get_data(as_text=True))
+    assert len(page.tables["result-table"]) == 1 + count and "opens its page" in page.words
+    assert "Funded: number" not in page.words  # no reason in words on this page
+
+
 def test_another_tenants_cycle_is_not_found(app, results):
     for path in (
         f"/t/{results.other_slug}/results/{results.cycle_id}/{results.envelope}",
@@ -358,7 +389,7 @@ def test_a_published_budget_without_projects_says_there_was_nothing_to_count(app
 
 
 @pytest.fixture(scope="module")
-def many_funded(app, make_tenant) -> tuple[str, int]:
+def many_funded(app, make_tenant) -> tuple[str, int, int, str]:
     """A portal whose published cycle funded 51 projects (one more than a page of the
     execution list): 51 cheap projects, 17 approval ballots of three, each project voted once."""
     from tenants.execution.services import ITEMS_PER_PAGE
@@ -406,13 +437,13 @@ def many_funded(app, make_tenant) -> tuple[str, int]:
     )
     published_ = client.post(f"{tenant.api}/cycles/{cycle['id']}/results/publish", headers=tenant.auth())
     assert published_.status_code == 200, published_.get_json()
-    return tenant.slug, count
+    return tenant.slug, count, cycle["id"], envelope["key"]
 
 
 def test_the_execution_list_is_paged_and_each_page_keeps_the_cycles_summary(app, many_funded):
     from tenants.execution.services import ITEMS_PER_PAGE
 
-    slug, count = many_funded
+    slug, count, _, _ = many_funded
     first = Page(_get(app, f"/t/{slug}/execution/", "en").get_data(as_text=True))
     assert len(first.progress) == 2 * ITEMS_PER_PAGE  # a progress bar and a spend meter each
     assert "Page 1 of 2" in first.words and "Next page" in first.words and "Previous page" not in first.words
@@ -428,7 +459,7 @@ def test_the_execution_list_is_paged_and_each_page_keeps_the_cycles_summary(app,
 
 @pytest.mark.parametrize("page", ["3", "0", "-1", "x", "1.5", "9" * 20])
 def test_a_page_of_the_execution_list_that_does_not_exist_is_the_404_page(app, many_funded, page):
-    slug, _ = many_funded
+    slug = many_funded[0]
     response = _get(app, f"/t/{slug}/execution/?page={page}")
     assert response.status_code == 404 and response.mimetype == "text/html"
     assert "사업 집행 목록에 그런 페이지는 없습니다" in Page(response.get_data(as_text=True)).words
