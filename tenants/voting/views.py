@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -53,15 +52,7 @@ def _secret() -> str:
 
 
 def _my_key() -> str:
-    principal = current_principal()
-    national = principal.national_identity if principal is not None else None
-    if national is not None:
-        # Verified by the national IdP: the key derives from that identity (issuer, subject),
-        # so the person is one voter whatever portal session or linked account they use.
-        return services.voter_key(_secret(), "national:" + json.dumps(list(national)))
-    # Otherwise the person (`account:<id>`, whichever of their credentials they use), or for a
-    # token that names no one, the token itself.
-    return services.voter_key(_secret(), person() or actor())
+    return services.online_voter_key(_secret())
 
 
 def _online_sheet(cycle_id: int) -> sheets.BallotSheet:
@@ -138,6 +129,15 @@ def _online_identity_first(view: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
+def _receipt(cast: services.Cast) -> dict[str, Any]:
+    return {
+        "channel": cast.channel,
+        "receipt": cast.ballot_id,
+        "receipt_code": cast.receipt_code,
+        "cast_at": cast.cast_at,
+    }
+
+
 @blp.route("/votes")
 class Votes(MethodView):
     @blp.doc(**SECURED)
@@ -149,7 +149,7 @@ class Votes(MethodView):
         """Vote online (once per cycle, across every channel)."""
         sheet = g.online_sheet
         choices = body.pop("choices")
-        receipt = services.do_vote(
+        cast = services.do_cast_ballot(
             db_autocommit(),
             cycle_id,
             person_key=_my_key(),
@@ -159,7 +159,7 @@ class Votes(MethodView):
             marked_by=actor(),
             sheet=sheet,
         )
-        return {"channel": "online", "receipt": receipt}
+        return _receipt(cast)
 
 
 @blp.route("/check-ins")
@@ -178,7 +178,7 @@ class CheckIns(MethodView):
         )
         channel, choices = body.pop("channel"), body.pop("choices", None)
         paper_ballot = body.pop("paper_ballot", None)
-        receipt = services.do_vote(
+        cast = services.do_cast_ballot(
             db_autocommit(),
             cycle_id,
             person_key=key,
@@ -188,7 +188,7 @@ class CheckIns(MethodView):
             marked_by=actor(),
             paper_ballot=paper_ballot,
         )
-        return {"channel": channel, "receipt": receipt, "paper_ballot": paper_ballot}
+        return {**_receipt(cast), "paper_ballot": paper_ballot}
 
 
 @blp.route("/paper-batches")
