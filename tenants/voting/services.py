@@ -57,7 +57,7 @@ from tenants.voting.models import (
     VoterMark,
 )
 from tenants.voting.refusals import AlreadyVoted, VotingClosed
-from tenants.voting.rules import check_eligibility, entitled_envelopes, validate_ballot
+from tenants.voting.rules import check_eligibility, check_online_identity, entitled_envelopes, validate_ballot
 
 RESULTS = "results"  # the phase after voting, in which paper batches may still be reconciled
 
@@ -84,6 +84,24 @@ def online_voter_key(secret: str) -> str:
     if national is not None:
         return voter_key(secret, "national:" + json.dumps(list(national)))
     return voter_key(secret, person() or actor())
+
+
+def sheet_for_online_vote(connection: Connection, cycle_id: int) -> sheets.BallotSheet:
+    """The cycle's ballot sheet, for an online vote by the caller of this request, who must
+    sign in as the cycle's eligibility says: through the national IdP if it says
+    `online_requires_national_idp` (API tokens, even of role resident, and sign-ins through a
+    municipality's own IdP are refused), and at the assurance (`acr`) it asks for (see
+    rules.online_acr_values). Raises NotVerifiedEnough (403) otherwise."""
+    principal = current_principal()
+    national = principal is not None and principal.national_identity is not None
+    acr = principal.acr if principal is not None else None
+    sheet = sheets.sheet(connection, cycle_id)
+    try:
+        check_online_identity(sheet.cycle, national=national, acr=acr)
+    except Forbidden:
+        sheet = sheets.reread(connection, cycle_id)  # a refusal never stands on a kept sheet
+        check_online_identity(sheet.cycle, national=national, acr=acr)
+    return sheet
 
 
 # Dashes an officer may type or a scanner may send inside a document number (the minus sign

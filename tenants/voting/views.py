@@ -11,8 +11,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from saas.core.accounts.models import Role
-from saas.core.auth import actor, current_principal, person, require_tenant_role
-from saas.core.refusals import Forbidden
+from saas.core.auth import actor, person, require_tenant_role
 from saas.core.settings import current_settings
 from saas.core.tenancy.context import current_tenant, db_autocommit, db_session
 from saas.core.tenancy.web import tenant_blueprint
@@ -20,7 +19,7 @@ from tenants.cycles.services import cycle_or_404
 from tenants.proposals.models import Project
 from tenants.voting import planning, services, sheets
 from tenants.voting.models import PaperBatch
-from tenants.voting.rules import check_online_identity, entitled_envelopes, with_instructions
+from tenants.voting.rules import entitled_envelopes, with_instructions
 from tenants.voting.schemas import (
     BallotViewSchema,
     CheckInSchema,
@@ -56,20 +55,7 @@ def _my_key() -> str:
 
 
 def _online_sheet(cycle_id: int) -> sheets.BallotSheet:
-    """The cycle's ballot sheet, for an online vote by the caller, who must sign in as the
-    cycle's eligibility says: through the national IdP if it says `online_requires_national_idp`
-    (API tokens, even of role resident, and sign-ins through a municipality's own IdP are
-    refused), and at the assurance (`acr`) it asks for (see rules.online_acr_values)."""
-    principal = current_principal()
-    national = principal is not None and principal.national_identity is not None
-    acr = principal.acr if principal is not None else None
-    sheet = sheets.sheet(db_autocommit(), cycle_id)
-    try:
-        check_online_identity(sheet.cycle, national=national, acr=acr)
-    except Forbidden:
-        sheet = sheets.reread(db_autocommit(), cycle_id)  # a refusal never stands on a kept sheet
-        check_online_identity(sheet.cycle, national=national, acr=acr)
-    return sheet
+    return services.sheet_for_online_vote(db_autocommit(), cycle_id)
 
 
 @blp.route("/ballot")
