@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from saas.core.refusals import NotFound
@@ -21,8 +22,11 @@ from tenants.cycles.models import VOTING, Cycle, CyclePhase, Envelope
 from tenants.proposals.models import Project
 from tenants.voting import drafts as draft_store
 from tenants.voting import selection as sel
-from tenants.voting.refusals import BallotRuleBroken
+from tenants.voting.refusals import AlreadyVoted, BallotRuleBroken, VotingClosed
 from tenants.voting.rules import with_instructions
+
+if TYPE_CHECKING:
+    from tenants.voting.services import Cast
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,16 @@ class ProjectLine:
     title_en: str
     category_key: str
     cost: int
+
+
+_PROJECT_COLUMNS = (
+    Project.id,
+    Project.code,
+    Project.title_ko,
+    Project.title_en,
+    Project.category_key,
+    Project.cost,
+)
 
 
 @dataclass(frozen=True)
@@ -135,10 +149,13 @@ def envelope_ballot(
     *,
     person_key: str | None,
     selection: Mapping[int, int] | None = None,
+    carried: str | None = None,
 ) -> EnvelopeBallot:
     """The ballot of envelope `envelope_key` of the cycle in voting: its projects (by code),
-    and `selection` (or, without one, the person's draft) with where it stands. Raises
-    NotFound when no cycle is in voting or it has no such envelope with projects."""
+    and `selection` (or the selection `carried` in a URL, see selection.encode; without
+    either, the person's draft) with where it stands. Raises NotFound when no cycle is in
+    voting or it has no such envelope with projects, ChoiceUnreadable for a `carried` that is
+    no selection of it."""
     cycle = session.scalar(select(Cycle).where(Cycle.status == VOTING).order_by(Cycle.id.desc()).limit(1))
     if cycle is None:
         raise NotFound("No cycle is in voting.")
@@ -164,6 +181,8 @@ def envelope_ballot(
         raise NotFound(f"There is no envelope {envelope_key!r} on this ballot.")
     kept = draft_store.drafts_of(session, cycle.id, person_key) if person_key else {}
     own = kept.pop(envelope.id, {})
+    if carried is not None and selection is None:
+        selection = sel.decode(carried, [p.id for p in projects])
     chosen = dict(selection) if selection is not None else own
     standing = sel.standing(cycle.ballot, envelope.budget, [(p.id, p.cost) for p in projects], chosen)
     saved = draft_store.saved_at(session, cycle.id, person_key, envelope.id) if person_key and own else None
@@ -216,3 +235,129 @@ def ballot_from_drafts(
     choices = [c for eid in sorted(chosen) for c in sel.as_choices(kept[eid])]
     district = envelopes[dongs[0]].area_code if dongs else None
     return BallotToCast(choices, district, sorted(chosen))
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    envelope: EnvelopeLine
+    chosen: list[tuple[ProjectLine, int]]  # (project, value), by value then code
+    standing: sel.Standing
+
+
+@dataclass(frozen=True)
+class Review:
+    """What a review shows before casting: each envelope of the ballot with its choices and
+    where it stands (`ready`: every one can be cast), or why nothing can be cast (`voted`:
+    the channel the person voted on; `refusal`: the drafts cannot make one ballot)."""
+
+    cycle_id: int
+    cycle_name_ko: str
+    cycle_name_en: str
+    rules: dict[str, Any]
+    reviewing: EnvelopeLine
+    lines: list[ReviewLine]
+    voted: str | None
+    refusal: BallotRuleBroken | None
+
+    @property
+    def ready(self) -> bool:
+        return (
+            bool(self.lines)
+            and self.voted is None
+            and self.refusal is None
+            and all(line.standing.complete for line in self.lines)
+        )
+
+
+def review_of(session: Session, envelope_key: str, *, person_key: str) -> Review:
+    """The review of the person's ballot, reached from envelope `envelope_key` of the cycle
+    in voting (NotFound otherwise): every envelope they drafted and may vote in."""
+    from tenants.voting.services import has_voted
+
+    cycle = session.scalar(select(Cycle).where(Cycle.status == VOTING).order_by(Cycle.id.desc()).limit(1))
+    envelope = next((e for e in cycle.envelopes if e.key == envelope_key), None) if cycle else None
+    if cycle is None or envelope is None:
+        raise NotFound(f"There is no envelope {envelope_key!r} on this ballot.")
+    envelopes = {e.id: e for e in cycle.envelopes}
+    kept = draft_store.drafts_of(session, cycle.id, person_key)
+    refusal, lines = None, []
+    try:
+        ballot = ballot_from_drafts(envelopes, kept, reviewing=envelope.id)
+    except BallotRuleBroken as refused:
+        refusal, ballot = refused, BallotToCast([], None, [])
+    if ballot.envelopes:
+        rows = session.execute(
+            select(*_PROJECT_COLUMNS, Project.envelope_id).where(
+                Project.cycle_id == cycle.id, Project.envelope_id.in_(ballot.envelopes)
+            )
+        ).all()
+        by_envelope: dict[int, dict[int, ProjectLine]] = {}
+        for row in rows:
+            line = ProjectLine(*row[:-1])
+            by_envelope.setdefault(row.envelope_id, {})[line.id] = line
+        for eid in ballot.envelopes:
+            e, picks, offered = envelopes[eid], kept[eid], by_envelope.get(eid, {})
+            chosen = sorted(
+                ((offered[pid], v) for pid, v in picks.items() if pid in offered),
+                key=lambda pv: (pv[1], pv[0].code),
+            )
+            standing = sel.standing(cycle.ballot, e.budget, [(p.id, p.cost) for p in offered.values()], picks)
+            lines.append(ReviewLine(_line(e, len(offered), True), chosen, standing))
+    return Review(
+        cycle.id,
+        cycle.name_ko,
+        cycle.name_en,
+        with_instructions(cycle.ballot),
+        _line(envelope, 0, envelope.id in kept),
+        lines,
+        has_voted(session, cycle.id, person_key),
+        refusal,
+    )
+
+
+def do_cast_reviewed(
+    session: Session,
+    connection: Connection,
+    envelope_key: str,
+    *,
+    person_key: str,
+    voter: Mapping[str, Any],
+    marked_by: str,
+) -> Cast:
+    """Cast the person's ballot online from the review of envelope `envelope_key`: their
+    drafts gathered into one ballot (`ballot_from_drafts`), through the same write path as
+    the API (`services.do_cast_ballot` on the autocommit `connection`), so one ballot per
+    person holds on every channel; the statement that casts deletes the drafts. `voter` is
+    the basis and birth year the person declared. Raises what the API's vote raises
+    (NotVerifiedEnough, VotingClosed, AlreadyVoted, NotEligible, BallotRuleBroken) and
+    NotFound for an envelope not on the ballot; BallotRuleBroken (rule `empty`) when no
+    draft is left (cast already, in another tab, say, or never made)."""
+    from tenants.voting import services
+
+    cycle = session.scalar(select(Cycle).where(Cycle.status == VOTING).order_by(Cycle.id.desc()).limit(1))
+    envelope = next((e for e in cycle.envelopes if e.key == envelope_key), None) if cycle else None
+    if cycle is None:
+        raise VotingClosed("Voting is not open.", status_now=None)
+    if envelope is None:
+        raise NotFound(f"There is no envelope {envelope_key!r} on this ballot.")
+    sheet = services.sheet_for_online_vote(connection, cycle.id)
+    kept = draft_store.drafts_of(session, cycle.id, person_key)
+    session.rollback()  # end the read: the cast is its own statement, on its own connection
+    ballot = ballot_from_drafts({e.id: e for e in cycle.envelopes}, kept, reviewing=envelope.id)
+    if not ballot.choices:
+        previous = services.has_voted(connection, cycle.id, person_key)
+        if previous is not None:
+            raise AlreadyVoted(f"This person has already voted in this cycle ({previous}).", channel=previous)
+        raise BallotRuleBroken(
+            "The ballot is empty.", rule="empty", errors={"choices": ["choose at least one project"]}
+        )
+    return services.do_cast_ballot(
+        connection,
+        cycle.id,
+        person_key=person_key,
+        channel="online",
+        voter={**voter, "district_code": ballot.district_code},
+        choices=ballot.choices,
+        marked_by=marked_by,
+        sheet=sheet,
+    )

@@ -22,6 +22,7 @@ from saas.core import clock
 from saas.core.refusals import NotFound
 from tenants.cycles.models import VOTING, Cycle
 from tenants.voting import selection as sel
+from tenants.voting import sheets
 from tenants.voting.models import BallotDraft
 from tenants.voting.refusals import BallotRuleBroken, VotingClosed
 from tenants.voting.sheets import BallotSheet
@@ -57,18 +58,21 @@ def envelope_projects(sheet: BallotSheet, envelope_id: int) -> list[tuple[int, i
 
 def do_save_draft(
     session: Session,
-    sheet: BallotSheet,
+    sheet: BallotSheet | int,
     *,
     envelope_id: int,
     person_key: str,
     selection: Mapping[int, int],
 ) -> sel.Standing:
     """Keep `selection` as the person's draft of the envelope (an empty one deletes the
-    draft), in the cycle of `sheet` while it is in voting; returns where it stands.
+    draft), in the cycle of `sheet` (or of that id, its sheet read through the session) while
+    it is in voting; returns where it stands.
 
     Raises VotingClosed (409) outside voting, NotFound for an envelope not on the sheet,
     ChoiceUnreadable for a project not in the envelope, BallotRuleBroken (422, the rule in
     `rule`) for a selection over what the ballot allows; then nothing is saved."""
+    if isinstance(sheet, int):
+        sheet = sheets.sheet(session.connection(), sheet)
     cycle: Cycle = sheet.cycle
     if cycle.status != VOTING:
         raise VotingClosed("Ballots can be prepared only while voting is open.", status_now=cycle.status)

@@ -240,3 +240,60 @@ def test_a_draft_of_an_unknown_envelope_is_not_found(voting, engine):
         drafts.do_save_draft(session, sheet, envelope_id=987_654, person_key="k", selection={})
     with tenant_session(engine, voting.tenant.slug) as session:
         assert session.scalar(select(func.count()).select_from(BallotDraft)) == 0
+
+
+def test_a_review_lists_the_drafted_choices_and_casting_it_twice_leaves_one_ballot(voting, engine, app):
+    from tenants.voting import ballot_page
+
+    a, b = voting.projects[0]["id"], voting.projects[1]["id"]
+    key = f"dong-{DONG}"
+    _save(engine, voting, voting.card, {a: 1, b: 1})
+    with tenant_session(engine, voting.tenant.slug) as session:
+        review = ballot_page.review_of(session, key, person_key=voting.card)
+    assert review.ready and [p.code for p, _ in review.lines[0].chosen] == ["A", "B"]
+    assert review.lines[0].standing.left == 1
+
+    def cast():
+        connection = open_autocommit_connection(engine, voting.tenant.slug)
+        try:
+            with (
+                app.test_request_context(headers=voting.tenant.auth("resident")),
+                tenant_session(engine, voting.tenant.slug) as session,
+            ):
+                return ballot_page.do_cast_reviewed(
+                    session,
+                    connection,
+                    key,
+                    person_key=voting.card,
+                    voter={"basis": "resident", "birth_year": 1980},
+                    marked_by="test",
+                )
+        finally:
+            connection.close()
+
+    first = cast()
+    assert first.receipt_code and first.channel == "online"
+    with pytest.raises(AlreadyVoted):  # the second tab: drafts are gone, the mark says why
+        cast()
+    with tenant_session(engine, voting.tenant.slug) as session:
+        assert session.scalar(select(func.count()).select_from(Ballot)) == 1
+        review = ballot_page.review_of(session, key, person_key=voting.card)
+    assert review.voted == "online" and not review.ready
+
+
+def test_drafts_in_two_dongs_make_no_ballot_unless_reviewed_from_one():
+    from tenants.cycles.models import Envelope
+    from tenants.voting.ballot_page import ballot_from_drafts
+
+    envelopes = {
+        1: Envelope(id=1, scope="citywide", area_code=None),
+        2: Envelope(id=2, scope="dong", area_code="1111111111"),
+        3: Envelope(id=3, scope="dong", area_code="2222222222"),
+    }
+    kept = {1: {10: 1}, 2: {20: 1}, 3: {30: 1}}
+    with pytest.raises(BallotRuleBroken) as refused:
+        ballot_from_drafts(envelopes, kept, reviewing=1)
+    assert refused.value.rule == "one_dong"
+    ballot = ballot_from_drafts(envelopes, kept, reviewing=3)
+    assert ballot.district_code == "2222222222" and ballot.envelopes == [1, 3]
+    assert [c["project_id"] for c in ballot.choices] == [10, 30]
