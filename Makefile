@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.8
 PYTEST_ARGS ?=
 
-.PHONY: help install up test test-db lint check lock bench clean
+.PHONY: help install up test test-db lint check lock messages bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ check: install ## fail when models and migrations drift
 lock: ## re-resolve requirements.lock from pyproject.toml
 	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install -q "uv==$(UV_VERSION)"; }
 	$(BIN)/uv pip compile pyproject.toml --extra test -o requirements.lock --python-version 3.11
+
+messages: install ## extract the pages' strings into every package's catalogues (ko, en) and compile them
+	$(BIN)/python -m infra.i18n.catalogues
 
 clean: ## remove .venv and the embedded servers' data
 	rm -rf $(VENV) .chamyeo

@@ -75,10 +75,23 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.before_request(refuse_hostile_json_body)
     health.init_app(app)
     _register_blueprints(app)
+    from saas.core import web
+
+    web.init_app(app)  # after the API: its HTML error pages sit in front of the API's JSON ones
+    _register_page_blueprints(app)
     from saas.core.api import docs_assets
 
     docs_assets.init_app(app)
     return app
+
+
+def _register_page_blueprints(app: Flask) -> None:
+    from saas.control.identity.signin import pages as identity_pages
+    from tenants.api import page_blueprints
+
+    for blueprint in page_blueprints():
+        app.register_blueprint(blueprint)
+    app.register_blueprint(identity_pages.bp)
 
 
 def _register_blueprints(app: Flask) -> None:

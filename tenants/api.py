@@ -1,7 +1,9 @@
-"""The tenant API: every blueprint served under /t/<slug>/api/v1."""
+"""The tenant API: every blueprint served under /t/<slug>/api/v1; and the resident pages
+(HTML) served under /t/<slug>/ and on the tenant's hosts."""
 
 from __future__ import annotations
 
+from flask import Blueprint as PageBlueprint
 from flask_smorest import Blueprint
 
 
@@ -17,3 +19,10 @@ def blueprints() -> list[Blueprint]:
     from tenants.voting.views import blp as voting
 
     return [portal, people, invitations, cycles, proposals, voting, committees, results, execution]
+
+
+def page_blueprints() -> list[PageBlueprint]:
+    """Every page blueprint of the PB domain (saas.core.web.pages.page_blueprint); add yours."""
+    from tenants.portal.pages import bp as portal
+
+    return [portal]

@@ -235,3 +235,17 @@ def do_update_ballot_rules(
     )
     session.commit()
     return cycle
+
+
+def current_cycle(session: Session) -> Cycle | None:
+    """The cycle a resident sees first: the newest one that is open (not a draft, not closed),
+    else the newest closed one (its results and execution), else None."""
+    from sqlalchemy import case
+
+    open_first = case((Cycle.status == CLOSED, 1), else_=0)
+    return session.scalar(
+        select(Cycle)
+        .where(Cycle.status != DRAFT)
+        .order_by(open_first, Cycle.fiscal_year.desc(), Cycle.id.desc())
+        .limit(1)
+    )

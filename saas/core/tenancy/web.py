@@ -90,7 +90,12 @@ class HostRouting:
         host = environ.get("HTTP_HOST", "")
         slug = slug_for_host(host, self.platform_domain, custom_domain=self._custom_domain)
         if slug is not None:
-            environ["PATH_INFO"] = f"/t/{slug}{environ.get('PATH_INFO', '') or '/'}"
+            path = environ.get("PATH_INFO", "") or "/"
+            # Links the app builds name /t/<slug>/...: on the tenant's own host they stay that
+            # tenant's (another slug there becomes /t/<slug>/t/<other>/..., which is a 404).
+            if path != f"/t/{slug}" and not path.startswith(f"/t/{slug}/"):
+                path = f"/t/{slug}{path}"
+            environ["PATH_INFO"] = path
         return self.wsgi_app(environ, start_response)
 
     def _custom_domain(self, name: str) -> str | None:
