@@ -24,5 +24,6 @@ def blueprints() -> list[Blueprint]:
 def page_blueprints() -> list[PageBlueprint]:
     """Every page blueprint of the PB domain (saas.core.web.pages.page_blueprint); add yours."""
     from tenants.portal.pages import bp as portal
+    from tenants.voting.pages import bp as voting
 
-    return [portal]
+    return [portal, voting]

@@ -37,6 +37,7 @@ CATALOGUE_PACKAGES = (
     "saas.core.web",
     "tenants.portal",
     "saas.control.identity",
+    "tenants.voting",
 )
 
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
