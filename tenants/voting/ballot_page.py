@@ -315,6 +315,25 @@ def review_of(session: Session, envelope_key: str, *, person_key: str) -> Review
     )
 
 
+def reviewed_choices(form_values: list[str]) -> dict[int, dict[int, int]]:
+    """The choices a review form carries (``choice`` fields ``<envelope>.<project>.<value>``,
+    hidden beside the list the person reviewed), as {envelope id: {project id: value}}: the
+    ballot cast is the one reviewed, whatever another tab did to the drafts meanwhile.
+    Raises ChoiceUnreadable (field ``choice``) for anything else."""
+    from tenants.voting.refusals import ChoiceUnreadable
+
+    kept: dict[int, dict[int, int]] = {}
+    if len(form_values) > 500:
+        raise ChoiceUnreadable("Too many choices.", field="choice", reason="out_of_range")
+    for value in form_values:
+        parts = value.split(".")
+        if len(parts) != 3 or not all(p.isascii() and p.isdigit() and 0 < len(p) <= 18 for p in parts):
+            raise ChoiceUnreadable(f"{value!r} is not a choice.", field="choice", reason="not_a_number")
+        envelope_id, project_id, points = (int(p) for p in parts)
+        kept.setdefault(envelope_id, {})[project_id] = points
+    return kept
+
+
 def do_cast_reviewed(
     session: Session,
     connection: Connection,
@@ -323,29 +342,39 @@ def do_cast_reviewed(
     person_key: str,
     voter: Mapping[str, Any],
     marked_by: str,
+    cycle_id: int | None = None,
+    reviewed: Mapping[int, Mapping[int, int]] | None = None,
 ) -> Cast:
-    """Cast the person's ballot online from the review of envelope `envelope_key`: their
-    drafts gathered into one ballot (`ballot_from_drafts`), through the same write path as
-    the API (`services.do_cast_ballot` on the autocommit `connection`), so one ballot per
-    person holds on every channel; the statement that casts deletes the drafts. `voter` is
-    the basis and birth year the person declared. Raises what the API's vote raises
-    (NotVerifiedEnough, VotingClosed, AlreadyVoted, NotEligible, BallotRuleBroken) and
-    NotFound for an envelope not on the ballot; BallotRuleBroken (rule `empty`) when no
-    draft is left (cast already, in another tab, say, or never made)."""
+    """Cast the person's ballot online from the review of envelope `envelope_key` of cycle
+    `cycle_id` (default: the cycle in voting): the choices `reviewed` (see
+    `reviewed_choices`) or else the person's drafts, gathered into one ballot
+    (`ballot_from_drafts`), through the same write path as the API (`services.do_cast_ballot`
+    on the autocommit `connection`), so one ballot per person holds on every channel; the
+    statement that casts deletes the drafts. `voter` is the basis and birth year the person
+    declared. With both `cycle_id` and `reviewed`, nothing is read but the kept ballot sheet.
+
+    Raises what the API's vote raises (NotVerifiedEnough, VotingClosed, AlreadyVoted,
+    NotEligible, BallotRuleBroken), NotFound for an envelope not on the ballot, and
+    BallotRuleBroken (rule `empty`) when there is nothing to cast (no draft left: cast
+    already, in another tab, say, or never made)."""
     from tenants.voting import services
 
-    cycle = session.scalar(select(Cycle).where(Cycle.status == VOTING).order_by(Cycle.id.desc()).limit(1))
-    envelope = next((e for e in cycle.envelopes if e.key == envelope_key), None) if cycle else None
-    if cycle is None:
-        raise VotingClosed("Voting is not open.", status_now=None)
+    if cycle_id is None:
+        cycle_id = session.scalar(
+            select(Cycle.id).where(Cycle.status == VOTING).order_by(Cycle.id.desc()).limit(1)
+        )
+        if cycle_id is None:
+            raise VotingClosed("Voting is not open.", status_now=None)
+    sheet = services.sheet_for_online_vote(connection, cycle_id)
+    envelope = next((e for e in sheet.envelopes.values() if e.key == envelope_key), None)
     if envelope is None:
         raise NotFound(f"There is no envelope {envelope_key!r} on this ballot.")
-    sheet = services.sheet_for_online_vote(connection, cycle.id)
-    kept = draft_store.drafts_of(session, cycle.id, person_key)
-    session.rollback()  # end the read: the cast is its own statement, on its own connection
-    ballot = ballot_from_drafts({e.id: e for e in cycle.envelopes}, kept, reviewing=envelope.id)
+    if reviewed is None:
+        reviewed = draft_store.drafts_of(session, cycle_id, person_key)
+        session.rollback()  # end the read: the cast is its own statement, on its own connection
+    ballot = ballot_from_drafts(sheet.envelopes, reviewed, reviewing=envelope.id)
     if not ballot.choices:
-        previous = services.has_voted(connection, cycle.id, person_key)
+        previous = services.has_voted(connection, cycle_id, person_key)
         if previous is not None:
             raise AlreadyVoted(f"This person has already voted in this cycle ({previous}).", channel=previous)
         raise BallotRuleBroken(
@@ -353,7 +382,7 @@ def do_cast_reviewed(
         )
     return services.do_cast_ballot(
         connection,
-        cycle.id,
+        cycle_id,
         person_key=person_key,
         channel="online",
         voter={**voter, "district_code": ballot.district_code},

@@ -201,8 +201,18 @@ def cast(envelope: str) -> Any:
     assert key is not None  # sign_in_required
     try:
         voter = _voter(request.form)
+        cycle = request.form.get("cycle", "")
         done = ballot_page.do_cast_reviewed(
-            db_session(), db_autocommit(), envelope, person_key=key, voter=voter, marked_by=actor()
+            db_session(),
+            db_autocommit(),
+            envelope,
+            person_key=key,
+            voter=voter,
+            marked_by=actor(),
+            cycle_id=int(cycle) if cycle.isascii() and cycle.isdigit() and len(cycle) <= 18 else None,
+            reviewed=ballot_page.reviewed_choices(request.form.getlist("choice"))
+            if "choice" in request.form
+            else None,
         )
     except NotFound:
         abort(404)

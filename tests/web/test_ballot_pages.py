@@ -384,3 +384,38 @@ def test_the_draft_endpoint_answers_where_the_selection_stands(portal):
     assert "3개" in body["projects"][str(d)]["why"]
     refused = p.client.post(f"{p.base}/vote/{p.envelope}/draft", json={"selection": {}}, headers=p.person)
     assert refused.status_code == 400
+
+
+def test_what_is_cast_is_what_was_reviewed_whatever_another_tab_changed(portal, engine):
+    p = portal()
+    a, b, c, _ = p.ids()
+    assert p.post(f"/vote/{p.envelope}", [("project", str(a)), ("action", "review")]).status_code == 303
+    review = p.get(f"/vote/{p.envelope}/review").get_data(as_text=True)
+    hidden = re.findall(r'name="(choice|cycle)" value="([^"]+)"', review)
+    assert [name for name, _ in hidden] == ["cycle", "choice"] and hidden[1][1].endswith(f".{a}.1")
+    # another tab changes the draft to B and C
+    assert (
+        p.post(
+            f"/vote/{p.envelope}", [("project", str(b)), ("project", str(c)), ("action", "update")]
+        ).status_code
+        == 303
+    )
+    cast = p.post(f"/vote/{p.envelope}/review", [("basis", "resident"), ("birth_year", "1980"), *hidden])
+    assert cast.status_code == 303
+    with tenant_session(engine, p.tenant.slug) as session:
+        from tenants.voting.models import BallotChoice
+
+        assert session.scalars(select(BallotChoice.project_id)).all() == [a]
+        assert session.scalar(select(func.count()).select_from(BallotDraft)) == 0
+
+
+def test_a_reviewed_choice_that_is_no_choice_is_refused(portal, engine):
+    p = portal()
+    assert (
+        p.post(f"/vote/{p.envelope}", [("project", str(p.ids()[0])), ("action", "review")]).status_code == 303
+    )
+    refused = p.post(
+        f"/vote/{p.envelope}/review", [("basis", "resident"), ("birth_year", "1980"), ("choice", "1.x.1")]
+    )
+    assert refused.status_code == 422
+    assert _ballots(engine, p) == 0
