@@ -117,7 +117,10 @@ def update(envelope: str) -> Any:
         if wants_review:
             back = portal_path(url_for(".ballot", envelope=envelope, sel=selection.encode(chosen)))
             return redirect(sign_in_url(back), code=303)
-        return _ballot(_envelope_or_404(envelope, person_key=None, selection=chosen))
+        again = _envelope_or_404(envelope, person_key=None, selection=chosen)
+        if again.standing.over:  # nothing is kept before sign-in, but the rule is said all the same
+            return _ballot(again, status=422, refusal=words.problem(again.standing, again.rules))
+        return _ballot(again)
     try:
         standing = drafts.do_save_draft(
             db_session(), shown.cycle_id, envelope_id=shown.envelope.id, person_key=key, selection=chosen
