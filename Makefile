@@ -46,7 +46,7 @@ lock: ## re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra test -o requirements.lock --python-version 3.11
 
 messages: install ## extract the pages' strings into every package's catalogues (ko, en) and compile them
-	$(BIN)/python -m infra.i18n.catalogues
+	$(BIN)/python -m saas.core.web.catalogues
 
 clean: ## remove .venv and the embedded servers' data
 	rm -rf $(VENV) .chamyeo

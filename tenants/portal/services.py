@@ -44,3 +44,36 @@ def do_save_page(
     )
     session.commit()
     return page
+
+
+def do_save_branding(
+    session: Session, tenant: TenantRef, fields: dict[str, Any], *, actor: str
+) -> dict[str, Any]:
+    """Replace the portal's branding (name, logo, colours, default language), after checking
+    that every colour pair the pages show reaches WCAG AA (4.5:1).
+
+    Raises Invalid naming each failing pair ("text #777777 on background #ffffff: 4.48:1,
+    needs 4.5:1"). Commits; the tenant lookups of every process forget the old branding."""
+    from saas.core.refusals import Invalid
+    from saas.core.registry.models import Tenant
+    from saas.core.tenancy.context import forget_cached_tenants
+    from saas.core.web.branding import contrast_failures
+
+    failures = contrast_failures(fields)
+    if failures:
+        raise Invalid("; ".join(failures), {"branding": failures})
+    row = session.get(Tenant, tenant.id)
+    if row is None:  # pragma: no cover - the request entered this tenant
+        raise RuntimeError("the request's tenant is gone")
+    row.branding = dict(fields)
+    audit.record(
+        session,
+        actor=actor,
+        action="branding.update",
+        tenant_slug=tenant.slug,
+        target="branding",
+        data=fields,
+    )
+    session.commit()
+    forget_cached_tenants()
+    return dict(row.branding)

@@ -14,7 +14,7 @@ from saas.core.tenancy.context import current_tenant, db_session
 from saas.core.tenancy.web import tenant_blueprint
 from tenants.portal import services
 from tenants.portal.models import Category, District, Page
-from tenants.portal.schemas import CategorySchema, DistrictSchema, PageSchema, PortalSchema
+from tenants.portal.schemas import BrandingSchema, CategorySchema, DistrictSchema, PageSchema, PortalSchema
 
 blp = tenant_blueprint("portal", __name__, description="A municipality's portal: identity, districts, pages.")
 
@@ -36,6 +36,18 @@ class Portal(MethodView):
             "branding": tenant.branding,
             "languages": services.setting(db_session(), "languages", ["ko", "en"]),
         }
+
+
+@blp.route("/portal/branding")
+class Branding(MethodView):
+    @blp.doc(security=[{"bearer": []}])
+    @blp.arguments(BrandingSchema)
+    @blp.response(200, BrandingSchema)
+    @require_tenant_role(Role.TENANT_ADMIN)
+    def put(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """Replace the portal's branding (municipal admins). Colours whose contrast is below
+        WCAG AA (4.5:1) are refused with 422 naming the failing pair."""
+        return services.do_save_branding(db_session(), current_tenant(), fields, actor=actor())
 
 
 @blp.route("/districts")

@@ -57,7 +57,8 @@ def catalogue_folders() -> list[Path]:
 
 
 def select_locale() -> str:
-    chosen = g.get("chamyeo_lang")
+    # ?lang= first: an error page answered before the switch's redirect speaks it too.
+    chosen = request.args.get("lang") or g.get("chamyeo_lang")
     if chosen in LANGUAGES:
         return str(chosen)
     cookie = request.cookies.get(LANG_COOKIE)

@@ -19,7 +19,8 @@ def _inline(text: str) -> str:
 
 
 def render_markdown(text: str | None, *, top_heading: int = 2) -> Markup:
-    """`text` as HTML; a `#` heading becomes `<h{top_heading}>` (a page has one h1, its own)."""
+    """`text` as HTML; the text's highest heading (`#` or `##` ...) becomes `<h{top_heading}>`
+    and the others follow (a page has one h1, its own)."""
     out: list[str] = []
     paragraph: list[str] = []
     items: list[str] = []
@@ -35,7 +36,10 @@ def render_markdown(text: str | None, *, top_heading: int = 2) -> Markup:
             items.clear()
         list_tag = None
 
-    for raw in (text or "").splitlines():
+    lines = (text or "").splitlines()
+    levels = [len(m.group(1)) for m in (HEADING.match(line.strip()) for line in lines) if m]
+    highest = min(levels, default=1)
+    for raw in lines:
         line = raw.strip()
         if not line:
             flush()
@@ -43,7 +47,7 @@ def render_markdown(text: str | None, *, top_heading: int = 2) -> Markup:
         heading = HEADING.match(line)
         if heading:
             flush()
-            level = min(6, top_heading + len(heading.group(1)) - 1)
+            level = min(6, top_heading + len(heading.group(1)) - highest)
             out.append(f"<h{level}>{_inline(line[heading.end():])}</h{level}>")
             continue
         for pattern, tag in ((ORDERED, "ol"), (UNORDERED, "ul")):

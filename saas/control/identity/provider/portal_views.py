@@ -139,7 +139,12 @@ def logout() -> WerkzeugResponse:
 
 
 @bp.get("/signed-out")
-def signed_out() -> Response:
+def signed_out() -> Response | WerkzeugResponse:
+    """Where the hub sends a browser after signing out: a person's browser goes back to the
+    portal's home page; a client that asks for JSON is told it is done."""
+    if request.accept_mimetypes.accept_html:
+        _, path = _origin()
+        return redirect(path, code=303)
     return jsonify(signed_out=True, portal=current_tenant().slug)
 
 

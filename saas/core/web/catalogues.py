@@ -2,7 +2,7 @@
 
 One catalogue per package of `saas.core.web.i18n.CATALOGUE_PACKAGES`:
 `<package>/translations/{ko,en}/LC_MESSAGES/messages.po` and its compiled `.mo` beside it.
-`python -m infra.i18n.catalogues` extracts every string of the package's Python modules and
+`python -m saas.core.web.catalogues` extracts every string of the package's Python modules and
 templates, merges it into both catalogues (new ones empty in ko; in en the msgid itself, since
 msgids are English), drops obsolete ones, and compiles the .mo files. `check()` lists what is
 wrong without changing anything (the tests call it).
@@ -91,7 +91,7 @@ def update(package: str) -> None:
 def _ids(catalog: Catalog) -> Iterator[str | tuple[str, ...]]:
     for message in catalog:
         if message.id:
-            yield message.id
+            yield message.id if isinstance(message.id, str) else tuple(message.id)
 
 
 def check(package: str) -> list[str]:
