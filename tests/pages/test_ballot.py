@@ -226,18 +226,35 @@ def test_a_resident_votes_on_a_phone_without_javascript(
 def test_the_ballot_pages_pass_axe_in_english_and_on_a_desktop(
     browser, live_server, guards, ballot_portal, axe
 ):
+    """Landing, ballot, review, receipt and receipt check, at 1280×800 in Korean and English
+    and at 390×844 in English (Korean on a phone: the tests above), each by a resident of its
+    own (one ballot per person)."""
     portal = ballot_portal("knapsack")
-    for viewport, lang in ((DESKTOP, "ko"), (DESKTOP, "en"), (PHONE, "en")):
+    a, b = portal.project_ids[:2]
+    combos = ((DESKTOP, "ko", "resident-3"), (DESKTOP, "en", "resident-4"), (PHONE, "en", "resident-5"))
+    for viewport, lang, login in combos:
         context = _context(browser, live_server, viewport, guards, lang=lang)
         page = context.new_page()
         try:
+            _sign_in(page, portal, login=login)
             page.goto(portal.url(f"/vote/?lang={lang}"))
-            assert axe(page) == [], (viewport, lang)
+            assert axe(page) == [], (viewport, lang, "landing")
             page.goto(portal.url(f"/vote/{portal.envelope}"))
-            assert axe(page) == [], (viewport, lang)
+            page.locator(f"#project-{a}").check()
+            page.locator(f"#project-{b}").check()
+            assert axe(page) == [], (viewport, lang, "ballot")
+            page.locator("button[value=review]").click()
+            page.wait_for_url(re.compile(r"/review$"))
+            assert axe(page) == [], (viewport, lang, "review")
+            page.locator("#field-birth_year").fill("1980")
+            page.locator("form.cast-form button[type=submit]").click()
+            page.wait_for_url(re.compile(r"/receipt/"))
+            code = page.locator(".receipt-code").inner_text().strip()
+            assert axe(page) == [], (viewport, lang, "receipt")
             page.goto(portal.url("/receipts"))
-            page.locator("#field-code").fill("AAAA-BBBB-CCCC-DDDD-EEEE")
+            page.locator("#field-code").fill(code)
             page.locator("form[action$='/receipts'] button[type=submit]").click()
-            assert axe(page) == [], (viewport, lang)
+            assert page.locator(".flash-ok").count() == 1
+            assert axe(page) == [], (viewport, lang, "receipt check")
         finally:
             context.close()
