@@ -72,19 +72,15 @@ def _database_url(name: str, tenants: int) -> str:
     except psycopg.Error:
         pass
     url = fresh_database("chamyeo_bench_fleet")
+    from benchmarks.common import onboard_fleet
     from migrations.runner import upgrade_control
-    from provisioning.bulk import OnboardingRow, onboard_many
     from saas.core.db import Database
-    from saas.core.tenancy.binding import session_without_tenant
 
     database = Database()
     database.configure(settings_for(url))
     upgrade_control(database.engine)
-    rows = [OnboardingRow(n + 2, f"fleet_{n}", "11680", "neighbourhood") for n in range(tenants)]
-    with session_without_tenant(database.engine) as session:
-        print(onboard_many(
-            database.engine, session, rows, actor="bench", platform_domain="chamyeo.localhost"
-        ).summary())
+    seconds, active, problems = onboard_fleet(database.engine, [f"fleet_{n}" for n in range(tenants)])
+    print(f"{active} of {tenants} tenant(s) active in {seconds:.1f} s; {len(problems)} refused or failed")
     database.dispose()
     return url
 

@@ -24,6 +24,7 @@ import re
 import secrets
 import subprocess
 import time
+from dataclasses import replace
 from html import unescape
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -66,9 +67,11 @@ def _setup(settings, issuer: str) -> None:
     from provisioning.runner import run_provisioning
     from saas.control.identity.federation.services import do_register_provider
     from saas.control.identity.sealing import SecretBox
+    from saas.control.identity.signin import outbound
     from saas.core.db import Database
     from saas.core.tenancy.binding import session_without_tenant
 
+    outbound.configure(settings)
     database = Database()
     database.configure(settings)
     upgrade_control(database.engine)
@@ -158,7 +161,8 @@ def main() -> None:
     peer = _start_peer(hub_url)
     issuer = peer.issuer
     database_url = fresh_database("chamyeo_bench_login")
-    settings = settings_for(database_url)
+    # The peer is on loopback: the hub may reach it here, as in the test suite.
+    settings = replace(settings_for(database_url), outbound_loopback_for_tests=True)
     _setup(settings, issuer)
     env = {
         **os.environ,
@@ -169,7 +173,7 @@ def main() -> None:
         "IDENTITY_HUB_URL": hub_url,
         "PLATFORM_DOMAIN": "chamyeo.test",
     }
-    web = start_web(env, port, workers=options.web_workers)
+    web = start_web(env, port, workers=options.web_workers, app="benchmarks.loopback_wsgi:app")
     try:
         portal = f"http://bench.chamyeo.test:{port}"
         for _ in range(options.warmup):

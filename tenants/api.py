@@ -23,7 +23,11 @@ def blueprints() -> list[Blueprint]:
 
 def page_blueprints() -> list[PageBlueprint]:
     """Every page blueprint of the PB domain (saas.core.web.pages.page_blueprint); add yours."""
+    from tenants.execution.pages import bp as execution
+    from tenants.people.pages import bp as people
     from tenants.portal.pages import bp as portal
+    from tenants.proposals.pages import bp as proposals
+    from tenants.results.pages import bp as results
     from tenants.voting.pages import bp as voting
 
-    return [portal, voting]
+    return [portal, people, proposals, voting, results, execution]

@@ -9,11 +9,53 @@ not a refusal (a `KeyError` of a bug, say) is a 500 there, never a 4xx.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 
+class Message(str):
+    """A sentence marked for translation where it is written (as gettext_noop marks one), with
+    its parameters. As a `str` it is the English sentence (`msgid % params`): what the API's
+    JSON body, the command line and the logs say, unchanged. A page renders it again in the
+    reader's language from `msgid` and `params` (`saas.core.web.i18n.translated`), so the
+    domain needs no request, no locale and no Babel to say it.
+
+    A parameter is a plain value, a `datetime` (English: `2027-03-01 09:00 UTC`; a page: the
+    local date and time of its language) or another `Message` (translated in turn)."""
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, **params: Any) -> Message:
+        text = msgid % {name: _english(value) for name, value in params.items()} if params else msgid
+        made = super().__new__(cls, text)
+        made.msgid = msgid
+        made.params = params
+        return made
+
+    def __reduce__(self) -> Any:
+        return (_message, (self.msgid, self.params))
+
+
+def _message(msgid: str, params: dict[str, Any]) -> Message:
+    return Message(msgid, **params)
+
+
+def _english(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M} UTC"
+    return value
+
+
+def N_(msgid: str, **params: Any) -> Message:  # noqa: N802 - the marker pybabel extracts
+    """Mark `msgid` (an English sentence with `%(name)s` placeholders) for the catalogues of the
+    package it is written in; see `Message`."""
+    return Message(msgid, **params)
+
+
 class Refusal(Exception):
-    """A request refused for a reason the caller can act on. `message` is what a person reads;
+    """A request refused for a reason the caller can act on. `message` is what a person reads
+    (a `Message` when it has a translation for pages, see `N_`);
     `errors` names the inputs at fault (`{"field": ["why"]}`), when any are; `field` is the
     shorthand for one input at fault, with the message as its reason."""
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from saas.core import clock
 from saas.core.accounts.models import Role, RoleGrant
 from saas.core.audit import services as audit
-from saas.core.refusals import Conflict, Forbidden, Gone, NotFound
+from saas.core.refusals import N_, Conflict, Forbidden, Gone, NotFound
 from saas.core.tenancy.context import TenantRef
 from tenants.people.models import Member
 
@@ -76,7 +76,7 @@ def _member_of_code(session: Session, code: str, *, lock: bool = False) -> Membe
     """The member whose invitation `code` is. Every stored digest is compared with the code's
     in constant time (no lookup whose timing depends on how much of a guess was right).
     Raises NotFound."""
-    unknown = NotFound("There is no invitation with this code at this portal.")
+    unknown = NotFound(N_("There is no invitation with this code at this portal."))
     if not code or len(code) > _MAX_CODE:
         raise unknown
     digest = invitation_digest(code)
@@ -125,18 +125,27 @@ def do_accept_invitation(
     member = _member_of_code(session, code, lock=True)
     email = (account_email or "").strip().lower()
     if email != member.email:
-        signed_in = f"your sign-in carries {'the e-mail ' + email if email else 'no e-mail address'}"
-        raise Forbidden(
-            f"This invitation is for {member.email}, and {signed_in}: sign in as the invited person "
-            "to accept it.",
-            errors={"email": ["not the invited e-mail"]},
+        message = (
+            N_(
+                "This invitation is for %(invited)s, and your sign-in carries the e-mail %(email)s: "
+                "sign in as the invited person to accept it.",
+                invited=member.email,
+                email=email,
+            )
+            if email
+            else N_(
+                "This invitation is for %(invited)s, and your sign-in carries no e-mail address: "
+                "sign in as the invited person to accept it.",
+                invited=member.email,
+            )
         )
+        raise Forbidden(message, errors={"email": [N_("not the invited e-mail")]})
     if member.accepted_at is not None:
-        raise Conflict(f"This invitation was accepted already, on {member.accepted_at:%Y-%m-%d %H:%M} UTC.")
+        raise Conflict(N_("This invitation was accepted already, on %(when)s.", when=member.accepted_at))
     expires = invitation_expires_at(member)
     if clock.now() >= expires:
         raise Gone(
-            f"This invitation expired on {expires:%Y-%m-%d %H:%M} UTC; ask whoever invited you for a new one."
+            N_("This invitation expired on %(when)s; ask whoever invited you for a new one.", when=expires)
         )
     member.account_id = account_id
     member.accepted_at = clock.now()
@@ -155,3 +164,10 @@ def do_accept_invitation(
     )
     session.commit()
     return member
+
+
+def email_of_account(session: Session, account_id: int) -> str | None:
+    """The e-mail the account's sign-ins carry (None when none did)."""
+    from saas.core.accounts.models import Account
+
+    return session.scalar(select(Account.email).where(Account.id == account_id))

@@ -14,6 +14,8 @@ from tenants.portal.models import Page
 from tenants.portal.services import page_by_key
 
 HOW_IT_WORKS = "how_it_works"
+DONG = "dong"
+DONGS_AS_BUTTONS = 3  # up to this many dong budgets are buttons of their own
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,21 @@ class Home:
     @property
     def current_phase(self) -> PhaseOnCalendar | None:
         return next((p for p in self.calendar if p.state == "current"), None)
+
+    @property
+    def wide_envelopes(self) -> list[Envelope]:
+        """The budgets of the whole municipality and of its districts: each its own button."""
+        return [e for e in self.envelopes if e.scope != DONG]
+
+    @property
+    def dong_envelopes(self) -> list[Envelope]:
+        """The budgets of single dongs: a list a resident opens to find theirs, once there are
+        more than a few (a column of twenty buttons would bury the call to action on a phone)."""
+        return [e for e in self.envelopes if e.scope == DONG]
+
+    @property
+    def dongs_folded(self) -> bool:
+        return len(self.dong_envelopes) > DONGS_AS_BUTTONS
 
 
 def _state(phase: CyclePhase, cycle: Cycle, index: int, current_index: int | None) -> str:

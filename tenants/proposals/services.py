@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from saas.core.audit import services as audit
-from saas.core.refusals import Conflict, Invalid, NotFound
+from saas.core.refusals import N_, Conflict, Invalid, NotFound
 from saas.core.tenancy.context import TenantRef
 from tenants.cycles.models import Cycle, Envelope
 from tenants.cycles.services import cycle_or_404, ensure_not_frozen, require_phase
@@ -18,25 +18,32 @@ from tenants.portal.models import Category, District
 from tenants.proposals.models import Comment, FeasibilityReview, Project, Proposal, ProposalSupport
 
 INTAKE, REVIEW, DELIBERATION = "proposal_intake", "feasibility_review", "committee_deliberation"
+HIDDEN = N_("This proposal is hidden by the moderators.")
 
 
 def proposal_or_404(session: Session, cycle_id: int, proposal_id: int, *, lock: bool = False) -> Proposal:
     statement = select(Proposal).where(Proposal.id == proposal_id, Proposal.cycle_id == cycle_id)
     proposal = session.scalar(statement.with_for_update() if lock else statement)
     if proposal is None:
-        raise NotFound(f"Cycle {cycle_id} has no proposal {proposal_id}.")
+        raise NotFound(
+            N_("Cycle %(cycle)s has no proposal %(proposal)s.", cycle=cycle_id, proposal=proposal_id)
+        )
     return proposal
 
 
 def _check_category_and_district(session: Session, category_key: str, district_code: str | None) -> None:
     if session.scalar(select(Category.id).where(Category.key == category_key)) is None:
-        raise Invalid(f"There is no category {category_key!r}.", errors={"category_key": ["unknown"]})
+        raise Invalid(
+            N_("There is no category %(category)s.", category=repr(category_key)),
+            errors={"category_key": [N_("unknown")]},
+        )
     if (
         district_code is not None
         and session.scalar(select(District.id).where(District.code == district_code)) is None
     ):
         raise Invalid(
-            f"{district_code} is not a dong of this municipality.", errors={"district_code": ["unknown"]}
+            N_("%(dong)s is not a dong of this municipality.", dong=district_code),
+            errors={"district_code": [N_("unknown")]},
         )
 
 
@@ -77,7 +84,7 @@ def do_support(session: Session, cycle_id: int, proposal_id: int, *, supporter: 
     """Add the supporter's support (once: asking again changes nothing)."""
     proposal = proposal_or_404(session, cycle_id, proposal_id, lock=True)
     if proposal.hidden_reason is not None:
-        raise Conflict("This proposal is hidden by the moderators.")
+        raise Conflict(HIDDEN)
     added = session.execute(
         insert(ProposalSupport)
         .values(proposal_id=proposal.id, supporter=supporter)
@@ -92,6 +99,8 @@ def do_support(session: Session, cycle_id: int, proposal_id: int, *, supporter: 
 
 def do_comment(session: Session, cycle_id: int, proposal_id: int, *, author: str, body: str) -> Comment:
     proposal = proposal_or_404(session, cycle_id, proposal_id)
+    if proposal.hidden_reason is not None:
+        raise Conflict(HIDDEN)
     comment = Comment(proposal_id=proposal.id, author=author, body=body)
     session.add(comment)
     session.commit()

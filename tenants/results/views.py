@@ -15,6 +15,7 @@ from saas.core.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
 from tenants.results import services
 from tenants.results.models import Result
+from tenants.results.published import BALLOTS_WITH_RESULTS
 from tenants.results.schemas import (
     ExportQuerySchema,
     ImportedSchema,
@@ -26,7 +27,6 @@ from tenants.results.schemas import (
 blp = tenant_blueprint("results", __name__, description="Counting, publishing and verifying results.")
 STAFF = (Role.TENANT_ADMIN, Role.STAFF)
 SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
-
 
 
 @blp.route("/cycles/<id:cycle_id>/results")
@@ -72,7 +72,7 @@ class Export(MethodView):
         """One envelope of the cycle as a pabulib .pb file (anonymous ballots; public once published)."""
         published = any(r.published_at for r in services.latest_results(db_session(), cycle_id))
         if not published and not holds_tenant_role(*STAFF):
-            raise NotFound("The ballots are published with the results.")
+            raise NotFound(BALLOTS_WITH_RESULTS)
         text = services.export_pabulib(db_session(), current_tenant(), cycle_id, query["envelope"])
         filename = f"{current_tenant().slug}_{cycle_id}_{query['envelope']}.pb"
         return Response(

@@ -19,7 +19,6 @@ from werkzeug.wrappers import Response
 from saas.core.auth import actor
 from saas.core.extensions import queues
 from saas.core.refusals import NotFound, Refusal
-from saas.core.settings import current_settings
 from saas.core.tenancy.context import db_autocommit, db_session
 from saas.core.web.assets import register_static_folder
 from saas.core.web.i18n import _
@@ -32,7 +31,8 @@ from saas.core.web.pages import (
     sign_in_url,
     signed_in,
 )
-from tenants.voting import ballot_page, drafts, receipts, selection, services, words
+from tenants.voting import ballot_page, drafts, receipts, selection, words
+from tenants.voting.keys import caller_voter_key
 from tenants.voting.refusals import ChoiceUnreadable
 from tenants.voting.rules import BASES
 
@@ -48,7 +48,7 @@ def _person_key() -> str | None:
     """The signed-in person's voter key (as the API's), or None."""
     if signed_in() is None:
         return None
-    return services.online_voter_key(current_settings().voter_key_secret)
+    return caller_voter_key()
 
 
 class _NotInVoting(Exception):

@@ -64,3 +64,18 @@ def priority_summary(session: Session, cycle_id: int) -> list[dict[str, Any]]:
             }
         )
     return summary
+
+
+def my_ratings(session: Session, cycle_id: int, *, person_key: str) -> dict[str, int]:
+    """The ratings one person gave in a cycle (category key -> 1..5), to show and change."""
+    rows = session.execute(
+        select(PlanningRating.category_key, PlanningRating.rating).where(
+            PlanningRating.cycle_id == cycle_id, PlanningRating.person_key == person_key
+        )
+    ).all()
+    return {key: rating for key, rating in rows}
+
+
+def planning_categories(session: Session) -> list[Category]:
+    """The categories a resident rates, in the portal's order."""
+    return list(session.scalars(select(Category).order_by(Category.position, Category.id)))

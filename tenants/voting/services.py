@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from saas.core import clock
 from saas.core.audit import services as audit
-from saas.core.auth import actor, current_principal, person
+from saas.core.auth import current_principal
 from saas.core.refusals import Conflict, Forbidden, Invalid, NotFound, Refusal
 from saas.core.tenancy.binding import DriverStatement
 from saas.core.tenancy.context import TenantRef
@@ -70,20 +69,6 @@ def voter_key(secret: str, identity: str) -> str:
     hashing keeps identities out of the voting tables; `secret` is the voter key secret
     (settings.voter_key_secret), never SECRET_KEY, so rotating that changes no one's key."""
     return hmac.new(secret.encode(), identity.strip().encode(), hashlib.sha256).hexdigest()
-
-
-def online_voter_key(secret: str) -> str:
-    """The voter key of the caller of this request (API or page), signed in or with a token.
-
-    Verified by the national IdP: the key derives from that identity (issuer, subject), so
-    the person is one voter whatever portal session or linked account they use. Otherwise
-    the person (`account:<id>`, whichever of their credentials they use), or for a token that
-    names no one, the token itself."""
-    principal = current_principal()
-    national = principal.national_identity if principal is not None else None
-    if national is not None:
-        return voter_key(secret, "national:" + json.dumps(list(national)))
-    return voter_key(secret, person() or actor())
 
 
 def sheet_for_online_vote(connection: Connection, cycle_id: int) -> sheets.BallotSheet:

@@ -18,6 +18,7 @@ from saas.core.tenancy.web import tenant_blueprint
 from tenants.cycles.services import cycle_or_404
 from tenants.proposals.models import Project
 from tenants.voting import planning, services, sheets
+from tenants.voting.keys import caller_voter_key
 from tenants.voting.models import PaperBatch
 from tenants.voting.rules import entitled_envelopes, with_instructions
 from tenants.voting.schemas import (
@@ -51,7 +52,7 @@ def _secret() -> str:
 
 
 def _my_key() -> str:
-    return services.online_voter_key(_secret())
+    return caller_voter_key()
 
 
 def _online_sheet(cycle_id: int) -> sheets.BallotSheet:

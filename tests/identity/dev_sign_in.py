@@ -15,7 +15,7 @@ def sign_in_as(base: str, slug: str, realm: str, login: str, browser: Browser | 
     browser = browser or Browser()
     page = browser.go(f"{base}/t/{slug}/auth/login?next=/auth/me")
     assert page.url.startswith(f"{base}/identity/sign-in"), page.text[:300]
-    assert "(development only)" in page.text
+    assert "(개발용)" in page.text  # the hub's chooser, in Korean first
     picker = browser.go(browser.choose(page, f"dev-{realm}"))
     assert "DEVELOPMENT IDENTITY PROVIDER" in picker.text, picker.text[:300]
     link = re.search(rf'data-login="{re.escape(login)}" href="([^"]+)"', picker.text)

@@ -43,12 +43,14 @@ def start_peer(peer_dir: Path, name: str, clients: list[dict], accounts: dict) -
     return Peer(line.split()[1], process)
 
 
-def start_web(env: dict[str, str], port: int, *, workers: int = 1, timeout: float = 60) -> subprocess.Popen:
-    """gunicorn serving saas.wsgi:app on 127.0.0.1:`port` with threads (a sign-in calls the
+def start_web(
+    env: dict[str, str], port: int, *, workers: int = 1, timeout: float = 60, app: str = "saas.wsgi:app"
+) -> subprocess.Popen:
+    """gunicorn serving `app` (saas.wsgi:app) on 127.0.0.1:`port` with threads (a sign-in calls the
     server back over HTTP), once /healthz answers. Stop it with `stop_web`."""
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", "4"]
-        + ["--bind", f"127.0.0.1:{port}", "saas.wsgi:app"],
+        + ["--bind", f"127.0.0.1:{port}", app],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -26,8 +26,8 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
-import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -78,7 +78,8 @@ def playwright_driver():
             f"NO CHROMIUM AT {CHROMIUM}: THE BROWSER TESTS ARE SKIPPED. "
             "Install it with `apt-get install -y chromium fonts-noto-cjk` (.ci/run does)."
         )
-        warnings.warn(message, stacklevel=1)
+        # Loud: on the terminal past pytest's capture, and as every browser test's skip reason.
+        sys.__stderr__.write(f"\n\n*** {message} ***\n\n")
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
@@ -227,11 +228,10 @@ def screenshot():
 
 
 def sign_in_through_the_development_idp(page, live_server, realm: str, login: str) -> None:
-    """From the portal's home, as a person would: Sign in → continue → the hub's choice of
-    provider → the development IdP's demo person → back on the portal."""
+    """From the portal's home, as a person would: Sign in → the provider, on the portal's
+    sign-in page → the development IdP's demo person → back on the portal."""
     page.goto(live_server.portal_url("/"))
     page.get_by_role("link", name=re.compile("로그인|Sign in")).first.click()
-    page.get_by_role("link", name=re.compile("로그인 계속하기|Continue to sign in")).click()
     page.locator(f'a[data-provider="dev-{realm}"]').click()
     page.locator(f'a[data-login="{login}"]').click()
     page.wait_for_url(re.compile(re.escape(live_server.portal_url("/")) + r"$"))

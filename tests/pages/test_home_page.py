@@ -18,6 +18,16 @@ def test_the_home_page_is_accessible_on_a_phone_and_a_desktop(
         assert axe(tab) == [], f"{lang} {size}"
         if lang == "ko":
             screenshot(tab, f"home-ko-{size}")
+        # The dong budgets are folded under the citywide ones; opened, the list reads as well.
+        # (pagetown is citywide: a budget per dong, more than fit as buttons.)
+        chooser = tab.locator("details.dong-chooser")
+        assert chooser.count() == 1 and chooser.get_attribute("open") is None
+        chooser.locator("summary").click()
+        assert chooser.get_attribute("open") is not None
+        assert chooser.locator("a[href*='/vote/']").count() > 3
+        assert axe(tab) == [], f"{lang} {size}, the dongs open"
+        if lang == "ko" and size == "phone":
+            screenshot(tab, "home-ko-phone-dongs")
 
 
 def test_a_resident_switches_the_language_and_stays_on_the_page(page, live_server):
@@ -74,3 +84,11 @@ def test_a_suspended_portal_says_it_is_paused(browser, live_server, make_tenant,
             assert axe(tab) == [], lang
     finally:
         context.close()
+
+
+def test_the_masthead_wears_the_municipalitys_colour(page, live_server):
+    # The citywide template's primary colour (#0B5A8C), through /t/<slug>/brand.css.
+    page.goto(live_server.portal_url("/"))
+    assert page.evaluate("() => getComputedStyle(document.querySelector('.masthead')).backgroundColor") == (
+        "rgb(11, 90, 140)"
+    )

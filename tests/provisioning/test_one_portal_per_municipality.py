@@ -74,7 +74,7 @@ def test_a_portals_domains_are_edited_by_the_ministry_only_and_audited(
         events = session.scalars(
             select(AuditEvent.data).where(
                 AuditEvent.tenant_slug == tenant.slug, AuditEvent.action == "tenant.domains"
-            )
+            ).order_by(AuditEvent.id)
         ).all()
     assert [e["to"] for e in events] == [["pb.new.example.kr"], []]
 

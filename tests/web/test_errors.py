@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
 
@@ -84,3 +85,16 @@ def test_no_inline_script_or_style_in_a_page(client, alpha):
     html = client.get(f"/t/{alpha.slug}/").get_data(as_text=True)
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)
     assert "<style" not in html and " style=" not in html
+
+
+@pytest.mark.parametrize(("lang", "heading"), [("ko", "문제가 생겼습니다"), ("en", "Something went wrong")])
+def test_the_500_and_409_pages_exist_in_both_languages(app, lang, heading):
+    from saas.core.web.errors import render_error
+
+    with app.test_request_context("/t/alpha/", headers={"Cookie": f"chamyeo_lang={lang}"}):
+        body, status = render_error(500)
+        assert status == 500 and heading in body and f'<html lang="{lang}">' in body
+        body, status = render_error(403)
+        assert status == 403 and ("권한이 없습니다" if lang == "ko" else "You may not open this page") in body
+        body, status = render_error(409, message="The cycle is closed.")
+        assert status == 409 and "The cycle is closed." in body

@@ -62,3 +62,34 @@ def test_another_tenants_path_on_a_tenants_host_is_a_404(client, alpha, beta, br
     response = client.get(f"/t/{beta.slug}/", headers={**host, **browser_headers})
     assert response.status_code == 404
     assert page_of(response).lang == "ko"
+
+
+def test_the_home_page_stays_small(client, new_cycle):
+    import gzip
+    from pathlib import Path
+
+    cycle = new_cycle("citywide")  # many envelopes: one per dong
+    cycle.advance_to("voting")
+    html = client.get(f"/t/{cycle.tenant.slug}/").get_data()
+    assert len(html) <= 100_000
+    scripts = Path(__file__).resolve().parents[2] / "saas" / "core" / "web" / "static" / "js"
+    assert sum(len(gzip.compress(p.read_bytes())) for p in scripts.glob("*.js")) <= 60_000
+
+
+def test_many_dong_budgets_fold_into_one_list_under_the_citywide_buttons(client, new_cycle, page_of):
+    import re
+
+    cycle = new_cycle("citywide")  # a citywide budget and one per dong
+    cycle.advance_to("voting")
+    slug = cycle.tenant.slug
+    html = client.get(f"/t/{slug}/").get_data(as_text=True)
+    envelopes = cycle.data["envelopes"]
+    dongs = [e["key"] for e in envelopes if e["scope"] == "dong"]
+    wide = [e["key"] for e in envelopes if e["scope"] != "dong"]
+    assert len(dongs) > 3 and wide
+    primary = re.findall(rf'class="button button-primary" href="/t/{slug}/vote/([^"]+)"', html)
+    assert primary == wide  # the call to action: only the budgets of the whole municipality
+    folded = html[html.index('<details class="dong-chooser">') : html.index("</details>")]
+    assert f"우리 동 예산에 투표하기 ({len(dongs)}개 동)" in folded
+    assert re.findall(rf'href="/t/{slug}/vote/([^"]+)"', folded) == dongs
+    assert not set(dongs) & set(re.findall(rf'href="/t/{slug}/vote/([^"]+)"', html[: html.index(folded)]))

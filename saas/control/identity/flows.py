@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from saas.control.identity.errors import SignInRefused
 from saas.control.identity.models import SignInFlow
 from saas.core import clock
+from saas.core.refusals import N_
 
 FLOW_LIFETIME = timedelta(minutes=10)
 BROWSER_COOKIE = "chamyeo_browser"
@@ -59,15 +60,15 @@ def take_flow(session: Session, *, state: object, browser_secret: str | None, pu
     """The flow for `state`, marked used. Refuses an unknown, used, stale or foreign state:
     the row is locked, so two callbacks racing with one state cannot both pass."""
     if not isinstance(state, str) or not state or len(state) > 64:
-        raise SignInRefused("the sign-in response carries no valid state")
+        raise SignInRefused(N_("the sign-in response carries no valid state"))
     flow = session.scalar(select(SignInFlow).where(SignInFlow.state == state).with_for_update())
     if flow is None or flow.purpose != purpose:
-        raise SignInRefused("the state is unknown (tampered with, or from another sign-in)")
+        raise SignInRefused(N_("the state is unknown (tampered with, or from another sign-in)"))
     if flow.consumed_at is not None:
-        raise SignInRefused("this sign-in response was already used")
+        raise SignInRefused(N_("this sign-in response was already used"))
     if clock.now() - flow.created_at > FLOW_LIFETIME:
-        raise SignInRefused("the sign-in took too long; start again")
+        raise SignInRefused(N_("the sign-in took too long; start again"))
     if not browser_secret or not secrets.compare_digest(digest(browser_secret), flow.browser_hash):
-        raise SignInRefused("the sign-in was started in another browser")
+        raise SignInRefused(N_("the sign-in was started in another browser"))
     flow.consumed_at = clock.now()
     return flow

@@ -10,6 +10,7 @@ from joserfc.jwk import KeySet
 
 from saas.control.identity.errors import SignInRefused
 from saas.core import clock
+from saas.core.refusals import N_
 
 # Asymmetric only: an `alg: none` or HMAC token signed with a public key must not pass.
 ALGORITHMS = ["RS256", "PS256", "ES256"]
@@ -20,22 +21,30 @@ BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 def decode_signed(token: object, keys: KeySet) -> dict[str, Any]:
     """The claims of a token whose signature verifies with one of `keys`; refuses otherwise."""
     if not isinstance(token, str) or token.count(".") != 2 or len(token) > 20_000:
-        raise SignInRefused("the token is not a signed JWT")
+        raise SignInRefused(N_("the token is not a signed JWT"))
     try:
         return dict(jwt.decode(token, keys, algorithms=ALGORITHMS).claims)
     except (JoseError, ValueError) as error:
-        raise SignInRefused(f"the token's signature does not verify ({type(error).__name__})") from None
+        raise SignInRefused(
+            N_("the token's signature does not verify (%(kind)s)", kind=type(error).__name__)
+        ) from None
 
 
 def check_issuer_and_audience(claims: dict[str, Any], *, issuer: str, audience: str) -> None:
     if claims.get("iss") != issuer:
-        raise SignInRefused(f"the token comes from {claims.get('iss')!r}, not {issuer!r}")
+        raise SignInRefused(
+            N_(
+                "the token comes from %(iss)s, not %(issuer)s",
+                iss=repr(claims.get("iss")),
+                issuer=repr(issuer),
+            )
+        )
     aud = claims.get("aud")
     audiences = aud if isinstance(aud, list) else [aud]
     if audience not in audiences:
-        raise SignInRefused("the token was issued to another client (audience)")
+        raise SignInRefused(N_("the token was issued to another client (audience)"))
     if len(audiences) > 1 and claims.get("azp") != audience:
-        raise SignInRefused("the token names other audiences and not us as its party (azp)")
+        raise SignInRefused(N_("the token names other audiences and not us as its party (azp)"))
 
 
 def check_id_token(claims: dict[str, Any], *, issuer: str, audience: str, nonce: str) -> None:
@@ -43,14 +52,14 @@ def check_id_token(claims: dict[str, Any], *, issuer: str, audience: str, nonce:
     check_issuer_and_audience(claims, issuer=issuer, audience=audience)
     now = clock.timestamp()
     if not isinstance(claims.get("exp"), int | float) or claims["exp"] < now - CLOCK_SKEW:
-        raise SignInRefused("the ID token has expired")
+        raise SignInRefused(N_("the ID token has expired"))
     if not isinstance(claims.get("iat"), int | float) or claims["iat"] > now + CLOCK_SKEW:
-        raise SignInRefused("the ID token is issued in the future")
+        raise SignInRefused(N_("the ID token is issued in the future"))
     if claims.get("nonce") != nonce:
-        raise SignInRefused("the ID token's nonce is not the one this sign-in sent")
+        raise SignInRefused(N_("the ID token's nonce is not the one this sign-in sent"))
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject or len(subject) > 255:
-        raise SignInRefused("the ID token names no subject")
+        raise SignInRefused(N_("the ID token names no subject"))
 
 
 def check_logout_token(claims: dict[str, Any], *, issuer: str, audience: str) -> None:
@@ -58,16 +67,16 @@ def check_logout_token(claims: dict[str, Any], *, issuer: str, audience: str) ->
     check_issuer_and_audience(claims, issuer=issuer, audience=audience)
     now = clock.timestamp()
     if not isinstance(claims.get("iat"), int | float) or abs(claims["iat"] - now) > 300:
-        raise SignInRefused("the logout token is stale or from the future")
+        raise SignInRefused(N_("the logout token is stale or from the future"))
     if "exp" in claims and (not isinstance(claims["exp"], int | float) or claims["exp"] < now - CLOCK_SKEW):
-        raise SignInRefused("the logout token has expired")
+        raise SignInRefused(N_("the logout token has expired"))
     events = claims.get("events")
     if not isinstance(events, dict) or BACKCHANNEL_LOGOUT_EVENT not in events:
-        raise SignInRefused("the token is not a logout token (events)")
+        raise SignInRefused(N_("the token is not a logout token (events)"))
     if "nonce" in claims:
         # A nonce marks an ID token; accepting one here would let an ID token log people out.
-        raise SignInRefused("a logout token must not carry a nonce")
+        raise SignInRefused(N_("a logout token must not carry a nonce"))
     if not isinstance(claims.get("jti"), str) or not claims["jti"] or len(claims["jti"]) > 200:
-        raise SignInRefused("the logout token has no jti")
+        raise SignInRefused(N_("the logout token has no jti"))
     if not isinstance(claims.get("sid"), str) and not isinstance(claims.get("sub"), str):
-        raise SignInRefused("the logout token names neither a session nor a subject")
+        raise SignInRefused(N_("the logout token names neither a session nor a subject"))

@@ -69,8 +69,11 @@ def install_error_pages(app: Flask) -> None:
     def on_refusal(error: Refusal) -> Any:
         if not wants_html():
             return json_refusal(error) if json_refusal else error
-        # A refusal a page did not catch itself: the page of its status, its message shown.
-        return render_error(error.status, message=error.public_message)
+        # A refusal a page did not catch itself: the page of its status (whose heading says
+        # its kind), its sentence in the page's language.
+        from saas.core.web.i18n import refusal_sentence
+
+        return render_error(error.status, message=refusal_sentence(error))
 
     def on_unexpected(error: Exception) -> Any:
         if isinstance(error, HTTPException):

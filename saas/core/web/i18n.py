@@ -22,6 +22,8 @@ from flask import g, redirect, request
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 
+from saas.core.refusals import Message, Refusal, as_sentence
+
 if TYPE_CHECKING:
     from flask import Flask
     from werkzeug.wrappers import Response
@@ -36,8 +38,12 @@ TIMEZONE = "Asia/Seoul"
 CATALOGUE_PACKAGES = (
     "saas.core.web",
     "tenants.portal",
+    "tenants.proposals",
+    "tenants.people",
     "saas.control.identity",
     "tenants.voting",
+    "tenants.results",
+    "tenants.execution",
 )
 
 LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
@@ -170,6 +176,39 @@ def tenant_display_name(tenant: object) -> str:
     return name
 
 
+def translated(text: str) -> str:
+    """`text` in the current language: a `Message` (a refusal's sentence, marked with `N_` where
+    it is written) from its msgid and parameters, any other string as a msgid of its own (itself
+    when no catalogue has it)."""
+    if isinstance(text, Message):
+        params = {name: _in_language_of_page(value) for name, value in text.params.items()}
+        return str(_(text.msgid, **params)) if params else str(_(text.msgid))
+    return str(_(text)) if text else text
+
+
+def _in_language_of_page(value: object) -> object:
+    if isinstance(value, Message):
+        return translated(value)
+    if isinstance(value, datetime):
+        return datetime_filter(value, "short")
+    return value
+
+
+def refusal_sentence(refusal: Refusal) -> str:
+    """The refusal's sentence as a page shows it, in the current language."""
+    text = translated(refusal.message)
+    return as_sentence(text) if refusal.fragment and text else text
+
+
+def has_translation(text: str) -> bool:
+    """Whether a page in the current language reads `text` in that language (English always
+    does; Korean when a catalogue translates its msgid)."""
+    if current_language() == "en" or not text:
+        return True
+    msgid = text.msgid if isinstance(text, Message) else str(text)
+    return str(_(msgid)) != msgid
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
@@ -194,4 +233,4 @@ def init_app(app: Flask) -> None:
     )
 
 
-__all__ = ["_", "init_app", "won", "number", "percent", "localized"]
+__all__ = ["_", "init_app", "translated", "refusal_sentence", "won", "number", "percent", "localized"]

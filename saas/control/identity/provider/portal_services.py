@@ -22,6 +22,7 @@ from saas.control.identity.provider.keys import published_keys
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.sessions import end_portal_sessions, open_portal_session, portal_session_for_cookie
 from saas.control.identity.tokens import check_id_token, decode_signed
+from saas.core.refusals import N_
 from saas.core.settings import Settings
 
 
@@ -33,9 +34,12 @@ def do_start_portal_sign_in(
     browser_secret: str,
     redirect_uri: str,
     return_to: str,
+    provider_hint: str | None = None,
 ) -> str:
     """Record a sign-in flow at this portal and return the hub's authorization URL (state,
-    nonce and a PKCE challenge) to send the person to."""
+    nonce and a PKCE challenge) to send the person to. `provider_hint` (`idp_hint`) names the
+    identity provider the person already chose on the portal's sign-in page, so the hub goes
+    straight there instead of asking again."""
     flow = flows.start_flow(
         session,
         purpose="portal",
@@ -52,6 +56,7 @@ def do_start_portal_sign_in(
         state=flow.state,
         nonce=flow.nonce,
         code_verifier=flow.code_verifier,
+        **({"idp_hint": provider_hint} if provider_hint else {}),
     )
     session.commit()
     return url
@@ -79,13 +84,13 @@ def do_finish_portal_sign_in(
             session, state=args.get("state"), browser_secret=browser_secret, purpose="portal"
         )
         if flow.tenant_id != portal.tenant_id:
-            raise SignInRefused("the sign-in was started at another portal")
+            raise SignInRefused(N_("the sign-in was started at another portal"))
         session.commit()
         if args.get("iss") != settings.hub_url:
-            raise SignInRefused("the response does not come from the hub (iss)")
+            raise SignInRefused(N_("the response does not come from the hub (iss)"))
         code = args.get("code")
         if not code or len(code) > 200:
-            raise SignInRefused(f"no code: {str(args.get('error', ''))[:100]}")
+            raise SignInRefused(N_("no code: %(error)s", error=str(args.get("error", ""))[:100]))
         claims, id_token = _redeem(session, settings, portal, flow, code)
     except SignInRefused:
         session.rollback()
@@ -116,15 +121,15 @@ def _redeem(
             f"{settings.hub_url}/oidc/token", code=code, code_verifier=flow.code_verifier, timeout=5
         )
     except (OAuthError, requests.RequestException, ValueError) as error:
-        raise SignInRefused(f"the hub refused the code: {error}") from None
+        raise SignInRefused(N_("the hub refused the code: %(error)s", error=str(error))) from None
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
-        raise SignInRefused("the hub sent no ID token")
+        raise SignInRefused(N_("the hub sent no ID token"))
     # Hub and portal are one deployment: the hub's published keys are read directly.
     claims = decode_signed(id_token, published_keys(session, SecretBox(settings)))
     check_id_token(claims, issuer=settings.hub_url, audience=portal.client_id, nonce=flow.nonce)
     if claims.get("tenant") != portal.slug:
-        raise SignInRefused("the ID token is for another portal")
+        raise SignInRefused(N_("the ID token is for another portal"))
     return claims, id_token
 
 
@@ -154,7 +159,7 @@ def do_accept_hub_logout(
             audience=portal.client_id,
         )
         if not isinstance(claims.get("sid"), str):
-            raise SignInRefused("the hub's logout tokens always name the session (sid)")
+            raise SignInRefused(N_("the hub's logout tokens always name the session (sid)"))
     except SignInRefused:
         session.rollback()
         raise

@@ -9,9 +9,11 @@ or path /t/<slug>/ on a shared host).
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, jsonify, redirect, request
+from flask_babel import gettext
 from flask_smorest import abort
 from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
@@ -24,6 +26,7 @@ from saas.control.identity.provider.portal_services import (
     do_finish_portal_sign_in,
     do_start_portal_sign_in,
 )
+from saas.control.identity.refused import refused_page, wants_page
 from saas.control.identity.sessions import PORTAL_COOKIE
 from saas.core.settings import current_settings
 from saas.core.tenancy.context import current_tenant, db_session
@@ -66,6 +69,13 @@ def _safe_next(value: object) -> str:
     return "/"
 
 
+def _provider_key(value: object) -> str | None:
+    # A key of the federation (checked against what is offered at the hub): letters, digits, -_.
+    if isinstance(value, str) and re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+        return value
+    return None
+
+
 @bp.get("/login")
 def login() -> WerkzeugResponse:
     portal = _portal()
@@ -81,6 +91,7 @@ def login() -> WerkzeugResponse:
         browser_secret=secret,
         redirect_uri=redirect_uri,
         return_to=_safe_next(request.args.get("next")),
+        provider_hint=_provider_key(request.args.get("provider")),
     )
     response = redirect(url, code=303)
     _cookie(response, PORTAL_BROWSER_COOKIE, secret, path)
@@ -100,6 +111,10 @@ def callback() -> WerkzeugResponse:
             browser_secret=request.cookies.get(PORTAL_BROWSER_COOKIE),
         )
     except SignInRefused as error:
+        if wants_page():
+            tenant = current_tenant()
+            lead = gettext("The answer of the sign-in could not be accepted.")
+            return refused_page(error, 400, lead, again_url=f"/t/{tenant.slug}/signin", tenant=tenant)
         abort(400, message=f"Sign-in refused: {error}")
     return_to = signed_in.return_to
     response = redirect(return_to if path == "/" else f"{path.rstrip('/')}{return_to}", code=303)
@@ -142,7 +157,8 @@ def logout() -> WerkzeugResponse:
 def signed_out() -> Response | WerkzeugResponse:
     """Where the hub sends a browser after signing out: a person's browser goes back to the
     portal's home page; a client that asks for JSON is told it is done."""
-    if request.accept_mimetypes.accept_html:
+    # A browser names text/html; a client that accepts anything (*/*) is answered in JSON.
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
         _, path = _origin()
         return redirect(path, code=303)
     return jsonify(signed_out=True, portal=current_tenant().slug)

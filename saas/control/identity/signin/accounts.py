@@ -13,6 +13,7 @@ from saas.control.identity.signin.upstream import UpstreamIdentity
 from saas.core import clock
 from saas.core.accounts.models import Account
 from saas.core.audit import services as audit
+from saas.core.refusals import N_
 
 
 def _display_name(identity: UpstreamIdentity) -> str:
@@ -37,7 +38,7 @@ def account_for_identity(
     now = clock.now()
     if known is not None:
         if link_account_id is not None and known.account_id != link_account_id:
-            raise SignInRefused("this identity already belongs to another account")
+            raise SignInRefused(N_("this identity already belongs to another account"))
         known.acr = identity.acr
         known.last_sign_in_at = now
         return known.account_id

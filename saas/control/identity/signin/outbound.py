@@ -32,6 +32,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.connection import create_connection
 
 from saas.control.identity.errors import SignInRefused
+from saas.core.refusals import N_
 
 if TYPE_CHECKING:
     from saas.core.settings import Settings
@@ -71,16 +72,20 @@ def checked_address(url: str) -> str | None:
         return None
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
-        raise SignInRefused(f"the IdP's URL {url!r} is not an https URL")
+        raise SignInRefused(N_("the IdP's URL %(url)s is not an https URL", url=repr(url)))
     try:
         addresses = resolve(parts.hostname, parts.port or 443)
     except (OSError, UnicodeError):
-        raise SignInRefused(f"the IdP's host {parts.hostname!r} does not resolve") from None
+        raise SignInRefused(
+            N_("the IdP's host %(host)s does not resolve", host=repr(parts.hostname))
+        ) from None
     if not addresses:
-        raise SignInRefused(f"the IdP's host {parts.hostname!r} does not resolve")
+        raise SignInRefused(N_("the IdP's host %(host)s does not resolve", host=repr(parts.hostname)))
     for address in addresses:
         if not is_public(address):
-            raise SignInRefused(f"the IdP's host {parts.hostname!r} is not a public address")
+            raise SignInRefused(
+                N_("the IdP's host %(host)s is not a public address", host=repr(parts.hostname))
+            )
     return addresses[0]
 
 

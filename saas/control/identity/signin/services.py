@@ -20,6 +20,7 @@ from saas.control.identity.signin import upstream
 from saas.control.identity.signin.accounts import account_for_identity
 from saas.control.identity.signin.roles import sync_roles
 from saas.core.audit import services as audit
+from saas.core.refusals import N_
 from saas.core.settings import Settings
 
 
@@ -42,7 +43,7 @@ def provider_for_portal(
 ) -> IdentityProvider:
     provider = next((p for p in offered_providers(session, settings, tenant_id) if p.key == key), None)
     if provider is None:
-        raise ProviderNotOffered("this identity provider is not offered here")
+        raise ProviderNotOffered(N_("this identity provider is not offered here"))
     return provider
 
 
@@ -72,9 +73,9 @@ def do_finish_upstream_sign_in(
 def _sign_in(session: Session, settings: Settings, key: str, flow: SignInFlow, args: dict) -> SignedIn:
     provider = session.get(IdentityProvider, flow.provider_id)
     if provider is None or provider.key != key or provider.status != ProviderStatus.APPROVED:
-        raise SignInRefused("the response came back to another IdP's callback")
+        raise SignInRefused(N_("the response came back to another IdP's callback"))
     if provider.is_development and settings.environment != "development":
-        raise ProviderNotOffered("the development identity provider is disabled outside development")
+        raise ProviderNotOffered(N_("the development identity provider is disabled outside development"))
     box = SecretBox(settings)
     identity = upstream.redeem_code(session, provider, flow, args, box)
     account_id = account_for_identity(session, provider, identity, link_account_id=flow.link_account_id)
@@ -136,7 +137,7 @@ def do_end_sessions_from_idp(session: Session, settings: Settings, *, key: str, 
     nothing written, for a token that fails a check or was seen before."""
     provider = session.scalar(select(IdentityProvider).where(IdentityProvider.key == key))
     if provider is None:
-        raise ProviderNotOffered("Unknown identity provider.")
+        raise ProviderNotOffered(N_("Unknown identity provider."))
     try:
         document = upstream.metadata(session, provider)
         claims = accept_logout_claims(

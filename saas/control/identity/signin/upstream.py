@@ -25,6 +25,7 @@ from saas.control.identity.models import IdentityProvider, SignInFlow
 from saas.control.identity.sealing import SecretBox
 from saas.control.identity.signin import outbound
 from saas.control.identity.tokens import check_id_token, decode_signed
+from saas.core.refusals import N_
 
 HTTP_TIMEOUT = 5
 JWKS_TTL_SECONDS = 300
@@ -45,13 +46,17 @@ def fetch_discovery(metadata_url: str, *, expected_issuer: str | None = None) ->
         response.raise_for_status()
         document = response.json()
     except (requests.RequestException, ValueError) as error:
-        raise SignInRefused(f"the discovery document could not be read: {error}") from None
+        raise SignInRefused(
+            N_("the discovery document could not be read: %(error)s", error=str(error))
+        ) from None
     if not isinstance(document, dict) or any(not isinstance(document.get(k), str) for k in REQUIRED_METADATA):
-        raise SignInRefused("the discovery document lacks issuer or endpoints")
+        raise SignInRefused(N_("the discovery document lacks issuer or endpoints"))
     if expected_issuer is not None and document["issuer"] != expected_issuer:
-        raise SignInRefused(f"the discovery document names issuer {document['issuer']!r}")
+        raise SignInRefused(
+            N_("the discovery document names issuer %(issuer)s", issuer=repr(document["issuer"]))
+        )
     if "S256" not in document.get("code_challenge_methods_supported", ["S256"]):
-        raise SignInRefused("the IdP does not support PKCE with S256")
+        raise SignInRefused(N_("the IdP does not support PKCE with S256"))
     return document
 
 
@@ -91,7 +96,7 @@ class _JwksCache:
             response.raise_for_status()
             keys = KeySet.import_key_set(response.json())
         except (requests.RequestException, ValueError) as error:
-            raise SignInRefused(f"the IdP's keys could not be read: {error}") from None
+            raise SignInRefused(N_("the IdP's keys could not be read: %(error)s", error=str(error))) from None
         with self._lock:
             self._items[uri] = (time.monotonic(), keys)
             self._items.move_to_end(uri)
@@ -156,9 +161,9 @@ def check_response_issuer(document: dict[str, Any], args: dict[str, Any]) -> Non
     """RFC 9207: an IdP that advertises the `iss` parameter must send its own issuer."""
     iss = args.get("iss")
     if iss is None and document.get("authorization_response_iss_parameter_supported"):
-        raise SignInRefused("the authorization response lacks the iss parameter")
+        raise SignInRefused(N_("the authorization response lacks the iss parameter"))
     if iss is not None and iss != document["issuer"]:
-        raise SignInRefused(f"the authorization response comes from {iss!r} (mix-up)")
+        raise SignInRefused(N_("the authorization response comes from %(iss)s (mix-up)", iss=repr(iss)))
 
 
 def redeem_code(
@@ -167,21 +172,21 @@ def redeem_code(
     """Exchange the code (with the flow's PKCE verifier) and check the ID token."""
     document = metadata(session, provider)
     if "error" in args:
-        raise SignInRefused(f"the IdP answered {str(args['error'])[:100]!r}")
+        raise SignInRefused(N_("the IdP answered %(error)s", error=repr(str(args["error"])[:100])))
     check_response_issuer(document, args)
     code = args.get("code")
     if not isinstance(code, str) or not code or len(code) > 2000:
-        raise SignInRefused("the authorization response carries no code")
+        raise SignInRefused(N_("the authorization response carries no code"))
     client = _client(provider, box, flow.redirect_uri)
     try:
         token = client.fetch_token(
             document["token_endpoint"], code=code, code_verifier=flow.code_verifier, timeout=HTTP_TIMEOUT
         )
     except (OAuthError, requests.RequestException, ValueError) as error:
-        raise SignInRefused(f"the IdP refused the code: {error}") from None
+        raise SignInRefused(N_("the IdP refused the code: %(error)s", error=str(error))) from None
     id_token = token.get("id_token")
     if not isinstance(id_token, str):
-        raise SignInRefused("the token response has no ID token")
+        raise SignInRefused(N_("the token response has no ID token"))
     claims = verify_signed_by(id_token, document["jwks_uri"])
     check_id_token(claims, issuer=provider.issuer, audience=provider.client_id, nonce=flow.nonce)
     acr = claims.get("acr")

@@ -2,24 +2,26 @@
 where a person picks an IdP, the start of a sign-in there, its callback, the IdPs'
 back-channel logout, and the return from an IdP's logout on the way back to a portal.
 
-Plain Flask routes (not the JSON API): browsers follow their redirects. Refusals answer
+Plain Flask routes (not the JSON API): browsers follow their redirects. The chooser is a page
+of the platform (translated, on the base layout, without a portal's branding); a refused step
+answers a browser that names text/html with a page in its language, and any other client with
 JSON 4xx through flask_smorest.abort, like the API.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import Blueprint, Response, jsonify, redirect, request
+from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from flask_smorest import abort
 from werkzeug.wrappers import Response as WerkzeugResponse  # what redirect() makes
 
 from saas.control.identity import flows
 from saas.control.identity.errors import ProviderNotOffered, SignInRefused
 from saas.control.identity.provider.clients import client_id_for, portal_client
+from saas.control.identity.refused import refused_page, wants_page
 from saas.control.identity.sessions import HUB_COOKIE
 from saas.control.identity.signin.services import (
     do_end_sessions_from_idp,
@@ -30,6 +32,7 @@ from saas.control.identity.signin.services import (
 from saas.core.settings import Settings, current_settings
 from saas.core.tenancy.context import db_session
 from saas.core.tenancy.web import slug_for_host
+from saas.core.web.i18n import _
 
 bp = Blueprint("identity_signin", __name__)
 
@@ -83,22 +86,21 @@ def _tenant_of_return_to(return_to: str) -> int | None:
 
 
 @bp.get("/identity/sign-in")
-def choose_provider() -> Response:
+def choose_provider() -> Response | WerkzeugResponse:
     """The page where a person picks an IdP: the national one and, at a portal that has its
     own, the municipality's."""
     return_to = _safe_return_to(request.args.get("return_to"))
     providers = offered_providers(db_session(), current_settings(), _tenant_of_return_to(return_to))
-    items = []
-    for provider in providers:
-        label = html.escape(provider.display_name) + (
-            " (development only)" if provider.is_development else ""
-        )
-        href = html.escape(f"/identity/start/{provider.key}?{urlencode({'return_to': return_to})}")
-        items.append(f'<li><a data-provider="{html.escape(provider.key)}" href="{href}">{label}</a></li>')
-    body = "".join(items) or "<li>No identity provider is configured.</li>"
+    hint = parse_qs(urlsplit(return_to).query).get("idp_hint", [None])[0]
+    chosen = next((p for p in providers if p.key == hint), None)
+    if chosen is not None:  # chosen on the portal's own sign-in page already
+        return redirect(f"/identity/start/{chosen.key}?{urlencode({'return_to': return_to})}", code=303)
+
+    def start_url(key: str) -> str:
+        return f"/identity/start/{key}?{urlencode({'return_to': return_to})}"
+
     return Response(
-        f"<!DOCTYPE html><html lang=ko><head><title>Sign in · 로그인</title></head>"
-        f"<body><h1>Sign in · 로그인</h1><ul>{body}</ul></body></html>",
+        render_template("identity/hub_signin.html", tenant=None, providers=providers, start_url=start_url),
         mimetype="text/html",
     )
 
@@ -117,8 +119,14 @@ def start_upstream(key: str) -> WerkzeugResponse:
             return_to=return_to,
         )
     except ProviderNotOffered as error:
+        if wants_page():
+            again = f"/identity/sign-in?{urlencode({'return_to': return_to})}"
+            return refused_page(error, 404, _("This way of signing in is not offered here."), again_url=again)
         abort(404, message=str(error))
     except SignInRefused as error:
+        if wants_page():
+            again = f"/identity/sign-in?{urlencode({'return_to': return_to})}"
+            return refused_page(error, 502, _("The identity provider cannot be reached."), again_url=again)
         abort(502, message=f"The identity provider is not reachable: {error}")
     return _redirect(url, cookies)
 
@@ -134,6 +142,8 @@ def upstream_callback(key: str) -> WerkzeugResponse:
             browser_secret=request.cookies.get(flows.BROWSER_COOKIE),
         )
     except SignInRefused as error:
+        if wants_page():
+            return refused_page(error, 400, _("The answer of the identity provider could not be accepted."))
         abort(400, message=f"Sign-in refused: {error}")
     response = redirect(signed_in.return_to, code=303)
     _set_cookie(response, HUB_COOKIE, signed_in.hub_cookie)
