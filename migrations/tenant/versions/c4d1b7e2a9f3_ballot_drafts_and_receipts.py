@@ -1,7 +1,7 @@
 """ballot drafts, and receipt codes of ballots
 
 Revision ID: c4d1b7e2a9f3
-Revises: 091e235df09e
+Revises: 6f0c2d9e4b71
 Create Date: 2026-12-03 13:05:00.000000
 """
 
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision = 'c4d1b7e2a9f3'
-down_revision = '091e235df09e'
+down_revision = '6f0c2d9e4b71'  # re-chained after the proposals' migration (originally 091e235df09e)
 branch_labels = None
 depends_on = None
 
