@@ -112,7 +112,6 @@ def ballot_portal(app, make_tenant, live_server, settings, engine):
 def _sign_in(page, portal: BallotPortal, login: str = "resident") -> None:
     page.goto(portal.url("/"))
     page.get_by_role("link", name=re.compile("로그인|Sign in")).first.click()
-    page.get_by_role("link", name=re.compile("로그인 계속하기|Continue to sign in")).click()
     page.locator('a[data-provider="dev-national"]').click()
     page.locator(f'a[data-login="{login}"]').click()
     page.wait_for_url(re.compile(re.escape(portal.url("/")) + r"$"))
