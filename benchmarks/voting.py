@@ -14,17 +14,26 @@ With `--against`, a second server runs another checkout's code (a git worktree o
 commit, say) against the same database, and takes its ballots in the same rounds.
 Each line also splits the CPU time per request between the server's processes, PostgreSQL's
 (when it runs on this machine) and the clients'.
+A third lane casts ballots through the resident's page (`--page-ballots`, default on): each
+client is one browser (its CSRF cookie and token read once from /receipts), and each ballot is
+one distinct signed-in resident posting the review form (`POST /t/bench/vote/<envelope>/review`
+with the reviewed choices, basis, birth year, the CSRF token), answered 303 to the receipt: the
+same write path as the API's vote.
 Afterwards the database must hold exactly as many ballots and voter marks as were accepted.
-Then 100,000 ballots are loaded in bulk and the cycle is counted through the API.
+Then 100,000 ballots are loaded in bulk and the cycle is counted through the API. Last, the
+ballot page of an envelope of 200 projects is timed in process (Flask test client, signed in,
+with a draft): server time per request, p50/p95, and its HTML and script sizes gzipped.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -33,12 +42,13 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from sqlalchemy import func, select, text
 
-from benchmarks.common import ROOT, fresh_database
+from benchmarks.common import ROOT, fresh_database, percentiles
 
 DONG = "4111156000"
 
@@ -49,7 +59,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _setup(settings):
+def _setup(settings, residents: int = 0):
     from migrations.runner import upgrade_control
     from provisioning.lifecycle import do_register_tenant
     from provisioning.runner import run_provisioning
@@ -72,13 +82,39 @@ def _setup(settings):
         )
         tenant_id = tenant.id
     run_provisioning(database.engine, "bench")
-    tokens = {}
+    tokens: dict[str, Any] = {}
     with session_without_tenant(database.engine) as session:
         for role in ("staff", "officer", "tenant_admin"):
             _, tokens[role] = create_token(
                 session, name=role, role=Role(role), tenant_id=tenant_id, actor="bench"
             )
+    tokens["residents"] = _residents(database.engine, tenant_id, residents)
     return database, tokens
+
+
+def _residents(engine, tenant_id: int, count: int) -> list[str]:
+    """Credentials of `count` distinct residents, each issued to a person (an account), as a
+    sign-in at the portal gives one: the page path needs a person, one per ballot."""
+    from saas.core.accounts.models import Account, Role
+    from saas.core.accounts.tokens import create_token
+    from saas.core.tenancy.binding import session_without_tenant
+
+    secrets_ = []
+    with session_without_tenant(engine) as session:
+        accounts = [Account(display_name=f"resident {i}") for i in range(count)]
+        session.add_all(accounts)
+        session.flush()
+        for account in accounts:
+            _, secret = create_token(
+                session,
+                name="resident",
+                role=Role.RESIDENT,
+                tenant_id=tenant_id,
+                account_id=account.id,
+                actor="bench",
+            )
+            secrets_.append(secret)
+    return secrets_
 
 
 def _connection(base: str) -> http.client.HTTPConnection:
@@ -123,6 +159,56 @@ def _post_ballots(args: tuple[str, str, int, int, list[int]]) -> tuple[int, int,
             }
         ).encode()
         if _call(connection, "POST", path, body, headers) == 201:
+            accepted += 1
+        else:
+            refused += 1
+    return accepted, refused, time.perf_counter() - started, time.process_time() - cpu
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def _browser(connection: http.client.HTTPConnection, portal: str) -> tuple[str, str]:
+    """A browser's CSRF cookie and the token of its forms, read once from the receipts page."""
+    connection.request("GET", f"{portal}/receipts")
+    response = connection.getresponse()
+    html = response.read().decode()
+    cookie = next(
+        part.split("=", 1)[1]
+        for header in response.headers.get_all("Set-Cookie") or []
+        for part in [header.split(";", 1)[0]]
+        if part.startswith("chamyeo_csrf=")
+    )
+    found = _CSRF.search(html)
+    assert found is not None, html[:500]
+    return cookie, found.group(1)
+
+
+def _post_page_ballots(args: tuple) -> tuple[int, int, float, float]:
+    """Cast ballots as residents do on the page: one review form posted per distinct person."""
+    base, cycle_id, envelope_key, envelope_id, residents, project_ids, seed = args
+    connection = _connection(base)
+    portal = urlsplit(base).path
+    cookie, token = _browser(connection, portal)
+    path = f"{portal}/vote/{envelope_key}/review"
+    rng = random.Random(seed)
+    accepted = refused = 0
+    started, cpu = time.perf_counter(), time.process_time()
+    for resident in residents:
+        form = [
+            ("csrf_token", token),
+            ("cycle", str(cycle_id)),
+            ("basis", "resident"),
+            ("birth_year", "1980"),
+        ]
+        form += [("choice", f"{envelope_id}.{p}.1") for p in rng.sample(project_ids, 3)]
+        headers = {
+            "Authorization": f"Bearer {resident}",
+            "Cookie": f"chamyeo_csrf={cookie}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        status = _call(connection, "POST", path, urlencode(form).encode(), headers)
+        if status == 303:
             accepted += 1
         else:
             refused += 1
@@ -349,6 +435,73 @@ def _count_large_cycle(database, options, cycle: dict, cycle_url: str, ids: list
     )
 
 
+def _ballot_page_times(settings, staff_token: str, resident_token: str, requests_: int) -> None:
+    """Server time of the ballot page of an envelope of 200 projects (a new cycle of the bench
+    tenant, in voting), signed in with a draft of five, through the app in this process."""
+    from werkzeug.datastructures import MultiDict
+
+    from saas.app import create_app
+
+    app = create_app(settings)
+    client = app.test_client()
+    staff = {"Authorization": f"Bearer {staff_token}"}
+    api = "/t/bench/api/v1"
+    cycle = client.post(
+        f"{api}/cycles",
+        headers=staff,
+        json={
+            "name_ko": "쪽 시간",
+            "name_en": "Page time",
+            "fiscal_year": 2028,
+            "starts_on": "2028-03-01",
+            "total_budget": 4_400_000_000,
+        },
+    ).get_json()
+    url = f"{api}/cycles/{cycle['id']}"
+    envelope = f"dong-{DONG}"
+    ids = []
+    for i in range(200):
+        response = client.post(
+            f"{url}/projects",
+            headers=staff,
+            json={
+                "envelope": envelope,
+                "code": f"Q{i:03d}",
+                "title_ko": f"우리 동네 사업 {i} — 보행로와 쉼터",
+                "category_key": "dong",
+                "cost": 1_000_000 + i * 10_000,
+            },
+        )
+        ids.append(response.get_json()["id"])
+    keys = [p["key"] for p in cycle["phases"]]
+    for key in keys[: keys.index("voting") + 1]:
+        assert client.post(f"{url}/phase", headers=staff, json={"to": key}).status_code == 200
+    resident = {"Authorization": f"Bearer {resident_token}"}
+    page = f"/t/bench/vote/{envelope}"
+    first = client.get("/t/bench/receipts", headers=resident).get_data(as_text=True)
+    token = _CSRF.search(first).group(1)
+    form = [("csrf_token", token), ("action", "update"), *(("project", str(p)) for p in ids[:5])]
+    assert client.post(page, data=MultiDict(form), headers=resident).status_code in (303, 422)
+    for _ in range(20):
+        client.get(page, headers=resident)
+    samples = []
+    for _ in range(requests_):
+        started = time.perf_counter()
+        response = client.get(page, headers=resident)
+        body = response.get_data()
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, body[:500]
+    stats = percentiles(samples)
+    script = (ROOT / "tenants/voting/static/js/ballot.js").read_bytes()
+    core = (ROOT / "saas/core/web/static/js/portal.js").read_bytes()
+    print(
+        f"ballot page, 200 projects, signed in with a draft: {requests_} GETs in process, "
+        f"server time p50 {stats['p50']:.1f} ms, p95 {stats['p95']:.1f} ms; HTML {len(body) / 1024:.0f} KB "
+        f"({len(gzip.compress(body)) / 1024:.1f} KB gzipped); "
+        f"JS {len(gzip.compress(script + core)) / 1024:.1f} KB gzipped"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ballots", type=int, default=4000)
@@ -358,6 +511,13 @@ def main() -> None:
     parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--count-ballots", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=4, help="alternations of baseline and ballots")
+    parser.add_argument(
+        "--page-ballots",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also cast ballots through the resident's page (its review form), in the same rounds",
+    )
+    parser.add_argument("--page-requests", type=int, default=300, help="GETs of the 200-project ballot page")
     parser.add_argument(
         "--against",
         type=Path,
@@ -376,7 +536,7 @@ def main() -> None:
         secret_key="bench",
         voter_key_secret="bench-voters",
     )
-    database, tokens = _setup(settings)
+    database, tokens = _setup(settings, residents=options.ballots if options.page_ballots else 1)
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -394,6 +554,17 @@ def main() -> None:
         base_url = f"http://127.0.0.1:{ports[0]}"
         staff = {"Authorization": f"Bearer {tokens['staff']}"}
         cycle, cycle_url, ids = _open_cycle(f"{base_url}/t/bench/api/v1", staff)
+        with database.engine.begin() as connection:
+            # The template asks online voters for the national IdP; the residents here sign in
+            # with tokens issued to their accounts (the tests lift the rule the same way).
+            connection.execute(
+                text(
+                    "UPDATE t_bench.cycles SET eligibility = eligibility || "
+                    "'{\"online_requires_national_idp\": false}'::jsonb WHERE id = :id"
+                ),
+                {"id": cycle["id"]},
+            )
+            envelope_id = connection.scalar(text("SELECT envelope_id FROM t_bench.projects LIMIT 1"))
         per_round = options.ballots // options.clients // options.rounds
         meters = [CpuMeter(server.pid) for server in servers]
 
@@ -425,6 +596,30 @@ def main() -> None:
             )
             for i, (code, port, meter) in enumerate(zip(codes, ports, meters, strict=True))
         ]
+        if options.page_ballots:
+
+            def page_jobs(r: int) -> list[tuple]:
+                return [
+                    (
+                        f"{base_url}/t/bench",
+                        cycle["id"],
+                        f"dong-{DONG}",
+                        envelope_id,
+                        tokens["residents"][(r * options.clients + c) * per_round :][:per_round],
+                        ids,
+                        r * 100 + c,
+                    )
+                    for c in range(options.clients)
+                ]
+
+            lanes.append(
+                Lane(
+                    "ballots through the page (review form posted), code of " + str(ROOT),
+                    _post_page_ballots,
+                    page_jobs,
+                    meters[0],
+                )
+            )
         _alternate(options, lanes)
 
         from saas.core.tenancy.binding import tenant_session
@@ -446,6 +641,8 @@ def main() -> None:
             f"{'OK' if ballots == marks == accepted else 'MISMATCH'}"
         )
         _count_large_cycle(database, options, cycle, cycle_url, ids, staff)
+        if options.page_requests:
+            _ballot_page_times(settings, tokens["staff"], tokens["residents"][-1], options.page_requests)
     finally:
         for server in servers:
             server.terminate()

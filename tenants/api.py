@@ -28,5 +28,6 @@ def page_blueprints() -> list[PageBlueprint]:
     from tenants.portal.pages import bp as portal
     from tenants.proposals.pages import bp as proposals
     from tenants.results.pages import bp as results
+    from tenants.voting.pages import bp as voting
 
-    return [portal, people, proposals, results, execution]
+    return [portal, people, proposals, voting, results, execution]

@@ -8,7 +8,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, SmallInteger, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -36,6 +46,9 @@ class VoterMark(TenantBase):
 
 class Ballot(TenantBase):
     __tablename__ = "ballots"
+    __table_args__ = (
+        Index("ix_ballots_receipt", "receipt", unique=True, postgresql_where=text("receipt IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
@@ -43,6 +56,23 @@ class Ballot(TenantBase):
     paper_batch_id: Mapped[int | None] = mapped_column(ForeignKey("paper_batches.id", ondelete="CASCADE"))
     paper_number: Mapped[int | None] = mapped_column(Integer)
     cast_at: Mapped[datetime] = stamped()
+    # The SHA-256 (hex) of the receipt code handed to the voter (online and on site; a paper
+    # ballot has none): the code itself is never stored, so the table cannot print receipts.
+    receipt: Mapped[str | None] = mapped_column(String(64))
+
+
+class BallotDraft(TenantBase):
+    """An unfinished selection of one envelope, kept for the person while they browse, until
+    they cast their ballot (the statement that casts it deletes it). A draft is not a vote:
+    nothing counts it, and it is read only by its own person."""
+
+    __tablename__ = "ballot_drafts"
+
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(128), primary_key=True)  # the voter key
+    envelope_id: Mapped[int] = mapped_column(ForeignKey("envelopes.id", ondelete="CASCADE"), primary_key=True)
+    choices: Mapped[dict[str, Any]] = mapped_column(JSONB)  # {"<project id>": value}
+    saved_at: Mapped[datetime] = stamped(on_update=True)
 
 
 class BallotChoice(TenantBase):

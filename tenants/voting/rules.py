@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from saas.core import clock
-from saas.core.refusals import Forbidden, Invalid
+from saas.core.refusals import Invalid
 from tenants.cycles.models import Cycle, Envelope
 from tenants.proposals.models import Project
+from tenants.voting.refusals import BallotRuleBroken, NotEligible, NotVerifiedEnough
 
 BASES = ("resident", "worker", "student")
 # The assurance (`acr`) with which the national IdP vouches that it verified who a person is.
@@ -36,13 +37,13 @@ def check_online_identity(cycle: Cycle, *, national: bool, acr: str | None) -> N
     says so, and at the assurance it asks for. Raises Forbidden saying what is needed."""
     rules = cycle.eligibility
     if rules.get("online_requires_national_idp") and not national:
-        raise Forbidden(
+        raise NotVerifiedEnough(
             "This cycle takes online votes only from residents signed in through the national "
             "identity provider."
         )
     needed = online_acr_values(rules)
     if needed and acr not in needed:
-        raise Forbidden(
+        raise NotVerifiedEnough(
             "This cycle takes online votes only from residents whose identity was verified: sign "
             f"in again at the assurance level {' or '.join(needed)} (this sign-in has "
             f"{acr or 'none'}), or vote on site.",
@@ -53,18 +54,28 @@ def check_online_identity(cycle: Cycle, *, national: bool, acr: str | None) -> N
 def check_eligibility(cycle: Cycle, *, basis: str, birth_year: int) -> None:
     rules = cycle.eligibility
     if not rules.get(f"{basis}s", False):
-        raise Invalid(f"This cycle is not open to {basis}s.", errors={"basis": ["not eligible"]})
+        raise NotEligible(
+            f"This cycle is not open to {basis}s.", reason="basis", errors={"basis": ["not eligible"]}
+        )
     # The Korean calendar year: voting opened at 00:30 on 1 January in Seoul is still the
     # previous year in UTC.
     year = clock.korean_date(cycle.voting_opened_at).year if cycle.voting_opened_at else cycle.fiscal_year
     age = year - birth_year  # age reached in the voting year, as Korean PB ordinances count it
     if age < rules["min_age"]:
-        raise Invalid(
-            f"Voters must be at least {rules['min_age']} in {year}.", errors={"birth_year": ["too young"]}
+        raise NotEligible(
+            f"Voters must be at least {rules['min_age']} in {year}.",
+            reason="too_young",
+            limit=rules["min_age"],
+            year=year,
+            errors={"birth_year": ["too young"]},
         )
     if rules.get("max_age") is not None and age > rules["max_age"]:
-        raise Invalid(
-            f"Voters must be at most {rules['max_age']} in {year}.", errors={"birth_year": ["too old"]}
+        raise NotEligible(
+            f"Voters must be at most {rules['max_age']} in {year}.",
+            reason="too_old",
+            limit=rules["max_age"],
+            year=year,
+            errors={"birth_year": ["too old"]},
         )
 
 
@@ -83,20 +94,25 @@ def validate_ballot(
 
     Returns {envelope id: [(project, value)]}; raises Invalid naming the failed rule."""
     if not choices:
-        raise Invalid("The ballot is empty.", errors={"choices": ["choose at least one project"]})
+        raise BallotRuleBroken(
+            "The ballot is empty.", rule="empty", errors={"choices": ["choose at least one project"]}
+        )
     allowed = {e.id: e for e in envelopes}
     seen: set[int] = set()
     by_envelope: dict[int, list[tuple[Project, int]]] = defaultdict(list)
     for choice in choices:
         project = projects.get(choice["project_id"])
         if project is None or project.envelope_id not in allowed:
-            raise Invalid(
+            raise BallotRuleBroken(
                 f"Project {choice['project_id']} is not on your ballot.",
+                rule="not_on_ballot",
                 errors={"choices": [f"project {choice['project_id']} is not on your ballot"]},
             )
         if project.id in seen:
-            raise Invalid(
-                f"Project {project.code} is chosen twice.", errors={"choices": ["duplicate project"]}
+            raise BallotRuleBroken(
+                f"Project {project.code} is chosen twice.",
+                rule="duplicate",
+                errors={"choices": ["duplicate project"]},
             )
         seen.add(project.id)
         by_envelope[project.envelope_id].append((project, choice.get("value", 1)))
@@ -107,7 +123,12 @@ def validate_ballot(
 
 
 def _fail(envelope: Envelope, rule: str, message: str) -> Invalid:
-    return Invalid(f"{envelope.name_en}: {message}", errors={"choices": [f"{rule}: {message}"]})
+    return BallotRuleBroken(
+        f"{envelope.name_en}: {message}",
+        rule=rule,
+        envelope_id=envelope.id,
+        errors={"choices": [f"{rule}: {message}"]},
+    )
 
 
 def _check_envelope(rules: dict[str, Any], envelope: Envelope, chosen: list[tuple[Project, int]]) -> None:

@@ -88,6 +88,14 @@ class VoteReceiptSchema(ma.Schema):
     receipt = ma.fields.Integer(
         allow_none=True, metadata={"description": "The ballot's number, if one was cast"}
     )
+    receipt_code = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The code the voter keeps to check, on the portal's receipts page, "
+            "that the ballot was counted (shown once; only its hash is stored); none for paper"
+        },
+    )
+    cast_at = ma.fields.DateTime()
     paper_ballot = ma.fields.Integer(
         allow_none=True, metadata={"description": "The paper ballot issued, for a paper check-in"}
     )

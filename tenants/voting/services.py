@@ -13,15 +13,31 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, Select, bindparam, delete, exc, func, select, true
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    delete,
+    exc,
+    exists,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from saas.core import clock
 from saas.core.audit import services as audit
+from saas.core.auth import current_principal
 from saas.core.refusals import Conflict, Forbidden, Invalid, NotFound, Refusal
 from saas.core.tenancy.binding import DriverStatement
 from saas.core.tenancy.context import TenantRef
@@ -29,9 +45,18 @@ from tenants.cycles.models import VOTING, Cycle
 from tenants.cycles.services import require_phase
 from tenants.proposals.models import Project
 from tenants.results.models import Result
-from tenants.voting import sheets
-from tenants.voting.models import Ballot, BallotChoice, PaperBallot, PaperBatch, PaperEntry, VoterMark
-from tenants.voting.rules import check_eligibility, entitled_envelopes, validate_ballot
+from tenants.voting import receipts, sheets
+from tenants.voting.models import (
+    Ballot,
+    BallotChoice,
+    BallotDraft,
+    PaperBallot,
+    PaperBatch,
+    PaperEntry,
+    VoterMark,
+)
+from tenants.voting.refusals import AlreadyVoted, VotingClosed
+from tenants.voting.rules import check_eligibility, check_online_identity, entitled_envelopes, validate_ballot
 
 RESULTS = "results"  # the phase after voting, in which paper batches may still be reconciled
 
@@ -44,6 +69,24 @@ def voter_key(secret: str, identity: str) -> str:
     hashing keeps identities out of the voting tables; `secret` is the voter key secret
     (settings.voter_key_secret), never SECRET_KEY, so rotating that changes no one's key."""
     return hmac.new(secret.encode(), identity.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def sheet_for_online_vote(connection: Connection, cycle_id: int) -> sheets.BallotSheet:
+    """The cycle's ballot sheet, for an online vote by the caller of this request, who must
+    sign in as the cycle's eligibility says: through the national IdP if it says
+    `online_requires_national_idp` (API tokens, even of role resident, and sign-ins through a
+    municipality's own IdP are refused), and at the assurance (`acr`) it asks for (see
+    rules.online_acr_values). Raises NotVerifiedEnough (403) otherwise."""
+    principal = current_principal()
+    national = principal is not None and principal.national_identity is not None
+    acr = principal.acr if principal is not None else None
+    sheet = sheets.sheet(connection, cycle_id)
+    try:
+        check_online_identity(sheet.cycle, national=national, acr=acr)
+    except Forbidden:
+        sheet = sheets.reread(connection, cycle_id)  # a refusal never stands on a kept sheet
+        check_online_identity(sheet.cycle, national=national, acr=acr)
+    return sheet
 
 
 # Dashes an officer may type or a scanner may send inside a document number (the minus sign
@@ -108,6 +151,23 @@ def _in_voting_and_mark() -> tuple[Any, Any, Any]:
     return in_voting, mark, at
 
 
+def _drafts_deleted(mark: Any) -> Any:
+    """A CTE that deletes the person's ballot drafts of the cycle once the statement struck
+    them off: the selection they were making is their ballot now (or, for a paper check-in,
+    on paper), and a draft must outlive no vote. PostgreSQL runs a data-modifying CTE to
+    completion whether or not the query reads it."""
+    return (
+        delete(BallotDraft)
+        .where(
+            BallotDraft.cycle_id == bindparam("cycle_id"),
+            BallotDraft.person_key == bindparam("person_key", type_=String),
+            exists(select(mark.c.cycle_id)),
+        )
+        .returning(BallotDraft.envelope_id)
+        .cte("drafts")
+    )
+
+
 def _mark_and_ballot_statement() -> Select:
     """Strike the person off and, if that struck them off (`with_ballot` true), store the
     ballot and its choices: one statement, one round trip, atomic on its own.
@@ -120,8 +180,13 @@ def _mark_and_ballot_statement() -> Select:
     ballot = (
         insert(Ballot)
         .from_select(
-            ["cycle_id", "channel", "cast_at"],
-            select(mark.c.cycle_id, mark.c.channel, at).where(bindparam("with_ballot", type_=Boolean)),
+            ["cycle_id", "channel", "cast_at", "receipt"],
+            select(
+                mark.c.cycle_id,
+                mark.c.channel,
+                at,
+                bindparam("receipt", type_=Ballot.__table__.c.receipt.type),
+            ).where(bindparam("with_ballot", type_=Boolean)),
         )
         .returning(Ballot.id)
         .cte("ballot")
@@ -145,7 +210,7 @@ def _mark_and_ballot_statement() -> Select:
         select(func.count()).select_from(in_voting).scalar_subquery().label("in_voting"),
         select(func.count()).select_from(mark).scalar_subquery().label("marked"),
         select(ballot.c.id).scalar_subquery().label("ballot_id"),
-    ).add_cte(choices.cte("choices"))
+    ).add_cte(choices.cte("choices"), _drafts_deleted(mark))
 
 
 def _mark_and_issue_statement() -> Select:
@@ -170,7 +235,7 @@ def _mark_and_issue_statement() -> Select:
         select(func.count()).select_from(in_voting).scalar_subquery().label("in_voting"),
         select(func.count()).select_from(mark).scalar_subquery().label("marked"),
         select(func.count()).select_from(issue).scalar_subquery().label("issued"),
-    )
+    ).add_cte(_drafts_deleted(mark))
 
 
 _MARK_AND_BALLOT = DriverStatement(_mark_and_ballot_statement())
@@ -190,15 +255,19 @@ def _strike_off_and_store(
     birth_year: int,
     district_code: str | None,
     marked_by: str,
+    at: datetime,
+    receipt: str | None = None,
 ) -> tuple[bool, bool, int | None]:
-    """Mark the person and, in the same statement, store `chosen` or (with `paper_number`)
-    issue that paper ballot. Returns whether the cycle was still in that voting, whether the
-    person was struck off (not marked before, on any channel), and the ballot's id (None for
-    paper). Raises Conflict, striking no one off, if the paper ballot was already issued."""
+    """Mark the person at `at` and, in the same statement, store `chosen` (with the digest of
+    its receipt code, `receipt`) or (with `paper_number`) issue that paper ballot; the
+    person's ballot drafts of the cycle go once they are struck off. Returns whether the
+    cycle was still in that voting, whether the person was struck off (not marked before, on
+    any channel), and the ballot's id (None for paper). Raises Conflict, striking no one off,
+    if the paper ballot was already issued."""
     mark = {
         "cycle_id": cycle.id,
         "voting_opened_at": cycle.voting_opened_at,
-        "at": clock.now(),
+        "at": at,
         "person_key": person_key,
         "channel": channel,
         "basis": basis,
@@ -230,6 +299,7 @@ def _strike_off_and_store(
         {
             **mark,
             "with_ballot": chosen is not None,
+            "receipt": receipt,
             "project_ids": [p for p, _, _ in picks],
             "envelope_ids": [e for _, e, _ in picks],
             "values": [v for _, _, v in picks],
@@ -265,7 +335,23 @@ def _store_ballot(
     return ballot
 
 
-def do_vote(
+@dataclass(frozen=True)
+class Cast:
+    """What casting gave the voter: the ballot's id (None for a paper check-in), its receipt
+    code (shown to the voter once, never stored: see `receipts`), when and on which channel."""
+
+    ballot_id: int | None
+    receipt_code: str | None
+    cast_at: datetime
+    channel: str
+
+
+def do_vote(connection: Connection, cycle_id: int, **kw: Any) -> int | None:
+    """`do_cast_ballot`, answering only the ballot's id (None for a paper check-in)."""
+    return do_cast_ballot(connection, cycle_id, **kw).ballot_id
+
+
+def do_cast_ballot(
     connection: Connection,
     cycle_id: int,
     *,
@@ -276,19 +362,22 @@ def do_vote(
     marked_by: str,
     sheet: sheets.BallotSheet | None = None,
     paper_ballot: int | None = None,
-) -> int | None:
-    """Strike the person off and (with `choices`) store their ballot; returns the ballot's id
-    (the receipt), None for a paper ballot.
+) -> Cast:
+    """Strike the person off and (with `choices`) store their ballot with a fresh receipt
+    code; the person's ballot drafts of the cycle are deleted by the same statement.
 
     `connection` is in autocommit (`db_autocommit()`): the write is one statement, atomic on
     its own, committed as it runs. `sheet` is the cycle's ballot sheet if the caller has it.
+    Every channel (the API, the page, a check-in) casts through here, so one ballot per
+    person and cycle holds on all of them.
 
     `channel` is online (the person votes), onsite (an officer checks the person in and the
     ballot is entered on site), or paper (an officer checks the person in and hands out the
     numbered ballot `paper_ballot`, issued in the same statement; the ballot is entered later
-    in a batch, so `choices` is None). Raises Conflict if voting is not open, the person
-    already voted on any channel or the paper ballot was already issued, Invalid if they may
-    not vote or the ballot breaks a rule."""
+    in a batch, so `choices` is None: no receipt). Raises VotingClosed (409) if voting is not
+    open or closed while casting, AlreadyVoted (409) if the person already voted on any
+    channel, Conflict if the paper ballot was already issued, NotEligible or BallotRuleBroken
+    (422) if they may not vote or the ballot breaks a rule."""
     if (channel == "paper") != (paper_ballot is not None) or (channel == "paper") != (choices is None):
         raise Invalid(
             "A paper check-in records the number of the paper ballot handed out, and no choices; "
@@ -296,13 +385,14 @@ def do_vote(
             errors={"paper_ballot": ["required for a paper check-in, and only there"]},
         )
     district_code = voter.get("district_code")
+    code = receipts.new_code() if choices is not None else None
     sheet, fresh = sheet or sheets.sheet(connection, cycle_id), False
     while True:
         # A kept sheet may be of a voting that is no longer the cycle's: neither a refusal
         # nor a write stands on it until the sheet, read afresh, says the same.
         cycle = sheet.cycle
         try:
-            require_phase(cycle, VOTING, action="Voting")
+            _require_voting(cycle)
             check_eligibility(cycle, basis=voter["basis"], birth_year=voter["birth_year"])
             chosen = None
             if choices is not None:
@@ -313,6 +403,7 @@ def do_vote(
                 raise
             sheet, fresh = sheets.reread(connection, cycle_id), True
             continue
+        at = clock.now()
         in_voting, marked, ballot_id = _strike_off_and_store(
             connection,
             cycle,
@@ -324,16 +415,29 @@ def do_vote(
             birth_year=voter["birth_year"],
             district_code=district_code,
             marked_by=marked_by,
+            at=at,
+            receipt=receipts.digest(code) if code is not None else None,
         )
         if in_voting:
             break
         if fresh:
-            raise Conflict("Voting closed while the ballot was being cast.")
+            raise VotingClosed("Voting closed while the ballot was being cast.")
         sheet, fresh = sheets.reread(connection, cycle_id), True
     if not marked:
         previous = has_voted(connection, cycle_id, person_key)
-        raise Conflict(f"This person has already voted in this cycle ({previous or 'another channel'}).")
-    return ballot_id
+        raise AlreadyVoted(
+            f"This person has already voted in this cycle ({previous or 'another channel'}).",
+            channel=previous,
+        )
+    return Cast(ballot_id, code, at, channel)
+
+
+def _require_voting(cycle: Cycle) -> None:
+    """Refuse with VotingClosed unless the cycle is in voting (as `require_phase` words it)."""
+    try:
+        require_phase(cycle, VOTING, action="Voting")
+    except Conflict as refused:
+        raise VotingClosed(refused.message, status_now=cycle.status) from None
 
 
 def has_voted(executor: Session | Connection, cycle_id: int, person_key: str) -> str | None:

@@ -43,6 +43,7 @@ _SHEET = (
         Project.code,
         Project.cost,
         Project.envelope_id,
+        Envelope.key.label("envelope_key"),
         Envelope.scope,
         Envelope.area_code,
         Envelope.name_en,
@@ -87,6 +88,7 @@ def _read(connection: Connection, cycle_id: int) -> BallotSheet:
             row.envelope_id,
             Envelope(
                 id=row.envelope_id,
+                key=row.envelope_key,
                 scope=row.scope,
                 area_code=row.area_code,
                 name_en=row.name_en,

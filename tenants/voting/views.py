@@ -11,8 +11,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from saas.core.accounts.models import Role
-from saas.core.auth import actor, current_principal, person, require_tenant_role
-from saas.core.refusals import Forbidden
+from saas.core.auth import actor, person, require_tenant_role
 from saas.core.settings import current_settings
 from saas.core.tenancy.context import current_tenant, db_autocommit, db_session
 from saas.core.tenancy.web import tenant_blueprint
@@ -21,7 +20,7 @@ from tenants.proposals.models import Project
 from tenants.voting import planning, services, sheets
 from tenants.voting.keys import caller_voter_key
 from tenants.voting.models import PaperBatch
-from tenants.voting.rules import check_online_identity, entitled_envelopes, with_instructions
+from tenants.voting.rules import entitled_envelopes, with_instructions
 from tenants.voting.schemas import (
     BallotViewSchema,
     CheckInSchema,
@@ -57,20 +56,7 @@ def _my_key() -> str:
 
 
 def _online_sheet(cycle_id: int) -> sheets.BallotSheet:
-    """The cycle's ballot sheet, for an online vote by the caller, who must sign in as the
-    cycle's eligibility says: through the national IdP if it says `online_requires_national_idp`
-    (API tokens, even of role resident, and sign-ins through a municipality's own IdP are
-    refused), and at the assurance (`acr`) it asks for (see rules.online_acr_values)."""
-    principal = current_principal()
-    national = principal is not None and principal.national_identity is not None
-    acr = principal.acr if principal is not None else None
-    sheet = sheets.sheet(db_autocommit(), cycle_id)
-    try:
-        check_online_identity(sheet.cycle, national=national, acr=acr)
-    except Forbidden:
-        sheet = sheets.reread(db_autocommit(), cycle_id)  # a refusal never stands on a kept sheet
-        check_online_identity(sheet.cycle, national=national, acr=acr)
-    return sheet
+    return services.sheet_for_online_vote(db_autocommit(), cycle_id)
 
 
 @blp.route("/ballot")
@@ -130,6 +116,15 @@ def _online_identity_first(view: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
+def _receipt(cast: services.Cast) -> dict[str, Any]:
+    return {
+        "channel": cast.channel,
+        "receipt": cast.ballot_id,
+        "receipt_code": cast.receipt_code,
+        "cast_at": cast.cast_at,
+    }
+
+
 @blp.route("/votes")
 class Votes(MethodView):
     @blp.doc(**SECURED)
@@ -141,7 +136,7 @@ class Votes(MethodView):
         """Vote online (once per cycle, across every channel)."""
         sheet = g.online_sheet
         choices = body.pop("choices")
-        receipt = services.do_vote(
+        cast = services.do_cast_ballot(
             db_autocommit(),
             cycle_id,
             person_key=_my_key(),
@@ -151,7 +146,7 @@ class Votes(MethodView):
             marked_by=actor(),
             sheet=sheet,
         )
-        return {"channel": "online", "receipt": receipt}
+        return _receipt(cast)
 
 
 @blp.route("/check-ins")
@@ -170,7 +165,7 @@ class CheckIns(MethodView):
         )
         channel, choices = body.pop("channel"), body.pop("choices", None)
         paper_ballot = body.pop("paper_ballot", None)
-        receipt = services.do_vote(
+        cast = services.do_cast_ballot(
             db_autocommit(),
             cycle_id,
             person_key=key,
@@ -180,7 +175,7 @@ class CheckIns(MethodView):
             marked_by=actor(),
             paper_ballot=paper_ballot,
         )
-        return {"channel": channel, "receipt": receipt, "paper_ballot": paper_ballot}
+        return {**_receipt(cast), "paper_ballot": paper_ballot}
 
 
 @blp.route("/paper-batches")

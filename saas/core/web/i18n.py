@@ -41,6 +41,7 @@ CATALOGUE_PACKAGES = (
     "tenants.proposals",
     "tenants.people",
     "saas.control.identity",
+    "tenants.voting",
     "tenants.results",
     "tenants.execution",
 )
