@@ -17,9 +17,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from saas.control.identity.sessions import PORTAL_COOKIE
 from saas.core.tenancy.binding import session_without_tenant
@@ -54,6 +56,7 @@ def portals(app, make_tenant, engine, settings, ministry) -> dict[str, Portal]:
     client = app.test_client()
     demo = make_tenant(template="citywide", admin_email="chief@weight.example.kr")
     seed_demo_portals(engine, replace(settings, voter_key_secret="weight"), [demo.slug], echo=lambda _: None)
+    _online_voting_without_the_national_idp(engine, demo.slug)  # the test's resident has none
     issued = client.post(f"/api/v1/tenants/{demo.slug}/invitation", headers=ministry)
     assert issued.status_code in (200, 201), issued.get_json()
     made = {"demo": Portal(demo.slug, issued.get_json()["code"])}
@@ -70,6 +73,19 @@ def portals(app, make_tenant, engine, settings, ministry) -> dict[str, Portal]:
             assert moved.status_code == 200, moved.get_json()
         made[name] = Portal(tenant.slug)
     return made
+
+
+def _online_voting_without_the_national_idp(engine, slug: str) -> None:
+    from sqlalchemy import update
+
+    from saas.core.tenancy.binding import tenant_session
+    from tenants.cycles.models import Cycle
+
+    with tenant_session(engine, slug) as session:
+        for cycle in session.scalars(select(Cycle).where(Cycle.status == "voting")).all():
+            eligibility = {**cycle.eligibility, "online_requires_national_idp": False}
+            session.execute(update(Cycle).where(Cycle.id == cycle.id).values(eligibility=eligibility))
+        session.commit()
 
 
 LARGE = 200  # projects on one ballot, as the ballot page's goal has them
@@ -169,7 +185,7 @@ def _signed_in(app, engine, slug: str):
             account_id=account.id,
             hub_sid=f"hub-{account.id}",
             id_token="test",
-            acr=None,
+            acr="urn:chamyeo:acr:verified",  # a national sign-in: online voting asks for it
         )
         session.commit()
     client.set_cookie(PORTAL_COOKIE, secret, path="/")
@@ -196,6 +212,41 @@ def _project(client, slug: str) -> str:
     return _first_link(client, envelope, rf"{envelope}/projects/[^\"]+")
 
 
+def _ballot(client, slug: str) -> str:
+    return _first_link(client, f"/t/{slug}/vote/", rf"/t/{slug}/vote/[\w-]+")
+
+
+def _post(client, path: str, form: list[tuple[str, str]]):
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get(path).get_data(as_text=True))
+    assert token, f"no form on {path}"
+    return client.post(path, data=MultiDict([*form, ("csrf_token", token.group(1))]))
+
+
+def _review(client, slug: str) -> str:
+    """The review of a selection, as a person without JavaScript makes it: the projects offered
+    are added one by one until the ballot's rules accept the selection (a knapsack ballot may
+    ask for part of its budget to be used)."""
+    ballot = _ballot(client, slug)
+    html = client.get(ballot).get_data(as_text=True)
+    offered = re.findall(r'<input type="checkbox" id="[^"]+" name="([\w-]+)" value="([^"]+)"', html)
+    assert offered, f"no project to choose on {ballot}"
+    for n in range(1, len(offered) + 1):
+        reviewed = _post(client, ballot, [*offered[:n], ("action", "review")])
+        if reviewed.status_code == 303:
+            return urlsplit(reviewed.headers["Location"]).path
+    raise AssertionError(f"no selection of {ballot} was accepted")
+
+
+def _receipt(client, slug: str) -> str:
+    """The receipt of a ballot cast through the page (the review, then the cast)."""
+    review = _review(client, slug)
+    html = client.get(review).get_data(as_text=True)
+    carried = re.findall(r'<input type="hidden" name="(cycle|choice)" value="([^"]+)"', html)
+    cast = _post(client, review, [*carried, ("basis", "resident"), ("birth_year", "1980")])
+    assert cast.status_code == 303, cast.get_data(as_text=True)[:2000]
+    return urlsplit(cast.headers["Location"]).path
+
+
 # endpoint -> (which portal, the path of that page there, asked by a signed-in resident)
 PAGES: dict[str, tuple[str, Callable[..., str]]] = {
     "portal_pages.home": ("demo", lambda client, p: f"/t/{p.slug}/"),
@@ -209,6 +260,11 @@ PAGES: dict[str, tuple[str, Callable[..., str]]] = {
     "execution_pages.index": ("demo", lambda client, p: f"/t/{p.slug}/execution/"),
     "identity_pages.signin": ("demo", lambda client, p: f"/t/{p.slug}/signin"),
     "people_pages.invitation": ("demo", lambda client, p: f"/t/{p.slug}/invitations/{p.invitation}"),
+    "voting_pages.index": ("demo", lambda client, p: f"/t/{p.slug}/vote/"),
+    "voting_pages.ballot": ("demo", lambda client, p: _ballot(client, p.slug)),
+    "voting_pages.review": ("demo", lambda client, p: _review(client, p.slug)),
+    "voting_pages.receipt": ("demo", lambda client, p: _receipt(client, p.slug)),
+    "voting_pages.receipts_form": ("demo", lambda client, p: f"/t/{p.slug}/receipts"),
 }
 
 
