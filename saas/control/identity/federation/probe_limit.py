@@ -11,23 +11,11 @@ from __future__ import annotations
 import redis
 from flask_smorest import abort
 
+from saas.core.limits import seconds_to_wait  # the one fixed-window counter
+
 PER_IDP = 5
 PER_CALLER = 20
 WINDOW_SECONDS = 60
-
-
-def seconds_to_wait(connection: redis.Redis, name: str, *, limit: int, window: int) -> int:
-    """Count one use of `name`; 0 when it is within `limit` per `window`, otherwise the
-    seconds until its window ends."""
-    key = f"chamyeo:limit:{name}"
-    pipe = connection.pipeline()  # MULTI: a window opens with its expiry (Redis 6 has no EXPIRE NX)
-    pipe.set(key, 0, ex=window, nx=True)
-    pipe.incr(key)
-    pipe.ttl(key)
-    _, count, ttl = pipe.execute()
-    if count <= limit:
-        return 0
-    return max(int(ttl), 1)
 
 
 def check(connection: redis.Redis, *, idp_key: str, caller: str) -> None:
