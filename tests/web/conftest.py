@@ -103,3 +103,29 @@ def new_cycle(app, make_tenant):
         return Cycle(api, tenant, response.get_json())
 
     return make
+
+
+@pytest.fixture
+def person_token(engine):
+    """`person_token(tenant, email)`: the headers of a resident's credential issued to a new
+    account with that e-mail, as a sign-in gives one."""
+    from saas.core.accounts.models import Account, Role
+    from saas.core.accounts.tokens import create_token
+    from saas.core.tenancy.binding import session_without_tenant
+
+    def make(tenant, email: str) -> dict[str, str]:
+        with session_without_tenant(engine) as session:
+            account = Account(display_name=email, email=email)
+            session.add(account)
+            session.flush()
+            _, secret = create_token(
+                session,
+                name=email,
+                role=Role.RESIDENT,
+                tenant_id=tenant.id,
+                account_id=account.id,
+                actor="test",
+            )
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make

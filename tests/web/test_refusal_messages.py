@@ -159,30 +159,6 @@ def invited(client, make_tenant, ministry):
     return tenant, issued.get_json()["view_url"].rsplit("/", 1)[1]
 
 
-@pytest.fixture
-def person_token(engine):
-    from saas.core.accounts.models import Account, Role
-    from saas.core.accounts.tokens import create_token
-    from saas.core.tenancy.binding import session_without_tenant
-
-    def make(tenant, email: str) -> dict[str, str]:
-        with session_without_tenant(engine) as session:
-            account = Account(display_name=email, email=email)
-            session.add(account)
-            session.flush()
-            _, secret = create_token(
-                session,
-                name=email,
-                role=Role.RESIDENT,
-                tenant_id=tenant.id,
-                account_id=account.id,
-                actor="test",
-            )
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
-
-
 def _post(client, url, page_of, headers, lang="ko"):
     token = page_of(client.get(f"{url}?lang={lang}", headers=headers, follow_redirects=True)).csrf_token()
     return client.post(url, data={"csrf_token": token}, headers=headers)
