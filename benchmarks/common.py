@@ -151,3 +151,19 @@ def onboard_fleet(engine, slugs: list[str], templates: tuple[str, ...] = ("neigh
         problems.update(report.problems)
         release_regions(engine)
     return seconds, active, problems
+
+
+def interleaved_samples(cases: dict, rounds: int, warmup: int = 5) -> dict[str, list[float]]:
+    """Milliseconds of each case over `rounds`, the cases interleaved within each round (so a
+    load spike from elsewhere on the machine touches every case alike), after `warmup` runs
+    of each (caches, plans, templates)."""
+    for run in cases.values():
+        for _ in range(warmup):
+            run()
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, run in cases.items():
+            started = time.perf_counter()
+            run()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return samples

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import time
 from collections.abc import Callable
 
 from sqlalchemy import insert, select, text
 
-from benchmarks.common import fmt, fresh_database, machine, percentiles, settings_for
+from benchmarks.common import fmt, fresh_database, interleaved_samples, machine, percentiles, settings_for
 
 SLUGS = {"list1k": ("11680", 1_000), "search10k": ("41110", 10_000), "scan10k": ("26440", 10_000)}
 WORDS = (
@@ -204,15 +203,7 @@ def main() -> None:
             cases[f"search 10,000: {label}"] = service("search10k", asked)
             cases[f"scan 10,000: {label}"] = service("scan10k", asked)
 
-    for run in cases.values():  # warm caches, plans, templates
-        for _ in range(5):
-            run()
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(args.samples):
-        for name, run in cases.items():
-            started = time.perf_counter()
-            run()
-            samples[name].append((time.perf_counter() - started) * 1000)
+    samples = interleaved_samples(cases, args.samples)
 
     print(machine())
     print(f"pg_trgm: {'yes' if trigram else 'NO (every search scans)'}; measured through: {through}")

@@ -28,14 +28,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from benchmarks.common import fmt, fresh_database, machine, percentiles, settings_for
+from benchmarks.common import fmt, fresh_database, interleaved_samples, machine, percentiles, settings_for
 
 ACTOR = "bench"
 PROJECTS = 200
@@ -237,15 +236,7 @@ def main() -> None:
         "result page, 200 projects": get("result", f"/t/results200/results/{cycle_id}/{envelope}"),
         "execution page, 200 items": get("execution", "/t/execution200/execution/"),
     }
-    for run in cases.values():  # warm caches, plans, templates
-        for _ in range(5):
-            run()
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(args.samples):
-        for name, run in cases.items():
-            started = time.perf_counter()
-            run()
-            samples[name].append((time.perf_counter() - started) * 1000)
+    samples = interleaved_samples(cases, args.samples)
 
     print(machine())
     print(f"{args.samples} rounds, cases interleaved per round; through pages (Flask test client)")
